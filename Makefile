@@ -1,0 +1,48 @@
+# Every command sets up what it needs first, idempotently, from a clean clone:
+#   make run    the node on the development stack (IPFS + anvil) at http://127.0.0.1:8080
+#   make test   every check: ruff, mypy, the layering test and the whole pytest suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+IPFS_DIR := scripts/devstack/ipfs
+CHAIN_DIR := scripts/devstack/chain
+NODE_MAJOR := 20
+
+.PHONY: setup run test lint bench clean
+
+setup: $(VENV)/.installed $(IPFS_DIR)/node_modules/.installed $(CHAIN_DIR)/node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "chatbox needs Python 3.11 or newer" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --constraint scripts/constraints.txt --editable '.[dev]'
+	touch $@
+
+# js-ipfs 0.66.1 runs on Node 20 only; the committed lockfile pins its whole tree.
+$(IPFS_DIR)/node_modules/.installed: $(IPFS_DIR)/package-lock.json
+	node -e 'process.exit(process.versions.node.split(".")[0] === "$(NODE_MAJOR)" ? 0 : 1)' \
+		|| { echo "the development IPFS (js-ipfs) needs Node.js $(NODE_MAJOR)" >&2; exit 1; }
+	cd $(IPFS_DIR) && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHAIN_DIR)/node_modules/.installed: $(CHAIN_DIR)/package-lock.json
+	cd $(CHAIN_DIR) && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: setup
+	$(BIN)/chatbox dev
+
+lint: setup
+	$(BIN)/ruff check node tests scripts
+	$(BIN)/ruff format --check node tests scripts
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python scripts/bench_core.py
+
+clean:
+	rm -rf $(VENV) $(IPFS_DIR)/node_modules $(CHAIN_DIR)/node_modules .chatbox-dev

@@ -1,0 +1,1 @@
+"""One module per outside thing: IPFS (Kubo RPC), SQLite, and later chain, mDNS and serial."""

@@ -1,0 +1,232 @@
+"""The IPFS node, spoken to over the Kubo RPC API (https://docs.ipfs.tech/reference/kubo/rpc/).
+
+Only documented Kubo RPC calls are used, so the image's Kubo and the development stack's
+js-ipfs both serve it. Every RPC call is a POST. Failures of the daemon become
+``IpfsUnavailable`` (down, slow, or refusing) or ``NotFound``; no aiohttp error leaves
+this module. The RPC API is admin-level: it is only ever reached on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+
+from chatbox.domain.cid import raw_cid
+from chatbox.errors import IpfsUnavailable, NotFound
+from chatbox.ports import AddedFile, NodeIdentity, RepoStats
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+# An upload or download of a large file may take long, but never stall without progress.
+STREAM_READ_TIMEOUT = 60.0
+_NOT_FOUND_HINTS = ("not found", "not pinned", "no link named", "could not resolve")
+
+
+class IpfsClient:
+    """Async client of one IPFS node's RPC API at ``api_url`` (e.g. http://127.0.0.1:5001)."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, api_url: str, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self._session = session
+        self._base = api_url.rstrip("/") + "/api/v0/"
+        self._timeout = timeout
+
+    async def put_block(self, data: bytes) -> str:
+        """Store ``data`` as one pinned raw block; returns its CID after checking it."""
+        expected = raw_cid(data)
+        # js-ipfs reads the codec from `format`, Kubo from `cid-codec`; both accept both.
+        params = {"cid-codec": "raw", "format": "raw", "mhtype": "sha2-256", "pin": "true"}
+        form = aiohttp.FormData()
+        form.add_field("file", data, filename="block", content_type="application/octet-stream")
+        reply = await self._post_json("block/put", params, data=form)
+        if reply.get("Key") != expected:
+            raise IpfsUnavailable(
+                "IPFS stored a block under an unexpected CID", detail=str(reply.get("Key"))
+            )
+        return expected
+
+    async def get_block(self, cid: str, timeout: float | None = None) -> bytes:
+        return await self._post_bytes("block/get", {"arg": cid}, timeout)
+
+    async def add_stream(self, chunks: AsyncIterator[bytes], name: str) -> AddedFile:
+        """Add a file read from ``chunks`` without holding it in memory, pinned, CIDv1."""
+        params = {
+            "cid-version": "1",
+            "raw-leaves": "true",
+            "pin": "true",
+            "cid-base": "base32",
+            "progress": "false",
+        }
+        with aiohttp.MultipartWriter("form-data") as form:
+            part = form.append(chunks, {"Content-Type": "application/octet-stream"})
+            part.set_content_disposition("form-data", name="file", filename=name or "file")
+            reply = await self._post_json("add", params, data=form, timeout=None)
+        return AddedFile(cid=reply["Hash"], dag_size=int(reply.get("Size", 0)))
+
+    async def cat(self, cid: str) -> AsyncIterator[bytes]:
+        """Stream a file's bytes."""
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self._timeout, sock_read=STREAM_READ_TIMEOUT
+        )
+        try:
+            async with self._session.post(
+                self._base + "cat", params={"arg": cid}, timeout=timeout
+            ) as response:
+                await _raise_for_reply(response)
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    yield chunk
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def pin(self, cid: str) -> None:
+        await self._post_json("pin/add", {"arg": cid})
+
+    async def unpin(self, cid: str) -> None:
+        await self._post_json("pin/rm", {"arg": cid})
+
+    async def is_pinned(self, cid: str) -> bool:
+        try:
+            await self._post_json("pin/ls", {"arg": cid})
+        except NotFound:
+            return False
+        return True
+
+    async def identity(self) -> NodeIdentity:
+        reply = await self._post_json("id", {})
+        return NodeIdentity(
+            peer_id=reply["ID"],
+            addresses=list(reply.get("Addresses") or []),
+            agent=reply.get("AgentVersion", ""),
+        )
+
+    async def repo_stats(self) -> RepoStats:
+        reply = await self._post_json("repo/stat", {"size-only": "true"})
+        return RepoStats(
+            repo_size=int(reply.get("RepoSize", 0)),
+            objects=int(reply.get("NumObjects", 0)),
+            storage_max=int(reply.get("StorageMax", 0)),
+        )
+
+    async def swarm_connect(self, multiaddr: str) -> None:
+        await self._post_json("swarm/connect", {"arg": multiaddr})
+
+    async def publish(self, topic: str, data: bytes) -> None:
+        """Publish on a pubsub topic; Kubo 0.11+ takes the topic multibase-encoded.
+
+        With no peer on the topic there is nobody to tell: Kubo says nothing, js-ipfs's
+        gossipsub refuses with InsufficientPeers, which is treated the same way.
+        """
+        form = aiohttp.FormData()
+        form.add_field("file", data, filename="data", content_type="application/octet-stream")
+        try:
+            await self._post_json(
+                "pubsub/pub", {"arg": _multibase(topic.encode())}, data=form, empty_ok=True
+            )
+        except IpfsUnavailable as exc:
+            if "InsufficientPeers" not in exc.detail:
+                raise
+
+    async def subscribe(self, topic: str) -> AsyncIterator[tuple[str, bytes]]:
+        """Yield (sender peer id, data) for each message on ``topic``, until cancelled."""
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout, sock_read=None)
+        try:
+            async with self._session.post(
+                self._base + "pubsub/sub",
+                params={"arg": _multibase(topic.encode())},
+                timeout=timeout,
+            ) as response:
+                await _raise_for_reply(response)
+                async for line in response.content:
+                    message = _pubsub_message(line)
+                    if message is not None:
+                        yield message
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def _post_json(
+        self,
+        path: str,
+        params: dict[str, str],
+        data: Any = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        empty_ok: bool = False,
+    ) -> Any:
+        body = await self._post_bytes(path, params, timeout, data)
+        if empty_ok and not body.strip():
+            return {}
+        try:
+            # Streaming calls (add) answer one JSON object a line; the last one is the result.
+            return json.loads(body.strip().splitlines()[-1])
+        except (ValueError, IndexError) as exc:
+            raise IpfsUnavailable(
+                "IPFS answered with something other than JSON",
+                detail=body[:200].decode("utf-8", "replace"),
+            ) from exc
+
+    async def _post_bytes(
+        self, path: str, params: dict[str, str], timeout: float | None, data: Any = None
+    ) -> bytes:
+        limit = aiohttp.ClientTimeout(
+            total=timeout if timeout is not None else None,
+            sock_connect=self._timeout,
+            sock_read=None if timeout is not None else STREAM_READ_TIMEOUT,
+        )
+        try:
+            async with self._session.post(
+                self._base + path, params=params, data=data, timeout=limit
+            ) as response:
+                await _raise_for_reply(response)
+                return await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _unavailable(exc) from exc
+
+
+async def _raise_for_reply(response: aiohttp.ClientResponse) -> None:
+    if response.status < 400:
+        return
+    text = (await response.text(errors="replace"))[:500]
+    try:
+        message = str(json.loads(text).get("Message", text))
+    except (ValueError, AttributeError):
+        message = text
+    if any(hint in message.lower() for hint in _NOT_FOUND_HINTS):
+        raise NotFound("not found on IPFS", detail=message)
+    raise IpfsUnavailable("IPFS refused the request", detail=message)
+
+
+def _unavailable(exc: BaseException) -> IpfsUnavailable:
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return IpfsUnavailable("IPFS did not answer in time; is the daemon overloaded?")
+    return IpfsUnavailable("cannot reach the IPFS daemon; is it running?", detail=str(exc)[:200])
+
+
+def _multibase(data: bytes) -> str:
+    """Multibase 'u': base64url without padding (https://github.com/multiformats/multibase)."""
+    return "u" + base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _from_multibase(text: str) -> bytes:
+    if not text.startswith("u"):
+        raise ValueError("unsupported multibase prefix")
+    body = text[1:]
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+
+
+def _pubsub_message(line: bytes) -> tuple[str, bytes] | None:
+    """Decode one pubsub line; None for keep-alives and js-ipfs's empty opening ``{}``."""
+    try:
+        fields = json.loads(line)
+        if not fields:
+            return None
+        return str(fields["from"]), _from_multibase(fields["data"])
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring a malformed pubsub message from the IPFS daemon")
+        return None

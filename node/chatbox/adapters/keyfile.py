@@ -1,0 +1,52 @@
+"""The box's own secrets on disk: its identity and the vault key.
+
+The vault key seals the other secrets the box keeps in SQLite (private channel keys), so
+a copied database alone reveals none of them. The box must start unattended after a
+power cut, so this file itself is protected by file permissions (0600, owned by the
+service user), not by a passphrase; backups are passphrase-encrypted instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from chatbox.domain.identity import Identity
+from chatbox.domain.sealing import KEY_LENGTH, new_key
+from chatbox.errors import ConfigError
+
+_MAGIC = b"CBK1"
+_IDENTITY_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class BoxSecrets:
+    identity: Identity
+    vault_key: bytes
+
+
+def load_or_create(path: Path) -> BoxSecrets:
+    """Read the box secrets, creating them (mode 0600, written atomically) on first start."""
+    if path.exists():
+        return _read(path)
+    secrets = BoxSecrets(Identity.generate(), new_key())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(_MAGIC + secrets.identity.private_bytes() + secrets.vault_key)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+    return secrets
+
+
+def _read(path: Path) -> BoxSecrets:
+    data = path.read_bytes()
+    if len(data) != len(_MAGIC) + _IDENTITY_LENGTH + KEY_LENGTH or not data.startswith(_MAGIC):
+        raise ConfigError(
+            "data_dir", f"the box key file {path} is damaged; restore it from a backup"
+        )
+    body = data[len(_MAGIC) :]
+    return BoxSecrets(Identity.from_private_bytes(body[:_IDENTITY_LENGTH]), body[_IDENTITY_LENGTH:])

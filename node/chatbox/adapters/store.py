@@ -1,0 +1,298 @@
+"""The node's SQLite state behind the ``LogStore`` port.
+
+Heads are kept incrementally with the log's own rule (``domain.log.heads_after``), so the
+index answers "what are the heads" without walking history.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Awaitable
+from pathlib import Path
+
+from chatbox.adapters.schema import migrate
+from chatbox.adapters.sqlite import Database
+from chatbox.domain.envelope import Envelope
+from chatbox.domain.log import heads_after
+from chatbox.errors import Conflict
+from chatbox.ports import AccountRecord, ChannelRecord, EntryRecord
+
+_ENTRY_COLUMNS = "cid, channel_id, clock, author, ts, body, stored"
+
+
+class SqliteStore:
+    """Accounts, channels, memberships, the message index and heads in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = Database(path)
+
+    async def open(self) -> None:
+        await self._db.open(migrate)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def add_account(
+        self,
+        name: str,
+        public_key: str,
+        sealing_public_key: str,
+        locked_keys: bytes,
+        is_admin: bool,
+    ) -> AccountRecord:
+        def insert(connection: sqlite3.Connection) -> int:
+            try:
+                cursor = connection.execute(
+                    "INSERT INTO accounts (name, public_key, sealing_public_key, locked_keys,"
+                    " is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, public_key, sealing_public_key, locked_keys, int(is_admin), _now()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("an account with that name already exists") from exc
+            return int(cursor.lastrowid or 0)
+
+        account_id = await self._db.write(insert)
+        return AccountRecord(
+            account_id, name, public_key, sealing_public_key, locked_keys, is_admin
+        )
+
+    async def account_by_name(self, name: str) -> AccountRecord | None:
+        row = await self._db.read(_one, "SELECT * FROM accounts WHERE name = ?", (name,))
+        return None if row is None else _account(row)
+
+    async def account_count(self) -> int:
+        return await self._db.read(_count, "SELECT count(*) FROM accounts", ())
+
+    async def add_channel(self, record: ChannelRecord) -> bool:
+        """Record a channel; False if it was already known."""
+
+        def insert(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "INSERT OR IGNORE INTO channels (id, name, visibility, sealed_key, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (record.id, record.name, record.visibility, record.sealed_key, _now()),
+            )
+            return cursor.rowcount == 1
+
+        return await self._db.write(insert)
+
+    async def channel(self, channel_id: str) -> ChannelRecord | None:
+        row = await self._db.read(_one, "SELECT * FROM channels WHERE id = ?", (channel_id,))
+        return None if row is None else _channel(row)
+
+    async def join(self, account_id: int, channel_id: str) -> None:
+        await self._db.write(
+            _execute,
+            "INSERT OR IGNORE INTO memberships (account_id, channel_id,"
+            " joined_at) VALUES (?, ?, ?)",
+            (account_id, channel_id, _now()),
+        )
+
+    async def is_member(self, account_id: int, channel_id: str) -> bool:
+        row = await self._db.read(
+            _one,
+            "SELECT 1 FROM memberships WHERE account_id = ? AND channel_id = ?",
+            (account_id, channel_id),
+        )
+        return row is not None
+
+    async def channels_of(self, account_id: int) -> list[ChannelRecord]:
+        rows = await self._db.read(
+            _all,
+            "SELECT c.* FROM channels c JOIN memberships m ON m.channel_id = c.id"
+            " WHERE m.account_id = ? ORDER BY c.name, c.id",
+            (account_id,),
+        )
+        return [_channel(row) for row in rows]
+
+    async def all_channels(self) -> list[ChannelRecord]:
+        rows = await self._db.read(_all, "SELECT * FROM channels ORDER BY name, id", ())
+        return [_channel(row) for row in rows]
+
+    def append(
+        self, entry: Envelope, body: str, file_cid: str | None, stored: bool
+    ) -> Awaitable[bool]:
+        """Index one verified entry and move the heads; False if it was already indexed.
+
+        The write is queued at once, so appends commit in call order. ``stored=False``
+        keeps the envelope bytes in the outbox until IPFS has them pinned.
+        """
+        return self._db.submit(_insert_entry, entry, body, file_cid, stored)
+
+    async def heads(self, channel_id: str) -> list[tuple[str, int]]:
+        rows = await self._db.read(
+            _all, "SELECT cid, clock FROM heads WHERE channel_id = ? ORDER BY cid", (channel_id,)
+        )
+        return [(row["cid"], row["clock"]) for row in rows]
+
+    async def page(
+        self, channel_id: str, before: tuple[int, str] | None, limit: int
+    ) -> list[EntryRecord]:
+        """Up to ``limit`` entries preceding ``before`` in log order, oldest first."""
+        # Past the largest clock SQLite holds, and after every CID, when no cursor is given.
+        clock, cid = before if before is not None else (2**63 - 1, "")
+        rows = await self._db.read(
+            _all,
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ?"
+            " AND (clock < ? OR (clock = ? AND cid < ?)) ORDER BY clock DESC, cid DESC LIMIT ?",
+            (channel_id, clock, clock, cid, limit),
+        )
+        return [_entry(row) for row in reversed(rows)]
+
+    async def entry(self, cid: str) -> EntryRecord | None:
+        row = await self._db.read(
+            _one, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE cid = ?", (cid,)
+        )
+        return None if row is None else _entry(row)
+
+    async def file_entries(self, file_cid: str) -> list[EntryRecord]:
+        """The entries that refer to a file, oldest first."""
+        rows = await self._db.read(
+            _all,
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE file_cid = ? ORDER BY clock, cid",
+            (file_cid,),
+        )
+        return [_entry(row) for row in rows]
+
+    async def outbox(self, limit: int) -> list[tuple[str, bytes]]:
+        """Entries not yet pinned on IPFS, oldest first."""
+        rows = await self._db.read(
+            _all, "SELECT cid, raw FROM entries WHERE stored = 0 ORDER BY rowid LIMIT ?", (limit,)
+        )
+        return [(row["cid"], bytes(row["raw"])) for row in rows]
+
+    async def mark_stored(self, cids: list[str]) -> None:
+        """IPFS holds these pinned now: drop their bytes from the outbox."""
+        await self._db.write(_mark_stored, cids)
+
+    async def pending_count(self) -> int:
+        return await self._db.read(_count, "SELECT count(*) FROM entries WHERE stored = 0", ())
+
+    async def entry_count(self, channel_id: str) -> int:
+        return await self._db.read(
+            _count, "SELECT count(*) FROM entries WHERE channel_id = ?", (channel_id,)
+        )
+
+    async def replace_index(
+        self, channel_id: str, entries: list[tuple[Envelope, str, str | None]]
+    ) -> None:
+        """Rebuild one channel's index from entries fetched from IPFS, in one transaction."""
+
+        def rebuild(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "DELETE FROM links WHERE child IN (SELECT cid FROM entries WHERE channel_id = ?)",
+                (channel_id,),
+            )
+            connection.execute("DELETE FROM entries WHERE channel_id = ?", (channel_id,))
+            connection.execute("DELETE FROM heads WHERE channel_id = ?", (channel_id,))
+            for entry, body, file_cid in entries:
+                _insert_entry(connection, entry, body, file_cid, True)
+
+        await self._db.write(rebuild)
+
+
+def _insert_entry(
+    connection: sqlite3.Connection, entry: Envelope, body: str, file_cid: str | None, stored: bool
+) -> bool:
+    cursor = connection.execute(
+        "INSERT OR IGNORE INTO entries (cid, channel_id, clock, author, ts, body, file_cid,"
+        " raw, stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            entry.cid,
+            entry.channel,
+            entry.clock,
+            entry.author,
+            entry.ts,
+            body,
+            file_cid,
+            None if stored else entry.raw,
+            int(stored),
+        ),
+    )
+    if cursor.rowcount == 0:
+        return False
+    referenced = (
+        connection.execute("SELECT 1 FROM links WHERE parent = ? LIMIT 1", (entry.cid,)).fetchone()
+        is not None
+    )
+    connection.executemany(
+        "INSERT OR IGNORE INTO links (parent, child) VALUES (?, ?)",
+        [(parent, entry.cid) for parent in entry.prev],
+    )
+    heads = {
+        row[0]
+        for row in connection.execute(
+            "SELECT cid FROM heads WHERE channel_id = ?", (entry.channel,)
+        )
+    }
+    updated = heads_after(heads, entry, referenced)
+    connection.executemany(
+        "DELETE FROM heads WHERE channel_id = ? AND cid = ?",
+        [(entry.channel, cid) for cid in heads - updated],
+    )
+    if entry.cid in updated:
+        connection.execute(
+            "INSERT INTO heads (channel_id, cid, clock) VALUES (?, ?, ?)",
+            (entry.channel, entry.cid, entry.clock),
+        )
+    return True
+
+
+def _mark_stored(connection: sqlite3.Connection, cids: list[str]) -> None:
+    connection.executemany(
+        "UPDATE entries SET stored = 1, raw = NULL WHERE cid = ?", [(cid,) for cid in cids]
+    )
+
+
+def _execute(connection: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
+    connection.execute(sql, params)
+
+
+def _one(
+    connection: sqlite3.Connection, sql: str, params: tuple[object, ...]
+) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = connection.execute(sql, params).fetchone()
+    return row
+
+
+def _count(connection: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> int:
+    return int(connection.execute(sql, params).fetchone()[0])
+
+
+def _all(connection: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> list[sqlite3.Row]:
+    return connection.execute(sql, params).fetchall()
+
+
+def _account(row: sqlite3.Row) -> AccountRecord:
+    return AccountRecord(
+        row["id"],
+        row["name"],
+        row["public_key"],
+        row["sealing_public_key"],
+        bytes(row["locked_keys"]),
+        bool(row["is_admin"]),
+    )
+
+
+def _channel(row: sqlite3.Row) -> ChannelRecord:
+    key = row["sealed_key"]
+    return ChannelRecord(
+        row["id"], row["name"], row["visibility"], None if key is None else bytes(key)
+    )
+
+
+def _entry(row: sqlite3.Row) -> EntryRecord:
+    return EntryRecord(
+        row["cid"],
+        row["channel_id"],
+        row["clock"],
+        row["author"],
+        row["ts"],
+        row["body"],
+        bool(row["stored"]),
+    )
+
+
+def _now() -> int:
+    return int(time.time())

@@ -1,0 +1,191 @@
+"""The development stack (DESIGN.md section 7): real daemons on free loopback ports.
+
+IPFS is Kubo when ``ipfs`` is on PATH, else js-ipfs from ``scripts/devstack/ipfs``; the
+chain is anvil from ``scripts/devstack/chain``. Both are started here for ``chatbox dev``
+and by the test fixtures, each with its data in a directory of its own, and stopped with
+SIGTERM (then SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from chatbox.errors import Unavailable
+
+_CHECKOUT_DEVSTACK = Path(__file__).resolve().parents[2] / "scripts" / "devstack"
+DEVSTACK_DIR = Path(os.environ.get("CHATBOX_DEVSTACK_DIR", _CHECKOUT_DEVSTACK))
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 15.0
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Daemon:
+    """A child process with a log file, waited on until ready and stopped politely."""
+
+    def __init__(self, name: str, log_path: Path) -> None:
+        self.name = name
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def spawn(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log_file:
+            self.process = subprocess.Popen(
+                argv,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+            )
+
+    def wait_until(self, ready_url: str, body: bytes | None = None) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise Unavailable(f"{self.name} exited while starting; see {self.log_path}")
+            if _answers(ready_url, body):
+                return
+            time.sleep(0.2)
+        raise Unavailable(
+            f"{self.name} did not start in {START_TIMEOUT:.0f} s; see {self.log_path}"
+        )
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class IpfsDaemon(Daemon):
+    """Kubo if installed, else js-ipfs; RPC, gateway and swarm on loopback only."""
+
+    def __init__(self, repo: Path) -> None:
+        super().__init__("IPFS", repo.with_name(repo.name + ".log"))
+        self.repo = repo
+        self.api_port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+
+    def start(self) -> IpfsDaemon:
+        binary = _ipfs_binary()
+        env = {"IPFS_PATH": str(self.repo)}
+        if not (self.repo / "config").exists():
+            subprocess.run(
+                [binary, "init", "--profile", "test"],
+                env={**os.environ, **env},
+                check=True,
+                capture_output=True,
+            )
+        self._write_addresses()
+        is_kubo = Path(binary).name == "ipfs"
+        _remove_stale_lock(self.repo)
+        self.spawn([binary, "daemon", *(["--enable-pubsub-experiment"] if is_kubo else [])], env)
+        self.wait_until(self.api_url + "/api/v0/id", b"")
+        return self
+
+    def _write_addresses(self) -> None:
+        # Free ports each start: several daemons (tests, two boxes) share one machine.
+        path = self.repo / "config"
+        config = json.loads(path.read_text())
+        addresses = config.setdefault("Addresses", {})
+        addresses["API"] = f"/ip4/127.0.0.1/tcp/{self.api_port}"
+        addresses["Gateway"] = f"/ip4/127.0.0.1/tcp/{free_port()}"
+        addresses["Swarm"] = [f"/ip4/127.0.0.1/tcp/{free_port()}"]
+        if "RPC" in addresses:  # js-ipfs's gRPC endpoint
+            addresses["RPC"] = f"/ip4/127.0.0.1/tcp/{free_port()}"
+        config.setdefault("Pubsub", {})["Enabled"] = True
+        path.write_text(json.dumps(config, indent=2))
+
+
+class AnvilNode(Daemon):
+    """anvil with its state saved in ``state_dir`` so the dev chain survives restarts."""
+
+    def __init__(self, state_dir: Path, chain_id: int = 31337) -> None:
+        super().__init__("anvil", state_dir / "anvil.log")
+        self.state_dir = state_dir
+        self.port = free_port()
+        self.chain_id = chain_id
+        self.rpc_url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> AnvilNode:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        binary = DEVSTACK_DIR / "chain/node_modules/.bin/anvil"
+        if not binary.exists():
+            raise Unavailable(f"anvil is not installed under {binary.parent}; run 'make setup'")
+        self.spawn(
+            [
+                str(binary),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--chain-id",
+                str(self.chain_id),
+                "--state",
+                str(self.state_dir / "state.json"),
+            ]
+        )
+        probe = json.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        ).encode()
+        self.wait_until(self.rpc_url, probe)
+        return self
+
+
+def _ipfs_binary() -> str:
+    kubo = shutil.which("ipfs")
+    if kubo:
+        return kubo
+    jsipfs = DEVSTACK_DIR / "ipfs/node_modules/.bin/jsipfs"
+    if not jsipfs.exists():
+        raise Unavailable(
+            f"neither Kubo ('ipfs') nor js-ipfs under {jsipfs.parent} is "
+            "installed; run 'make setup'"
+        )
+    return str(jsipfs)
+
+
+def _remove_stale_lock(repo: Path) -> None:
+    # A daemon killed with SIGKILL leaves its lock behind; nothing else uses this repo.
+    for name in ("repo.lock", "repo.lock.lock"):
+        lock = repo / name
+        if lock.is_dir():
+            shutil.rmtree(lock, ignore_errors=True)
+        elif lock.exists():
+            lock.unlink()
+
+
+def _answers(url: str, body: bytes | None) -> bool:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

@@ -1,0 +1,1 @@
+"""The pure core: identities, envelopes, channel logs and sealing. No I/O here."""

@@ -1,0 +1,47 @@
+"""Canonical JSON: sorted keys, no insignificant whitespace, UTF-8, integers only.
+
+The same value always encodes to the same bytes, so signatures and CIDs are stable
+across implementations. Floats are refused because their text form is not canonical.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chatbox.errors import InvalidInput
+
+# Largest integer every JSON implementation represents exactly (IEEE-754 doubles).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def dumps(value: Any) -> bytes:
+    """Encode ``value`` canonically."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def loads(data: bytes | str) -> Any:
+    """Decode JSON, refusing floats, NaN, duplicate keys and invalid UTF-8."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(
+            text,
+            parse_float=_refuse_float,
+            parse_constant=_refuse_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidInput("malformed JSON", detail=str(exc)[:200]) from exc
+
+
+def _refuse_float(text: str) -> Any:
+    raise InvalidInput("malformed JSON", detail=f"non-integer number {text[:40]!r}")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise InvalidInput("malformed JSON", detail="duplicate key in object")
+    return result

@@ -1,0 +1,72 @@
+"""One error hierarchy for the whole node.
+
+Every error carries a user-safe ``message`` and a stable ``code``; faces translate
+them at their boundary (``web/errors.py`` to JSON, the CLI to one line) and nothing
+else inspects library exceptions.
+
+    ChatboxError
+     ├── InvalidInput            bad request data: malformed JSON, bad names, bad CIDs
+     │    ├── InvalidEnvelope    bytes that are not a well-formed, correctly signed entry
+     │    └── TooLarge           an upload or message over its configured limit
+     ├── NotFound                unknown channel, message or file
+     ├── Forbidden               not a member, wrong key, locked account
+     ├── Conflict                already exists
+     ├── ConfigError             an invalid setting; names the key
+     └── Unavailable             a daemon the node depends on is down or too slow
+          └── IpfsUnavailable
+"""
+
+from __future__ import annotations
+
+
+class ChatboxError(Exception):
+    """Base of every error the node raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class InvalidInput(ChatboxError):
+    code = "invalid_input"
+
+
+class InvalidEnvelope(InvalidInput):
+    code = "invalid_envelope"
+
+
+class TooLarge(InvalidInput):
+    code = "too_large"
+
+
+class NotFound(ChatboxError):
+    code = "not_found"
+
+
+class Forbidden(ChatboxError):
+    code = "forbidden"
+
+
+class Conflict(ChatboxError):
+    code = "conflict"
+
+
+class ConfigError(ChatboxError):
+    """An invalid setting. ``key`` names it so the owner knows what to fix."""
+
+    code = "config_error"
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"setting {key!r}: {message}")
+        self.key = key
+
+
+class Unavailable(ChatboxError):
+    code = "unavailable"
+
+
+class IpfsUnavailable(Unavailable):
+    code = "ipfs_unavailable"

@@ -1,0 +1,1 @@
+"""Async orchestration of the domain against the ports; every face goes through here."""

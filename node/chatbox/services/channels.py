@@ -1,0 +1,99 @@
+"""Channels: create, join, list, and private-channel invites.
+
+Private channel keys rest in SQLite sealed with the box vault key, bound to their id.
+"""
+
+from __future__ import annotations
+
+from chatbox.domain import channels as domain
+from chatbox.domain.channels import Channel
+from chatbox.domain.sealing import open_sealed, seal
+from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chatbox.ports import ChannelRecord, LogStore
+from chatbox.services.accounts import Member
+
+
+class ChannelService:
+    def __init__(self, store: LogStore, vault_key: bytes) -> None:
+        self._store = store
+        self._vault_key = vault_key
+
+    async def create(self, member: Member, name: str, visibility: str) -> Channel:
+        """Create a channel and join its creator to it."""
+        if visibility not in domain.VISIBILITIES:
+            raise InvalidInput("visibility must be 'public' or 'private'")
+        if visibility == "public":
+            channel = domain.public_channel(name)
+            if await self._store.channel(channel.id) is not None:
+                raise Conflict("a public channel with that name already exists", detail=channel.id)
+        else:
+            channel = domain.new_private_channel(name)
+        await self._store.add_channel(self._record(channel))
+        await self._store.join(member.account_id, channel.id)
+        return channel
+
+    async def join_public(self, member: Member, channel_id: str) -> Channel:
+        channel = await self.get(channel_id)
+        if channel.is_private:
+            raise Forbidden("private channels are joined through an invite")
+        await self._store.join(member.account_id, channel.id)
+        return channel
+
+    async def invite(self, member: Member, channel_id: str) -> str:
+        """The invite token of a private channel, for its members only."""
+        channel = await self.for_member(member, channel_id)
+        if not channel.is_private:
+            raise InvalidInput("public channels need no invite; join them by name")
+        return domain.encode_invite(channel)
+
+    async def accept_invite(self, member: Member, token: str) -> Channel:
+        channel = domain.decode_invite(token)
+        known = await self._store.channel(channel.id)
+        if known is not None and self._channel(known).key != channel.key:
+            raise Forbidden("invite does not match the channel this box knows")
+        if known is None:
+            await self._store.add_channel(self._record(channel))
+        await self._store.join(member.account_id, channel.id)
+        return channel
+
+    async def joined(self, member: Member) -> list[Channel]:
+        return [
+            self._channel(record) for record in await self._store.channels_of(member.account_id)
+        ]
+
+    async def get(self, channel_id: str) -> Channel:
+        record = await self._store.channel(channel_id) if isinstance(channel_id, str) else None
+        if record is None:
+            raise NotFound("no such channel", detail=str(channel_id)[:80])
+        return self._channel(record)
+
+    async def for_member(self, member: Member, channel_id: str) -> Channel:
+        """The channel, if ``member`` belongs to it; unknown and forbidden look the same."""
+        channel = await self.get(channel_id)
+        if not await self._store.is_member(member.account_id, channel.id):
+            raise NotFound("no such channel", detail=channel_id[:80])
+        return channel
+
+    async def all(self) -> list[Channel]:
+        return [self._channel(record) for record in await self._store.all_channels()]
+
+    def _record(self, channel: Channel) -> ChannelRecord:
+        sealed = (
+            None
+            if channel.key is None
+            else seal(self._vault_key, channel.key, _key_aad(channel.id))
+        )
+        return ChannelRecord(channel.id, channel.name, channel.visibility, sealed)
+
+    def _channel(self, record: ChannelRecord) -> Channel:
+        key = (
+            None
+            if record.sealed_key is None
+            else open_sealed(self._vault_key, record.sealed_key, _key_aad(record.id))
+        )
+        visibility: domain.Visibility = "private" if record.visibility == "private" else "public"
+        return Channel(record.id, record.name, visibility, key)
+
+
+def _key_aad(channel_id: str) -> bytes:
+    return b"chatbox-channel-key\n" + channel_id.encode("ascii")

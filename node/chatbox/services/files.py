@@ -1,0 +1,150 @@
+"""Files: streamed to IPFS (sealed first in private channels), bounded, then referenced.
+
+Neither direction holds a whole file in memory: uploads pass chunk by chunk through the
+size limit and the stream sealer into IPFS; downloads come back through the opener.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from chatbox.domain.channels import Channel
+from chatbox.domain.sealing import StreamOpener, StreamSealer
+from chatbox.errors import NotFound, TooLarge
+from chatbox.ports import ContentStore, LogStore
+from chatbox.services.accounts import Member
+from chatbox.services.channels import ChannelService
+from chatbox.services.messages import Message, MessageService
+
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+_MIME = re.compile(r"[a-z0-9][a-z0-9.+\-]*/[a-z0-9][a-z0-9.+\-]*")
+DEFAULT_MIME = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    mime: str
+    size: int
+    chunks: AsyncIterator[bytes]
+
+
+class FileService:
+    def __init__(
+        self,
+        store: LogStore,
+        content: ContentStore,
+        channels: ChannelService,
+        messages: MessageService,
+        upload_limit: int,
+    ) -> None:
+        self._store = store
+        self._content = content
+        self._channels = channels
+        self._messages = messages
+        self.upload_limit = upload_limit
+
+    async def post_file(
+        self,
+        member: Member,
+        channel_id: str,
+        name: str,
+        mime: str | None,
+        chunks: AsyncIterator[bytes],
+    ) -> Message:
+        """Stream a file into IPFS, pinned, and post a message that refers to it."""
+        channel = await self._channels.for_member(member, channel_id)
+        name = clean_file_name(name)
+        meter = _SizeLimit(chunks, self.upload_limit)
+        source = _sealed(channel, meter.stream()) if channel.is_private else meter.stream()
+        try:
+            added = await self._content.add_stream(source, name)
+        except Exception:
+            if meter.exceeded:
+                raise TooLarge(
+                    f"file is larger than the upload limit of {self.upload_limit} bytes"
+                ) from None
+            raise
+        body = {
+            "file": {
+                "cid": added.cid,
+                "name": name,
+                "mime": clean_mime(mime, name),
+                "size": meter.size,
+            }
+        }
+        return await self._messages.post_body(member, channel, body, file_cid=added.cid)
+
+    async def open_file(self, member: Member, file_cid: str) -> Download:
+        """A file from a channel ``member`` belongs to, unsealed; others get NotFound."""
+        for record in await self._store.file_entries(file_cid):
+            try:
+                channel = await self._channels.for_member(member, record.channel_id)
+            except NotFound:
+                continue
+            file = self._messages.view(channel, record).file
+            if file is None or file["cid"] != file_cid:
+                continue
+            chunks = self._content.cat(file_cid)
+            if channel.is_private:
+                chunks = _opened(channel, chunks)
+            return Download(file["name"], file["mime"], file["size"], chunks)
+        raise NotFound("no such file in your channels", detail=str(file_cid)[:80])
+
+
+class _SizeLimit:
+    """Pass chunks through, counting; stop the stream once it passes ``limit`` bytes."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], limit: int) -> None:
+        self._chunks = chunks
+        self._limit = limit
+        self.size = 0
+        self.exceeded = False
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            self.size += len(chunk)
+            if self.size > self._limit:
+                self.exceeded = True
+                raise TooLarge("file is larger than the upload limit")
+            yield chunk
+
+
+async def _sealed(channel: Channel, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    assert channel.key is not None
+    sealer = StreamSealer(channel.key, file_aad(channel.id))
+    async for chunk in chunks:
+        if sealed := sealer.feed(chunk):
+            yield sealed
+    yield sealer.finish()
+
+
+async def _opened(channel: Channel, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    assert channel.key is not None
+    opener = StreamOpener(channel.key, file_aad(channel.id))
+    async for chunk in chunks:
+        if plain := opener.feed(chunk):
+            yield plain
+    yield opener.finish()
+
+
+def file_aad(channel_id: str) -> bytes:
+    return b"chatbox-file\n" + channel_id.encode("ascii")
+
+
+def clean_file_name(name: str) -> str:
+    """A file name safe to show and to offer for download: no paths, no control characters."""
+    text = unicodedata.normalize("NFC", name if isinstance(name, str) else "")
+    text = _UNSAFE_NAME.sub("_", text.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" .")
+    return text[:200] or "file"
+
+
+def clean_mime(mime: str | None, name: str) -> str:
+    """The given MIME type if well-formed, else one guessed from the name."""
+    if isinstance(mime, str) and _MIME.fullmatch(mime.strip().lower()):
+        return mime.strip().lower()
+    return mimetypes.guess_type(name)[0] or DEFAULT_MIME

@@ -1,0 +1,193 @@
+"""Posting and reading messages.
+
+A post is signed, indexed and committed to SQLite before it is acknowledged; the outbox
+then pins it on IPFS in batches (``outbox.py``). Posts to one channel from this box chain
+one after another: the channel's heads are cached and advanced before the write is queued,
+and the writer commits in queue order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from chatbox.domain import canonical, envelope
+from chatbox.domain.channels import Channel
+from chatbox.domain.envelope import Envelope
+from chatbox.domain.identity import fingerprint
+from chatbox.domain.log import next_position
+from chatbox.domain.sealing import open_sealed, seal
+from chatbox.errors import InvalidEnvelope, InvalidInput, NotFound
+from chatbox.ports import EntryRecord, LogStore
+from chatbox.services.accounts import Member
+from chatbox.services.channels import ChannelService
+from chatbox.services.outbox import Outbox
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as faces show it: decrypted, with its author's fingerprint."""
+
+    cid: str
+    channel_id: str
+    author: str
+    author_fingerprint: str
+    clock: int
+    ts: int
+    text: str | None
+    file: dict[str, Any] | None
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[Message]
+    before: str | None  # pass back as ``before`` for the previous page; None at the start
+
+
+class MessageService:
+    def __init__(self, store: LogStore, channels: ChannelService, outbox: Outbox) -> None:
+        self._store = store
+        self._channels = channels
+        self._outbox = outbox
+        self._heads: dict[str, set[tuple[str, int]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def post_text(self, member: Member, channel_id: str, text: str) -> Message:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("message text must not be empty")
+        channel = await self._channels.for_member(member, channel_id)
+        return await self.post_body(member, channel, {"text": text})
+
+    async def post_body(
+        self, member: Member, channel: Channel, body: dict[str, Any], file_cid: str | None = None
+    ) -> Message:
+        """Sign ``body`` into the channel's log; returns once it is durable on this box."""
+        envelope.check_body(body)
+        signed_body = _seal_body(channel, body) if channel.is_private else body
+        async with self._lock(channel.id):
+            heads = await self._cached_heads(channel.id)
+            clock, prev = next_position(heads)
+            entry = envelope.create(
+                member.identity, channel.id, clock, prev, _now_ms(), signed_body
+            )
+            self._heads[channel.id] = {(entry.cid, entry.clock)}
+            committed = self._store.append(entry, envelope.body_text(signed_body), file_cid, False)
+        try:
+            await committed
+        except BaseException:
+            self._heads.pop(channel.id, None)  # reload from the store on the next post
+            raise
+        self._outbox.wake()
+        return _message(
+            entry.cid, entry.channel, entry.author, entry.clock, entry.ts, body, pinned=False
+        )
+
+    async def accept(self, channel: Channel, entry: Envelope, stored: bool) -> bool:
+        """Index a verified entry that came from elsewhere (IPFS or a peer box)."""
+        if entry.channel != channel.id:
+            raise InvalidEnvelope("entry belongs to another channel")
+        body = open_body(channel, entry.body)
+        async with self._lock(channel.id):
+            added = await self._store.append(
+                entry, envelope.body_text(entry.body), _file_cid(body), stored
+            )
+            # Reload the heads on the next post; holding the lock orders this after any
+            # post already queued, so the reload sees both.
+            self._heads.pop(channel.id, None)
+        return added
+
+    async def history(
+        self, member: Member, channel_id: str, before: str | None = None, limit: int = 50
+    ) -> Page:
+        """Messages preceding the message ``before`` (newest first if absent), oldest first."""
+        channel = await self._channels.for_member(member, channel_id)
+        if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be 1 to {MAX_PAGE}")
+        cursor = None
+        if before is not None:
+            anchor = await self._store.entry(before) if isinstance(before, str) else None
+            if anchor is None or anchor.channel_id != channel.id:
+                raise NotFound("no such message in this channel", detail=str(before)[:80])
+            cursor = (anchor.clock, anchor.cid)
+        records = await self._store.page(channel.id, cursor, limit)
+        messages = [self.view(channel, record) for record in records]
+        more = len(records) == limit
+        return Page(messages, messages[0].cid if more and messages else None)
+
+    def view(self, channel: Channel, record: EntryRecord) -> Message:
+        body = open_body(channel, canonical.loads(record.body))
+        return _message(
+            record.cid,
+            record.channel_id,
+            record.author,
+            record.clock,
+            record.ts,
+            body,
+            pinned=record.stored,
+        )
+
+    def _lock(self, channel_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(channel_id, asyncio.Lock())
+
+    async def _cached_heads(self, channel_id: str) -> set[tuple[str, int]]:
+        if channel_id not in self._heads:
+            self._heads[channel_id] = set(await self._store.heads(channel_id))
+        return self._heads[channel_id]
+
+
+def _seal_body(channel: Channel, body: dict[str, Any]) -> dict[str, Any]:
+    assert channel.key is not None
+    sealed = seal(channel.key, canonical.dumps(body), _body_aad(channel.id))
+    return {"sealed": base64.b64encode(sealed).decode("ascii")}
+
+
+def open_body(channel: Channel, body: dict[str, Any]) -> dict[str, Any]:
+    """The readable body: private bodies are opened with the channel key and checked."""
+    if "sealed" not in body:
+        return body
+    if channel.key is None:
+        raise InvalidEnvelope("sealed body in a public channel")
+    try:
+        sealed = base64.b64decode(body["sealed"], validate=True)
+    except ValueError as exc:
+        raise InvalidEnvelope("sealed body is not base64") from exc
+    inner = canonical.loads(open_sealed(channel.key, sealed, _body_aad(channel.id)))
+    envelope.check_body(inner)
+    if "sealed" in inner:
+        raise InvalidEnvelope("sealed body inside a sealed body")
+    return dict(inner)
+
+
+def _body_aad(channel_id: str) -> bytes:
+    return b"chatbox-body\n" + channel_id.encode("ascii")
+
+
+def _file_cid(body: dict[str, Any]) -> str | None:
+    file = body.get("file")
+    return str(file["cid"]) if isinstance(file, dict) else None
+
+
+def _message(
+    cid: str, channel_id: str, author: str, clock: int, ts: int, body: dict[str, Any], pinned: bool
+) -> Message:
+    return Message(
+        cid,
+        channel_id,
+        author,
+        fingerprint(author),
+        clock,
+        ts,
+        body.get("text"),
+        body.get("file"),
+        pinned,
+    )
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000

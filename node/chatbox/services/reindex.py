@@ -1,0 +1,85 @@
+"""Rebuild the message index from the channel heads and IPFS alone.
+
+IPFS is the source of truth; SQLite only indexes it. Starting from each channel's heads,
+every entry is fetched by CID, checked (bytes match the CID, valid signature, right
+channel) and the channel's index is replaced in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from chatbox.domain import envelope
+from chatbox.domain.channels import Channel
+from chatbox.domain.log import ChannelLog
+from chatbox.errors import InvalidEnvelope
+from chatbox.ports import ContentStore, LogStore
+from chatbox.services.channels import ChannelService
+from chatbox.services.messages import open_body
+from chatbox.services.outbox import Outbox
+
+log = logging.getLogger(__name__)
+FETCH_TIMEOUT = 30.0
+FETCHES_IN_FLIGHT = 20
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    channel_id: str
+    name: str
+    entries: int
+
+
+class Reindexer:
+    def __init__(
+        self, store: LogStore, content: ContentStore, channels: ChannelService, outbox: Outbox
+    ) -> None:
+        self._store = store
+        self._content = content
+        self._channels = channels
+        self._outbox = outbox
+
+    async def reindex_all(self) -> list[ReindexReport]:
+        """Flush the outbox (so IPFS holds everything), then rebuild every channel."""
+        await self._outbox.drained()
+        return [await self.reindex(channel) for channel in await self._channels.all()]
+
+    async def reindex(self, channel: Channel) -> ReindexReport:
+        heads = [cid for cid, _ in await self._store.heads(channel.id)]
+        replica = await self._fetch_log(channel, heads)
+        rows = []
+        for entry in replica.entries():
+            body = open_body(channel, entry.body)
+            file = body.get("file")
+            rows.append(
+                (
+                    entry,
+                    envelope.body_text(entry.body),
+                    str(file["cid"]) if isinstance(file, dict) else None,
+                )
+            )
+        await self._store.replace_index(channel.id, rows)
+        log.info("reindexed channel %s: %d entries", channel.name, len(rows))
+        return ReindexReport(channel.id, channel.name, len(rows))
+
+    async def _fetch_log(self, channel: Channel, heads: list[str]) -> ChannelLog:
+        replica = ChannelLog(channel.id)
+        wanted = set(heads)
+        gate = asyncio.Semaphore(FETCHES_IN_FLIGHT)
+
+        async def fetch(cid: str) -> envelope.Envelope:
+            async with gate:
+                raw = await self._content.get_block(cid, timeout=FETCH_TIMEOUT)
+            entry = envelope.parse(raw, expected_cid=cid)
+            if entry.channel != channel.id:
+                raise InvalidEnvelope("an entry of another channel is linked here", detail=cid)
+            return entry
+
+        # Breadth-first, a generation of parents at a time, many fetches in flight.
+        while wanted:
+            for entry in await asyncio.gather(*(fetch(cid) for cid in sorted(wanted))):
+                replica.add(entry)
+            wanted = replica.missing()
+        return replica

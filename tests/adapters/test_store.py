@@ -1,0 +1,85 @@
+"""The SQLite store: migrations, group-committed appends, heads and paging."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from chatbox.adapters.schema import migrate, migration_scripts
+from chatbox.adapters.store import SqliteStore
+from chatbox.domain import envelope
+from chatbox.domain.identity import Identity
+from chatbox.domain.log import next_position
+from chatbox.errors import Conflict
+from chatbox.ports import ChannelRecord
+
+CHANNEL = "aa" * 32
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> SqliteStore:
+    opened = SqliteStore(tmp_path / "chatbox.db")
+    await opened.open()
+    await opened.add_channel(ChannelRecord(CHANNEL, "general", "public", None))
+    yield opened  # type: ignore[misc]
+    await opened.close()
+
+
+def test_migrations_are_idempotent_and_use_wal(tmp_path: Path) -> None:
+    connection = sqlite3.connect(tmp_path / "x.db")
+    latest = migration_scripts()[-1][0]
+    assert migrate(connection) == latest
+    assert migrate(connection) == latest
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"accounts", "channels", "memberships", "entries", "links", "heads"} <= tables
+
+
+async def test_database_runs_in_wal_with_full_sync(store: SqliteStore, tmp_path: Path) -> None:
+    connection = sqlite3.connect(tmp_path / "chatbox.db")
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_concurrent_appends_commit_in_order_and_keep_one_head(store: SqliteStore) -> None:
+    author, heads = Identity.generate(), []
+    writes = []
+    for i in range(300):
+        clock, prev = next_position(heads)
+        entry = envelope.create(author, CHANNEL, clock, prev, i, {"text": f"m{i}"})
+        heads = [(entry.cid, entry.clock)]
+        writes.append(store.append(entry, envelope.body_text(entry.body), None, False))
+    assert all(await asyncio.gather(*writes))
+    assert await store.heads(CHANNEL) == heads
+    assert await store.pending_count() == 300
+    page = await store.page(CHANNEL, None, 50)
+    assert [record.clock for record in page] == list(range(251, 301))
+    older = await store.page(CHANNEL, (page[0].clock, page[0].cid), 50)
+    assert [record.clock for record in older] == list(range(201, 251))
+
+
+async def test_duplicate_append_is_ignored(store: SqliteStore) -> None:
+    entry = envelope.create(Identity.generate(), CHANNEL, 1, [], 0, {"text": "once"})
+    assert await store.append(entry, envelope.body_text(entry.body), None, True)
+    assert not await store.append(entry, envelope.body_text(entry.body), None, True)
+    assert await store.entry_count(CHANNEL) == 1
+
+
+async def test_child_before_parent_keeps_the_right_head(store: SqliteStore) -> None:
+    author = Identity.generate()
+    parent = envelope.create(author, CHANNEL, 1, [], 0, {"text": "parent"})
+    child = envelope.create(author, CHANNEL, 2, [parent.cid], 0, {"text": "child"})
+    await store.append(child, envelope.body_text(child.body), None, True)
+    await store.append(parent, envelope.body_text(parent.body), None, True)
+    assert await store.heads(CHANNEL) == [(child.cid, 2)]
+
+
+async def test_a_failing_write_spoils_nothing_else_in_its_batch(store: SqliteStore) -> None:
+    first = store.add_account("carol", "11" * 32, "22" * 32, b"locked", False)
+    clash = store.add_account("Carol", "33" * 32, "44" * 32, b"locked", False)
+    other = store.add_account("dave", "55" * 32, "66" * 32, b"locked", False)
+    results = await asyncio.gather(first, clash, other, return_exceptions=True)
+    assert isinstance(results[1], Conflict)
+    assert await store.account_count() == 2
+    assert (await store.account_by_name("dave")) is not None

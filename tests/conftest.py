@@ -1,0 +1,77 @@
+"""Fixtures that start the real development daemons (DESIGN.md section 7) on free ports."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from chatbox.adapters.ipfs import IpfsClient
+from chatbox.config import Settings
+from chatbox.daemon import Node
+from chatbox.devstack import IpfsDaemon
+from chatbox.services.accounts import Member
+from chatbox.services.outbox import OutboxTiming
+
+# scrypt at 2**10 keeps account creation fast in tests; the node uses 2**15.
+TEST_PASSWORD_COST = 10
+FAST_OUTBOX = OutboxTiming(first_retry=0.05, max_retry=0.2)
+
+
+@pytest.fixture(scope="session")
+def ipfs_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsDaemon]:
+    """One real IPFS daemon (js-ipfs, or Kubo if installed) shared by the session."""
+    daemon = IpfsDaemon(tmp_path_factory.mktemp("ipfs") / "repo").start()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def second_ipfs_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsDaemon]:
+    """Another daemon, for what crosses between IPFS nodes (pubsub, bitswap)."""
+    daemon = IpfsDaemon(tmp_path_factory.mktemp("ipfs2") / "repo").start()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+async def ipfs(ipfs_daemon: IpfsDaemon) -> AsyncIterator[IpfsClient]:
+    async with aiohttp.ClientSession() as session:
+        yield IpfsClient(session, ipfs_daemon.api_url)
+
+
+def node_settings(data_dir: Path, ipfs_api: str, **overrides: object) -> Settings:
+    base = Settings(
+        data_dir=data_dir,
+        ipfs_api=ipfs_api,
+        http_host="127.0.0.1",
+        http_port=8080,
+        upload_limit=4 * 1024 * 1024,
+    )
+    return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def node(tmp_path: Path, ipfs_daemon: IpfsDaemon) -> AsyncIterator[Node]:
+    """A started node (no web face) with its own data directory, on the shared IPFS."""
+    started = Node(
+        node_settings(tmp_path / "node", ipfs_daemon.api_url),
+        password_cost=TEST_PASSWORD_COST,
+        outbox_timing=FAST_OUTBOX,
+    )
+    await started.start()
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
+async def alice(node: Node) -> Member:
+    return await node.services.accounts.register("alice", "correct horse", is_admin=True)
+
+
+@pytest.fixture
+async def bob(node: Node) -> Member:
+    return await node.services.accounts.register("bob", "battery staple")

@@ -1,0 +1,130 @@
+"""The ``chatbox`` command as the owner runs it: a real process, real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from chatbox.devstack import IpfsDaemon, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _chatbox(*args: str, env: dict[str, str], **options: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "chatbox", "--config", "/nonexistent", *args],
+        env={**os.environ, **env},
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **options,
+    )
+
+
+def _get_json(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return dict(json.load(response))
+
+
+def test_help_lists_the_commands() -> None:
+    process = _chatbox("--help", env={})
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    for command in ("run", "dev", "reindex"):
+        assert command in out
+
+
+def test_invalid_setting_stops_start_up_with_one_line_naming_the_key() -> None:
+    process = _chatbox("run", env={"CHATBOX_UPLOAD_LIMIT": "lots"})
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert err.strip().count("\n") == 0
+    assert "upload_limit" in err and "whole number" in err
+
+
+def test_run_serves_health_and_status_then_stops_on_sigterm(
+    tmp_path: Path, ipfs_daemon: IpfsDaemon
+) -> None:
+    port = free_port()
+    env = {
+        "CHATBOX_DATA_DIR": str(tmp_path / "data"),
+        "CHATBOX_HTTP_PORT": str(port),
+        "CHATBOX_HTTP_HOST": "127.0.0.1",
+        "CHATBOX_IPFS_API": ipfs_daemon.api_url,
+    }
+    process = _chatbox("run", env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = _get_json(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the node did not start"
+                assert process.poll() is None, process.communicate()[1]
+                time.sleep(0.2)
+        assert health == {"ok": True}
+        status = _get_json(f"http://127.0.0.1:{port}/api/v1/status")
+        assert status["ipfs"]["online"] is True  # type: ignore[index]
+        assert status["outbox"] == {"pending": 0, "last_error": None}
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            _get_json(f"http://127.0.0.1:{port}/api/v1/nothing-here")
+        assert json.load(missing.value)["error"] == "Not Found"
+        assert (tmp_path / "data" / "box.key").stat().st_mode & 0o077 == 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "secret" not in err.lower() and "password" not in err.lower()
+
+
+def test_run_reports_ipfs_down_without_crashing(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        "CHATBOX_DATA_DIR": str(tmp_path / "data"),
+        "CHATBOX_HTTP_PORT": str(port),
+        "CHATBOX_HTTP_HOST": "127.0.0.1",
+        "CHATBOX_IPFS_API": f"http://127.0.0.1:{free_port()}",
+    }
+    process = _chatbox("run", env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status = _get_json(f"http://127.0.0.1:{port}/api/v1/status")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the node did not start"
+                time.sleep(0.2)
+        assert status["ipfs"]["online"] is False  # type: ignore[index]
+        assert "cannot reach the IPFS daemon" in status["ipfs"]["error"]  # type: ignore[index]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_reindex_command_rebuilds_from_ipfs(tmp_path: Path, ipfs_daemon: IpfsDaemon) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("seed_node.py")),
+            str(tmp_path / "data"),
+            ipfs_daemon.api_url,
+        ],
+        check=True,
+        timeout=120,
+    )
+    env = {"CHATBOX_DATA_DIR": str(tmp_path / "data"), "CHATBOX_IPFS_API": ipfs_daemon.api_url}
+    process = _chatbox("reindex", env=env)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "seeded: 25 entries" in out

@@ -1,0 +1,96 @@
+"""The package keeps its layers apart (STYLE.md): checked by walking every import."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "node" / "chatbox"
+MODULES = sorted(
+    ".".join(("chatbox", *path.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(
+        ".__init__"
+    )
+    for path in PACKAGE.rglob("*.py")
+)
+
+# What each layer may import from outside the standard library and from chatbox itself.
+ALLOWED = {
+    "chatbox.domain": {"cryptography", "Crypto", "chatbox.domain", "chatbox.errors"},
+    "chatbox.services": {"chatbox.domain", "chatbox.ports", "chatbox.errors", "chatbox.services"},
+    "chatbox.adapters": {
+        "chatbox.domain",
+        "chatbox.ports",
+        "chatbox.errors",
+        "aiohttp",
+        "chatbox.adapters.sqlite",
+        "chatbox.adapters.schema",
+    },
+    "chatbox.web": {
+        "chatbox.services",
+        "chatbox.domain",
+        "chatbox.errors",
+        "chatbox.web",
+        "quart",
+        "werkzeug",
+    },
+    "chatbox.config": {"chatbox.errors"},
+    "chatbox.ports": {"chatbox.domain"},
+}
+
+
+def _imports(module: str) -> set[str]:
+    relative = module.removeprefix("chatbox").lstrip(".").replace(".", "/")
+    path = PACKAGE / f"{relative}.py" if relative else PACKAGE / "__init__.py"
+    if not path.exists():
+        path = PACKAGE / relative / "__init__.py"
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return {
+        name
+        for name in names
+        if name.split(".")[0] not in sys.stdlib_module_names and name != "__future__"
+    }
+
+
+def _allowed(name: str, permitted: set[str]) -> bool:
+    return any(name == allowed or name.startswith(allowed + ".") for allowed in permitted)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_imports_only_what_its_layer_may(module: str) -> None:
+    layer = next(
+        (layer for layer in ALLOWED if module == layer or module.startswith(layer + ".")), None
+    )
+    if layer is None:
+        assert module in {
+            "chatbox",
+            "chatbox.__main__",
+            "chatbox.cli",
+            "chatbox.daemon",
+            "chatbox.devstack",
+            "chatbox.errors",
+        }, f"{module} has no layer"
+        return
+    imports = _imports(module)
+    forbidden = {name for name in imports if not _allowed(name, ALLOWED[layer])}
+    assert not forbidden, f"{module} imports {forbidden}"
+
+
+def test_nothing_imports_the_composition_root() -> None:
+    for module in MODULES:
+        if module not in {"chatbox.cli", "chatbox.__main__"}:
+            assert "chatbox.daemon" not in _imports(module), module
+
+
+# chatbox.__main__ runs the CLI when imported; the CLI tests run it as `python -m chatbox`.
+@pytest.mark.parametrize("module", [m for m in MODULES if m != "chatbox.__main__"])
+def test_each_module_imports_alone_in_a_fresh_interpreter(module: str) -> None:
+    subprocess.run([sys.executable, "-c", f"import {module}"], check=True, timeout=60)
