@@ -43,6 +43,12 @@ async def ipfs(ipfs_daemon: IpfsDaemon) -> AsyncIterator[IpfsClient]:
         yield IpfsClient(session, ipfs_daemon.api_url)
 
 
+async def unpinned(ipfs: IpfsClient, cids: list[str]) -> list[str]:
+    """The CIDs IPFS does not hold pinned, in their given order."""
+    pinned = await ipfs.pinned_among(cids)
+    return [cid for cid in cids if cid not in pinned]
+
+
 def node_settings(data_dir: Path, ipfs_api: str, **overrides: object) -> Settings:
     base = Settings(
         data_dir=data_dir,

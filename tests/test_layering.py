@@ -28,6 +28,7 @@ ALLOWED = {
         "aiohttp",
         "chatbox.adapters.sqlite",
         "chatbox.adapters.schema",
+        "chatbox.adapters.car",
     },
     "chatbox.web": {
         "chatbox.services",

@@ -13,6 +13,7 @@ import pytest
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.devstack import IpfsDaemon, free_port
 from chatbox.domain import envelope
+from chatbox.domain.cid import raw_cid
 from chatbox.domain.identity import Identity
 from chatbox.errors import IpfsUnavailable, NotFound
 from tests.domain.test_cid import HELLO_CID
@@ -40,6 +41,28 @@ async def test_local_cid_equals_the_daemons_for_100_random_envelopes(ipfs: IpfsC
         assert await ipfs.put_block(entry.raw) == entry.cid
         assert await ipfs.get_block(entry.cid) == entry.raw
         assert await ipfs.is_pinned(entry.cid)
+
+
+async def test_a_batch_of_blocks_lands_pinned_in_one_import(ipfs: IpfsClient) -> None:
+    blocks = [os.urandom(random.randint(1, 3000)) for _ in range(300)]
+    root = await ipfs.put_blocks(blocks)
+    assert root.startswith("bafyrei")  # a DAG-CBOR root, pinned recursively
+    assert await ipfs.is_pinned(root)
+    for block in blocks[::37]:
+        assert await ipfs.is_pinned(raw_cid(block))
+        assert await ipfs.get_block(raw_cid(block)) == block
+    # Importing the same batch again changes nothing and is not an error.
+    assert await ipfs.put_blocks(blocks) == root
+
+
+async def test_pinned_among_names_every_block_under_a_pinned_root_and_nothing_else(
+    ipfs: IpfsClient,
+) -> None:
+    blocks = [os.urandom(64) for _ in range(50)]
+    await ipfs.put_blocks(blocks)
+    never_stored = raw_cid(os.urandom(64))
+    cids = [raw_cid(block) for block in blocks]
+    assert await ipfs.pinned_among([*cids, never_stored]) == set(cids)
 
 
 async def test_streamed_add_and_cat_round_trip(ipfs: IpfsClient) -> None:

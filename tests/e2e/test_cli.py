@@ -62,15 +62,7 @@ def test_run_serves_health_and_status_then_stops_on_sigterm(
     }
     process = _chatbox("run", env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = _get_json(f"http://127.0.0.1:{port}/healthz")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the node did not start"
-                assert process.poll() is None, process.communicate()[1]
-                time.sleep(0.2)
+        health = _first_answer(process, f"http://127.0.0.1:{port}/healthz")
         assert health == {"ok": True}
         status = _get_json(f"http://127.0.0.1:{port}/api/v1/status")
         assert status["ipfs"]["online"] is True  # type: ignore[index]
@@ -96,14 +88,7 @@ def test_run_reports_ipfs_down_without_crashing(tmp_path: Path) -> None:
     }
     process = _chatbox("run", env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status = _get_json(f"http://127.0.0.1:{port}/api/v1/status")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the node did not start"
-                time.sleep(0.2)
+        status = _first_answer(process, f"http://127.0.0.1:{port}/api/v1/status")
         assert status["ipfs"]["online"] is False  # type: ignore[index]
         assert "cannot reach the IPFS daemon" in status["ipfs"]["error"]  # type: ignore[index]
     finally:
@@ -128,3 +113,15 @@ def test_reindex_command_rebuilds_from_ipfs(tmp_path: Path, ipfs_daemon: IpfsDae
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert "seeded: 25 entries" in out
+
+
+def _first_answer(process: subprocess.Popen[str], url: str) -> dict[str, object]:
+    """The JSON at ``url`` once the node started by ``process`` serves it."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return _get_json(url)
+        except OSError:
+            assert time.monotonic() < deadline, "the node did not start"
+            assert process.poll() is None, process.communicate()[1]
+            time.sleep(0.2)

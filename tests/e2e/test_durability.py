@@ -18,7 +18,7 @@ from chatbox.devstack import IpfsDaemon
 from chatbox.domain import envelope
 from chatbox.domain.log import ChannelLog
 from chatbox.errors import IpfsUnavailable
-from tests.conftest import FAST_OUTBOX, node_settings
+from tests.conftest import FAST_OUTBOX, node_settings, unpinned
 
 pytestmark = pytest.mark.slow
 POSTER = Path(__file__).with_name("burst_poster.py")
@@ -80,7 +80,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_post(
         assert replica.missing() == set()
         assert sorted(cid for cid, _ in await store.heads(channel_id)) == replica.heads()
         assert [r.cid for r in records] == [entry.cid for entry in replica.entries()]
-        assert all(await asyncio.gather(*(ipfs.is_pinned(cid) for cid in acked)))
+        assert await unpinned(ipfs, list(acked)) == []
     finally:
         await node.stop()
 

@@ -12,7 +12,7 @@ from chatbox.daemon import Node
 from chatbox.domain import envelope
 from chatbox.errors import Forbidden, InvalidEnvelope, InvalidInput, NotFound
 from chatbox.services.accounts import Member
-from tests.conftest import FAST_OUTBOX, TEST_PASSWORD_COST, node_settings
+from tests.conftest import FAST_OUTBOX, TEST_PASSWORD_COST, node_settings, unpinned
 
 
 async def _history(node: Node, member: Member, channel_id: str) -> list[str]:
@@ -37,8 +37,7 @@ async def test_1000_messages_read_back_in_order_and_every_one_pinned(
     assert await _history(node, alice, channel.id) == [f"message {i}" for i in range(1000)]
 
     await asyncio.wait_for(node.services.outbox.drained(), 120)
-    pinned = await asyncio.gather(*(ipfs.is_pinned(message.cid) for message in posted))
-    assert all(pinned)
+    assert await unpinned(ipfs, [message.cid for message in posted]) == []
     page = await node.services.messages.history(alice, channel.id, None, 10)
     assert all(message.pinned for message in page.messages)
 

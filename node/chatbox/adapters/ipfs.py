@@ -12,12 +12,13 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import aiohttp
 
-from chatbox.domain.cid import raw_cid
+from chatbox.adapters.car import batch_archive
+from chatbox.domain.cid import cid_text, raw_cid
 from chatbox.errors import IpfsUnavailable, NotFound
 from chatbox.ports import AddedFile, NodeIdentity, RepoStats
 
@@ -52,6 +53,28 @@ class IpfsClient:
                 "IPFS stored a block under an unexpected CID", detail=str(reply.get("Key"))
             )
         return expected
+
+    async def put_blocks(self, blocks: list[bytes]) -> str:
+        """Store raw ``blocks`` in one request, pinned through one batch root; returns it.
+
+        One ``dag/import`` of a CAR archive and one recursive pin cost far less than a
+        ``block/put`` and a pin per block (see ``car.py``).
+        """
+        root, archive = batch_archive(blocks)
+        form = aiohttp.FormData()
+        form.add_field(
+            "file", archive, filename="batch.car", content_type="application/vnd.ipld.car"
+        )
+        body = await self._post_bytes("dag/import", {"pin-roots": "true"}, None, data=form)
+        for line in body.splitlines():
+            reply = _json_line(line).get("Root") or {}
+            if reply.get("Cid", {}).get("/") == root:
+                if reply.get("PinErrorMsg"):
+                    raise IpfsUnavailable(
+                        "IPFS could not pin a batch", detail=str(reply["PinErrorMsg"])
+                    )
+                return root
+        raise IpfsUnavailable("IPFS did not confirm the batch it imported", detail=root)
 
     async def get_block(self, cid: str, timeout: float | None = None) -> bytes:
         return await self._post_bytes("block/get", {"arg": cid}, timeout)
@@ -98,6 +121,19 @@ class IpfsClient:
         except NotFound:
             return False
         return True
+
+    async def pinned_among(self, cids: Iterable[str]) -> set[str]:
+        """Those of ``cids`` that are pinned, directly or through a pinned root.
+
+        One listing of every pin: asking per CID costs js-ipfs a walk of every
+        recursive pin each time, which grows with the repository.
+        """
+        wanted = set(cids)
+        body = await self._post_bytes(
+            "pin/ls", {"type": "all", "stream": "true"}, STREAM_READ_TIMEOUT
+        )
+        listed = {_base32_cid(str(_json_line(line).get("Cid", ""))) for line in body.splitlines()}
+        return wanted & listed
 
     async def identity(self) -> NodeIdentity:
         reply = await self._post_json("id", {})
@@ -200,6 +236,32 @@ async def _raise_for_reply(response: aiohttp.ClientResponse) -> None:
     if any(hint in message.lower() for hint in _NOT_FOUND_HINTS):
         raise NotFound("not found on IPFS", detail=message)
     raise IpfsUnavailable("IPFS refused the request", detail=message)
+
+
+def _json_line(line: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+_BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _base32_cid(text: str) -> str:
+    """A CIDv1 as this package spells it; js-ipfs lists pins in base58btc ('z...')."""
+    if not text.startswith("z"):
+        return text
+    number = 0
+    for char in text[1:]:
+        digit = _BASE58_ALPHABET.find(char)
+        if digit < 0:
+            return text
+        number = number * 58 + digit
+    leading_zeros = len(text[1:]) - len(text[1:].lstrip("1"))
+    binary = b"\0" * leading_zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return cid_text(binary)
 
 
 def _unavailable(exc: BaseException) -> IpfsUnavailable:

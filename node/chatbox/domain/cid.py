@@ -15,18 +15,28 @@ import hashlib
 from chatbox.errors import InvalidInput
 
 _CID_V1 = 0x01
-_RAW_CODEC = 0x55
+RAW_CODEC = 0x55
+DAG_CBOR_CODEC = 0x71
 _SHA2_256 = 0x12
 _DIGEST_LEN = 32
-_PREFIX = bytes([_CID_V1, _RAW_CODEC, _SHA2_256, _DIGEST_LEN])
+_PREFIX = bytes([_CID_V1, RAW_CODEC, _SHA2_256, _DIGEST_LEN])
 # 1 multibase char + base32 of 36 bytes (58 chars without padding).
 CID_TEXT_LENGTH = 59
 
 
 def raw_cid(data: bytes) -> str:
     """The CIDv1 (raw, sha2-256) of ``data`` in base32, as Kubo prints it."""
-    digest = hashlib.sha256(data).digest()
-    return "b" + _base32(_PREFIX + digest)
+    return cid_text(cid_bytes(data))
+
+
+def cid_bytes(data: bytes, codec: int = RAW_CODEC) -> bytes:
+    """The binary CIDv1 (sha2-256) of ``data`` under ``codec`` (a one-byte multicodec)."""
+    return bytes([_CID_V1, codec, _SHA2_256, _DIGEST_LEN]) + hashlib.sha256(data).digest()
+
+
+def cid_text(binary: bytes) -> str:
+    """A binary CIDv1 in multibase base32."""
+    return "b" + _base32(binary)
 
 
 def check_raw_cid(text: str) -> str:

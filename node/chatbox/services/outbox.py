@@ -1,9 +1,9 @@
 """The outbox: entries committed locally, waiting to be pinned on IPFS.
 
-A post is acknowledged once SQLite holds it; this worker then puts the envelopes on IPFS
-in batches with several requests in flight, and drops each from the outbox only after
-IPFS answered with the same CID. Putting a block is idempotent, so a retry after an
-outage or a crash can repeat a put but never duplicates or loses an entry.
+A post is acknowledged once SQLite holds it; this worker then hands the waiting envelopes
+to IPFS a batch at a time (one archive, one pin), and drops them from the outbox only
+after IPFS confirmed the batch. Storing a block is idempotent, so a retry after an outage
+or a crash may store a batch again but never duplicates or loses an entry.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class OutboxTiming:
-    batch: int = 200
-    in_flight: int = 20
+    batch: int = 1000
+    # Envelopes are at most 64 KiB: bound what one batch holds in memory on a 512 MB Pi.
+    batch_bytes: int = 4 * 1024 * 1024
     first_retry: float = 0.5
     max_retry: float = 30.0
 
@@ -52,7 +53,7 @@ class Outbox:
             self._wake.clear()
             try:
                 flushed = await self.flush_once()
-            except Unavailable as exc:
+            except Exception as exc:  # the worker must outlive any one failed batch
                 self._report(exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._timing.max_retry)
@@ -68,27 +69,18 @@ class Outbox:
     async def flush_once(self) -> int:
         """Pin one batch; returns how many entries left the outbox."""
         pending = await self._store.outbox(self._timing.batch)
-        if not pending:
+        batch: list[tuple[str, bytes]] = []
+        size = 0
+        for cid, raw in pending:
+            if batch and size + len(raw) > self._timing.batch_bytes:
+                break
+            batch.append((cid, raw))
+            size += len(raw)
+        if not batch:
             return 0
-        gate = asyncio.Semaphore(self._timing.in_flight)
-
-        async def put(data: bytes) -> str:
-            async with gate:
-                return await self._content.put_block(data)
-
-        results = await asyncio.gather(*(put(raw) for _, raw in pending), return_exceptions=True)
-        done = [cid for (cid, _), result in zip(pending, results, strict=True) if result == cid]
-        if done:
-            await self._store.mark_stored(done)
-        failures = [result for result in results if isinstance(result, BaseException)]
-        if failures:
-            first = failures[0]
-            raise (
-                first
-                if isinstance(first, Unavailable)
-                else Unavailable("pinning entries on IPFS failed", detail=str(first)[:200])
-            )
-        return len(done)
+        await self._content.put_blocks([raw for _, raw in batch])
+        await self._store.mark_stored([cid for cid, _ in batch])
+        return len(batch)
 
     async def drained(self) -> None:
         """Wait until nothing is left to pin (used by reindex, benchmarks and tests)."""
@@ -99,10 +91,12 @@ class Outbox:
             self.wake()
             await self._idle.wait()
 
-    def _report(self, exc: Unavailable) -> None:
+    def _report(self, exc: Exception) -> None:
+        message = exc.message if isinstance(exc, Unavailable) else f"unexpected error: {exc}"
         if self.last_error is None:
             log.warning(
                 "cannot pin new entries on IPFS yet (%s); they wait in the outbox and are retried",
-                exc.message,
+                message,
+                exc_info=not isinstance(exc, Unavailable),
             )
-        self.last_error = exc.message
+        self.last_error = message
