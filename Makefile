@@ -8,9 +8,9 @@ IPFS_DIR := scripts/devstack/ipfs
 CHAIN_DIR := scripts/devstack/chain
 NODE_MAJOR := 20
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup browser run test lint bench clean
 
-setup: $(VENV)/.installed $(IPFS_DIR)/node_modules/.installed $(CHAIN_DIR)/node_modules/.installed
+setup: $(VENV)/.installed $(IPFS_DIR)/node_modules/.installed $(CHAIN_DIR)/node_modules/.installed browser
 
 $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -30,6 +30,14 @@ $(CHAIN_DIR)/node_modules/.installed: $(CHAIN_DIR)/package-lock.json
 	cd $(CHAIN_DIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Browser tests drive Debian's Chromium through Playwright (which never downloads a browser).
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
 run: setup
 	$(BIN)/chatbox dev
 
@@ -45,4 +53,4 @@ bench: setup
 	$(BIN)/python scripts/bench_core.py
 
 clean:
-	rm -rf $(VENV) $(IPFS_DIR)/node_modules $(CHAIN_DIR)/node_modules .chatbox-dev
+	rm -rf $(VENV) $(IPFS_DIR)/node_modules $(CHAIN_DIR)/node_modules .chatbox-dev test-artifacts

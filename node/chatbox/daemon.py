@@ -21,6 +21,7 @@ from hypercorn.config import Config as HypercornConfig
 
 from chatbox import __version__
 from chatbox.adapters import keyfile
+from chatbox.adapters.account_store import SqliteAccountStore
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.adapters.store import SqliteStore
 from chatbox.config import Settings
@@ -28,9 +29,11 @@ from chatbox.domain.sealing import DEFAULT_PASSWORD_COST
 from chatbox.services.accounts import AccountService
 from chatbox.services.channels import ChannelService
 from chatbox.services.files import FileService
+from chatbox.services.live import LiveFeed
 from chatbox.services.messages import MessageService
 from chatbox.services.outbox import DEFAULT_OUTBOX_TIMING, Outbox, OutboxTiming
 from chatbox.services.reindex import Reindexer
+from chatbox.services.sessions import SessionService
 from chatbox.services.status import BoxInfo, StatusService
 from chatbox.web.app import WebServices, create_app
 
@@ -49,6 +52,8 @@ class Services:
     outbox: Outbox
     reindexer: Reindexer
     status: StatusService
+    sessions: SessionService
+    live: LiveFeed
 
 
 class Node:
@@ -77,17 +82,22 @@ class Node:
         self._session = aiohttp.ClientSession()
         ipfs = IpfsClient(self._session, self.settings.ipfs_api)
         outbox = Outbox(store, ipfs, self._outbox_timing)
-        channels = ChannelService(store, secrets.vault_key)
-        messages = MessageService(store, channels, outbox)
+        people = SqliteAccountStore(store.database)
+        live = LiveFeed()
+        channels = ChannelService(store, people, secrets.vault_key)
+        messages = MessageService(store, channels, outbox, live)
+        accounts = AccountService(store, people, self.settings.registration, self._password_cost)
         box = BoxInfo(self.settings.box_name, secrets.identity.public_key, __version__, time.time())
         self.services = Services(
-            accounts=AccountService(store, self._password_cost),
+            accounts=accounts,
             channels=channels,
             messages=messages,
             files=FileService(store, ipfs, channels, messages, self.settings.upload_limit),
             outbox=outbox,
             reindexer=Reindexer(store, ipfs, channels, outbox),
             status=StatusService(box, store, ipfs, outbox),
+            sessions=SessionService(accounts, people),
+            live=live,
         )
         self.spawn(outbox.run(), "outbox")
 
@@ -123,7 +133,9 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     node = Node(settings)
     await node.start()
     try:
-        app = create_app(WebServices(status=node.services.status), settings.upload_limit)
+        app = create_app(
+            web_services(node.services), settings.upload_limit, settings.box_name, __version__
+        )
         config = HypercornConfig()
         config.bind = [f"{settings.http_host}:{settings.http_port}"]
         config.accesslog = None
@@ -135,6 +147,19 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     finally:
         with contextlib.suppress(Exception):
             await node.stop()
+
+
+def web_services(services: Services) -> WebServices:
+    """What the web face may use of the node's services."""
+    return WebServices(
+        accounts=services.accounts,
+        sessions=services.sessions,
+        channels=services.channels,
+        messages=services.messages,
+        files=services.files,
+        live=services.live,
+        status=services.status,
+    )
 
 
 def _display_host(host: str) -> str:

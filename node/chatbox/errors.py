@@ -9,7 +9,9 @@ else inspects library exceptions.
      │    ├── InvalidEnvelope    bytes that are not a well-formed, correctly signed entry
      │    └── TooLarge           an upload or message over its configured limit
      ├── NotFound                unknown channel, message or file
-     ├── Forbidden               not a member, wrong key, locked account
+     ├── Unauthorized            no valid session: log in first
+     ├── Forbidden               not a member, wrong key, locked account, failed CSRF check
+     ├── RateLimited             too many attempts (logins); try again later
      ├── Conflict                already exists
      ├── ConfigError             an invalid setting; names the key
      └── Unavailable             a daemon the node depends on is down or too slow
@@ -46,8 +48,16 @@ class NotFound(ChatboxError):
     code = "not_found"
 
 
+class Unauthorized(ChatboxError):
+    code = "unauthorized"
+
+
 class Forbidden(ChatboxError):
     code = "forbidden"
+
+
+class RateLimited(ChatboxError):
+    code = "rate_limited"
 
 
 class Conflict(ChatboxError):

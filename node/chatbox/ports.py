@@ -43,6 +43,24 @@ class AccountRecord:
 
 
 @dataclass(frozen=True)
+class PersonRecord:
+    """An account as others see it: no keys."""
+
+    id: int
+    name: str
+    public_key: str
+    is_admin: bool
+    last_seen: int
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    account_id: int
+    sealed_keys: bytes
+    expires_at: int
+
+
+@dataclass(frozen=True)
 class ChannelRecord:
     id: str
     name: str
@@ -111,3 +129,24 @@ class LogStore(Protocol):
     async def replace_index(
         self, channel_id: str, entries: list[tuple[Envelope, str, str | None]]
     ) -> None: ...
+
+
+class AccountStore(Protocol):
+    """Durable state about people: sessions, sign-up codes, settings, read positions."""
+
+    async def account_by_id(self, account_id: int) -> AccountRecord | None: ...
+    async def people(self) -> list[PersonRecord]: ...
+    async def touch(self, account_id: int, when: int) -> None: ...
+    async def add_session(
+        self, token_hash: bytes, account_id: int, sealed_keys: bytes, expires_at: int
+    ) -> None: ...
+    async def session(self, token_hash: bytes, now: int) -> SessionRecord | None: ...
+    async def delete_session(self, token_hash: bytes) -> None: ...
+    async def setting(self, key: str) -> str | None: ...
+    async def set_setting(self, key: str, value: str) -> None: ...
+    async def add_signup_code(self, code_hash: bytes, created_by: int, expires_at: int) -> None: ...
+    async def claim_signup_code(self, code_hash: bytes, now: int) -> bool: ...
+    async def release_signup_code(self, code_hash: bytes) -> None: ...
+    async def spend_signup_code(self, code_hash: bytes, account_id: int) -> None: ...
+    async def mark_read(self, account_id: int, channel_id: str, clock: int) -> None: ...
+    async def unread_counts(self, account_id: int) -> dict[str, int]: ...

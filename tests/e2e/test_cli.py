@@ -68,8 +68,12 @@ def test_run_serves_health_and_status_then_stops_on_sigterm(
         assert status["ipfs"]["online"] is True  # type: ignore[index]
         assert status["outbox"] == {"pending": 0, "last_error": None}
         with pytest.raises(urllib.error.HTTPError) as missing:
-            _get_json(f"http://127.0.0.1:{port}/api/v1/nothing-here")
+            _get_json(f"http://127.0.0.1:{port}/nothing-here")
         assert json.load(missing.value)["error"] == "Not Found"
+        with pytest.raises(urllib.error.HTTPError) as private:
+            _get_json(f"http://127.0.0.1:{port}/api/v1/channels")
+        assert private.value.code == 401
+        private.value.close()
         assert (tmp_path / "data" / "box.key").stat().st_mode & 0o077 == 0
     finally:
         process.send_signal(signal.SIGTERM)

@@ -168,3 +168,25 @@ def _connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA foreign_keys=ON")
     connection.execute("PRAGMA busy_timeout=5000")
     return connection
+
+
+# Small operations for Database.read/write/submit.
+def execute(connection: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
+    connection.execute(sql, params)
+
+
+def fetch_one(
+    connection: sqlite3.Connection, sql: str, params: tuple[object, ...]
+) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = connection.execute(sql, params).fetchone()
+    return row
+
+
+def fetch_count(connection: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> int:
+    return int(connection.execute(sql, params).fetchone()[0])
+
+
+def fetch_all(
+    connection: sqlite3.Connection, sql: str, params: tuple[object, ...]
+) -> list[sqlite3.Row]:
+    return connection.execute(sql, params).fetchall()

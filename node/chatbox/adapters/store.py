@@ -12,7 +12,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 
 from chatbox.adapters.schema import migrate
-from chatbox.adapters.sqlite import Database
+from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_count, fetch_one
 from chatbox.domain.envelope import Envelope
 from chatbox.domain.log import heads_after
 from chatbox.errors import Conflict
@@ -26,6 +26,11 @@ class SqliteStore:
 
     def __init__(self, path: Path) -> None:
         self._db = Database(path)
+
+    @property
+    def database(self) -> Database:
+        """The open database, shared with the other stores of this file."""
+        return self._db
 
     async def open(self) -> None:
         await self._db.open(migrate)
@@ -58,11 +63,11 @@ class SqliteStore:
         )
 
     async def account_by_name(self, name: str) -> AccountRecord | None:
-        row = await self._db.read(_one, "SELECT * FROM accounts WHERE name = ?", (name,))
+        row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE name = ?", (name,))
         return None if row is None else _account(row)
 
     async def account_count(self) -> int:
-        return await self._db.read(_count, "SELECT count(*) FROM accounts", ())
+        return await self._db.read(fetch_count, "SELECT count(*) FROM accounts", ())
 
     async def add_channel(self, record: ChannelRecord) -> bool:
         """Record a channel; False if it was already known."""
@@ -78,12 +83,12 @@ class SqliteStore:
         return await self._db.write(insert)
 
     async def channel(self, channel_id: str) -> ChannelRecord | None:
-        row = await self._db.read(_one, "SELECT * FROM channels WHERE id = ?", (channel_id,))
+        row = await self._db.read(fetch_one, "SELECT * FROM channels WHERE id = ?", (channel_id,))
         return None if row is None else _channel(row)
 
     async def join(self, account_id: int, channel_id: str) -> None:
         await self._db.write(
-            _execute,
+            execute,
             "INSERT OR IGNORE INTO memberships (account_id, channel_id,"
             " joined_at) VALUES (?, ?, ?)",
             (account_id, channel_id, _now()),
@@ -91,7 +96,7 @@ class SqliteStore:
 
     async def is_member(self, account_id: int, channel_id: str) -> bool:
         row = await self._db.read(
-            _one,
+            fetch_one,
             "SELECT 1 FROM memberships WHERE account_id = ? AND channel_id = ?",
             (account_id, channel_id),
         )
@@ -99,7 +104,7 @@ class SqliteStore:
 
     async def channels_of(self, account_id: int) -> list[ChannelRecord]:
         rows = await self._db.read(
-            _all,
+            fetch_all,
             "SELECT c.* FROM channels c JOIN memberships m ON m.channel_id = c.id"
             " WHERE m.account_id = ? ORDER BY c.name, c.id",
             (account_id,),
@@ -107,7 +112,7 @@ class SqliteStore:
         return [_channel(row) for row in rows]
 
     async def all_channels(self) -> list[ChannelRecord]:
-        rows = await self._db.read(_all, "SELECT * FROM channels ORDER BY name, id", ())
+        rows = await self._db.read(fetch_all, "SELECT * FROM channels ORDER BY name, id", ())
         return [_channel(row) for row in rows]
 
     def append(
@@ -122,7 +127,9 @@ class SqliteStore:
 
     async def heads(self, channel_id: str) -> list[tuple[str, int]]:
         rows = await self._db.read(
-            _all, "SELECT cid, clock FROM heads WHERE channel_id = ? ORDER BY cid", (channel_id,)
+            fetch_all,
+            "SELECT cid, clock FROM heads WHERE channel_id = ? ORDER BY cid",
+            (channel_id,),
         )
         return [(row["cid"], row["clock"]) for row in rows]
 
@@ -133,7 +140,7 @@ class SqliteStore:
         # Past the largest clock SQLite holds, and after every CID, when no cursor is given.
         clock, cid = before if before is not None else (2**63 - 1, "")
         rows = await self._db.read(
-            _all,
+            fetch_all,
             f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ?"
             " AND (clock < ? OR (clock = ? AND cid < ?)) ORDER BY clock DESC, cid DESC LIMIT ?",
             (channel_id, clock, clock, cid, limit),
@@ -142,14 +149,14 @@ class SqliteStore:
 
     async def entry(self, cid: str) -> EntryRecord | None:
         row = await self._db.read(
-            _one, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE cid = ?", (cid,)
+            fetch_one, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE cid = ?", (cid,)
         )
         return None if row is None else _entry(row)
 
     async def file_entries(self, file_cid: str) -> list[EntryRecord]:
         """The entries that refer to a file, oldest first."""
         rows = await self._db.read(
-            _all,
+            fetch_all,
             f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE file_cid = ? ORDER BY clock, cid",
             (file_cid,),
         )
@@ -158,7 +165,9 @@ class SqliteStore:
     async def outbox(self, limit: int) -> list[tuple[str, bytes]]:
         """Entries not yet pinned on IPFS, oldest first."""
         rows = await self._db.read(
-            _all, "SELECT cid, raw FROM entries WHERE stored = 0 ORDER BY rowid LIMIT ?", (limit,)
+            fetch_all,
+            "SELECT cid, raw FROM entries WHERE stored = 0 ORDER BY rowid LIMIT ?",
+            (limit,),
         )
         return [(row["cid"], bytes(row["raw"])) for row in rows]
 
@@ -167,11 +176,11 @@ class SqliteStore:
         await self._db.write(_mark_stored, cids)
 
     async def pending_count(self) -> int:
-        return await self._db.read(_count, "SELECT count(*) FROM entries WHERE stored = 0", ())
+        return await self._db.read(fetch_count, "SELECT count(*) FROM entries WHERE stored = 0", ())
 
     async def entry_count(self, channel_id: str) -> int:
         return await self._db.read(
-            _count, "SELECT count(*) FROM entries WHERE channel_id = ?", (channel_id,)
+            fetch_count, "SELECT count(*) FROM entries WHERE channel_id = ?", (channel_id,)
         )
 
     async def replace_index(
@@ -243,25 +252,6 @@ def _mark_stored(connection: sqlite3.Connection, cids: list[str]) -> None:
     connection.executemany(
         "UPDATE entries SET stored = 1, raw = NULL WHERE cid = ?", [(cid,) for cid in cids]
     )
-
-
-def _execute(connection: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
-    connection.execute(sql, params)
-
-
-def _one(
-    connection: sqlite3.Connection, sql: str, params: tuple[object, ...]
-) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = connection.execute(sql, params).fetchone()
-    return row
-
-
-def _count(connection: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> int:
-    return int(connection.execute(sql, params).fetchone()[0])
-
-
-def _all(connection: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> list[sqlite3.Row]:
-    return connection.execute(sql, params).fetchall()
 
 
 def _account(row: sqlite3.Row) -> AccountRecord:

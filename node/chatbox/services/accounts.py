@@ -1,18 +1,31 @@
-"""Accounts: each person on the box has an identity locked with their password."""
+"""Accounts: each person on the box has an identity locked with their password.
+
+The first account is the owner's (admin), made once through setup. Afterwards people sign
+up themselves when the registration policy is ``open``, with a one-time code an admin
+hands out when it is ``invite``, and not at all when it is ``closed``. The policy starts
+from the settings file; an admin may change it in the UI.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
+import secrets
+import time
 from dataclasses import dataclass
 
 from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST, lock_with_password, unlock_with_password
-from chatbox.errors import Forbidden, InvalidInput
-from chatbox.ports import LogStore
+from chatbox.errors import Conflict, Forbidden, InvalidInput
+from chatbox.ports import AccountStore, LogStore, PersonRecord
 
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+REGISTRATION_POLICIES = ("open", "invite", "closed")
+SIGNUP_CODE_LIFETIME = 7 * 24 * 3600
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
+_POLICY_KEY = "registration"
 
 
 @dataclass(frozen=True)
@@ -30,15 +43,55 @@ class Member:
 
 
 class AccountService:
-    def __init__(self, store: LogStore, password_cost: int = DEFAULT_PASSWORD_COST) -> None:
+    def __init__(
+        self,
+        store: LogStore,
+        people: AccountStore,
+        default_policy: str = "invite",
+        password_cost: int = DEFAULT_PASSWORD_COST,
+    ) -> None:
         self._store = store
+        self._people = people
+        self._default_policy = default_policy
         self._password_cost = password_cost
+        self._setup_lock = asyncio.Lock()
+        self._names: dict[str, str] | None = None
+
+    async def setup_admin(self, name: str, password: str) -> Member:
+        """Create the owner's account; refused once any account exists."""
+        async with self._setup_lock:
+            if await self.has_accounts():
+                raise Conflict("this box is already set up; log in instead")
+            return await self.register(name, password, is_admin=True)
+
+    async def sign_up(self, name: str, password: str, code: str | None) -> Member:
+        """Create an ordinary account, as the registration policy allows."""
+        if not await self.has_accounts():
+            raise Forbidden("the owner has not set up this box yet")
+        policy = await self.policy()
+        if policy == "open":
+            return await self.register(name, password)
+        if policy == "closed":
+            raise Forbidden("this box is not taking new accounts")
+        if not isinstance(code, str) or not code:
+            raise Forbidden("registration needs a sign-up code from an admin of this box")
+        _check_credentials(name, password)
+        digest = _code_hash(code)
+        if not await self._people.claim_signup_code(digest, int(time.time())):
+            raise Forbidden("that sign-up code is unknown, used or expired")
+        try:
+            member = await self.register(name, password)
+        except BaseException:
+            await self._people.release_signup_code(digest)
+            raise
+        await self._people.spend_signup_code(digest, member.account_id)
+        return member
 
     async def register(self, name: str, password: str, is_admin: bool = False) -> Member:
         """Create an account with fresh keys locked by ``password``."""
-        _check_account_name(name)
-        if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        _check_credentials(name, password)
+        if await self._store.account_by_name(name) is not None:
+            raise Conflict("an account with that name already exists")
         identity = Identity.generate()
         # scrypt is deliberately slow: keep it off the event loop.
         locked = await asyncio.to_thread(
@@ -47,6 +100,7 @@ class AccountService:
         record = await self._store.add_account(
             name, identity.public_key, identity.sealing_public_key, locked, is_admin
         )
+        self._names = None
         return Member(record.id, record.name, identity, record.is_admin)
 
     async def unlock(self, name: str, password: str) -> Member:
@@ -63,7 +117,51 @@ class AccountService:
     async def has_accounts(self) -> bool:
         return await self._store.account_count() > 0
 
+    async def policy(self) -> str:
+        chosen = await self._people.setting(_POLICY_KEY)
+        return chosen if chosen in REGISTRATION_POLICIES else self._default_policy
 
-def _check_account_name(name: str) -> None:
+    async def set_policy(self, admin: Member, policy: str) -> str:
+        _require_admin(admin)
+        if policy not in REGISTRATION_POLICIES:
+            raise InvalidInput("registration must be 'open', 'invite' or 'closed'")
+        await self._people.set_setting(_POLICY_KEY, policy)
+        return policy
+
+    async def new_signup_code(self, admin: Member) -> str:
+        """A one-time code that lets one person sign up within a week."""
+        _require_admin(admin)
+        code = secrets.token_urlsafe(12)
+        expires = int(time.time()) + SIGNUP_CODE_LIFETIME
+        await self._people.add_signup_code(_code_hash(code), admin.account_id, expires)
+        return code
+
+    async def people(self) -> list[PersonRecord]:
+        return await self._people.people()
+
+    async def names(self) -> dict[str, str]:
+        """Account name by public key, for every account on this box."""
+        if self._names is None:
+            self._names = {person.public_key: person.name for person in await self.people()}
+        return self._names
+
+    async def seen(self, member: Member) -> None:
+        await self._people.touch(member.account_id, int(time.time()))
+
+
+def _check_credentials(name: str, password: str) -> None:
     if not isinstance(name, str) or not _ACCOUNT_NAME.fullmatch(name):
         raise InvalidInput("account name must be 1 to 32 letters, digits, '_', '.' or '-'")
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def _require_admin(member: Member) -> None:
+    if not member.is_admin:
+        raise Forbidden("only an admin of this box may do that")
+
+
+def _code_hash(code: str) -> bytes:
+    return hashlib.sha256(b"chatbox-signup\n" + code.encode()).digest()

@@ -9,13 +9,14 @@ from chatbox.domain import channels as domain
 from chatbox.domain.channels import Channel
 from chatbox.domain.sealing import open_sealed, seal
 from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chatbox.ports import ChannelRecord, LogStore
+from chatbox.ports import AccountStore, ChannelRecord, LogStore
 from chatbox.services.accounts import Member
 
 
 class ChannelService:
-    def __init__(self, store: LogStore, vault_key: bytes) -> None:
+    def __init__(self, store: LogStore, people: AccountStore, vault_key: bytes) -> None:
         self._store = store
+        self._people = people
         self._vault_key = vault_key
 
     async def create(self, member: Member, name: str, visibility: str) -> Channel:
@@ -73,6 +74,23 @@ class ChannelService:
         if not await self._store.is_member(member.account_id, channel.id):
             raise NotFound("no such channel", detail=channel_id[:80])
         return channel
+
+    async def unread(self, member: Member) -> dict[str, int]:
+        """Messages by others since the member last read each joined channel."""
+        return await self._people.unread_counts(member.account_id)
+
+    async def mark_read(self, member: Member, channel_id: str, clock: int) -> None:
+        channel = await self.for_member(member, channel_id)
+        await self._people.mark_read(member.account_id, channel.id, clock)
+
+    async def public_directory(self, member: Member) -> list[tuple[Channel, bool]]:
+        """Every public channel this box knows, with whether ``member`` has joined it."""
+        joined = {channel.id for channel in await self.joined(member)}
+        return [
+            (channel, channel.id in joined)
+            for channel in await self.all()
+            if not channel.is_private
+        ]
 
     async def all(self) -> list[Channel]:
         return [self._channel(record) for record in await self._store.all_channels()]

@@ -24,6 +24,7 @@ from chatbox.errors import InvalidEnvelope, InvalidInput, NotFound
 from chatbox.ports import EntryRecord, LogStore
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
+from chatbox.services.live import LiveFeed
 from chatbox.services.outbox import Outbox
 
 MAX_PAGE = 200
@@ -51,10 +52,13 @@ class Page:
 
 
 class MessageService:
-    def __init__(self, store: LogStore, channels: ChannelService, outbox: Outbox) -> None:
+    def __init__(
+        self, store: LogStore, channels: ChannelService, outbox: Outbox, live: LiveFeed
+    ) -> None:
         self._store = store
         self._channels = channels
         self._outbox = outbox
+        self._live = live
         self._heads: dict[str, set[tuple[str, int]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -84,9 +88,11 @@ class MessageService:
             self._heads.pop(channel.id, None)  # reload from the store on the next post
             raise
         self._outbox.wake()
-        return _message(
+        message = _message(
             entry.cid, entry.channel, entry.author, entry.clock, entry.ts, body, pinned=False
         )
+        self._live.publish(channel.id, message)
+        return message
 
     async def accept(self, channel: Channel, entry: Envelope, stored: bool) -> bool:
         """Index a verified entry that came from elsewhere (IPFS or a peer box)."""
@@ -100,6 +106,11 @@ class MessageService:
             # Reload the heads on the next post; holding the lock orders this after any
             # post already queued, so the reload sees both.
             self._heads.pop(channel.id, None)
+        if added:
+            message = _message(
+                entry.cid, entry.channel, entry.author, entry.clock, entry.ts, body, stored
+            )
+            self._live.publish(channel.id, message)
         return added
 
     async def history(
@@ -119,6 +130,14 @@ class MessageService:
         messages = [self.view(channel, record) for record in records]
         more = len(records) == limit
         return Page(messages, messages[0].cid if more and messages else None)
+
+    async def find(self, member: Member, cid: str) -> Message:
+        """One message from a channel ``member`` belongs to; others get NotFound."""
+        record = await self._store.entry(cid) if isinstance(cid, str) else None
+        if record is None:
+            raise NotFound("no such message", detail=str(cid)[:80])
+        channel = await self._channels.for_member(member, record.channel_id)
+        return self.view(channel, record)
 
     def view(self, channel: Channel, record: EntryRecord) -> Message:
         body = open_body(channel, canonical.loads(record.body))

@@ -1,32 +1,53 @@
-"""create_app(services, settings) -> the Quart application."""
+"""create_app(services, ...) -> the Quart application: pages, JSON API, live events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from quart import Quart, Response, jsonify, request
+from quart_schema import Info, QuartSchema
 
-from quart import Quart, Response, jsonify
+from chatbox.web import api, errors, events, security, session, ui
+from chatbox.web.context import WebServices
 
-from chatbox.services.status import StatusService
-from chatbox.web import errors
+__all__ = ["WebServices", "create_app"]
 
-
-@dataclass(frozen=True)
-class WebServices:
-    status: StatusService
+# API endpoints that answer without a session.
+PUBLIC_API = frozenset({"api.setup", "api.sign_up", "api.log_in", "api.status", "openapi"})
 
 
-def create_app(services: WebServices, upload_limit: int) -> Quart:
-    app = Quart("chatbox")
-    # Quart refuses larger bodies itself; file uploads stream and are bounded again there.
+def create_app(
+    services: WebServices,
+    upload_limit: int,
+    box_name: str = "chatbox",
+    version: str = "",
+    keepalive: float = events.KEEPALIVE_SECONDS,
+) -> Quart:
+    app = Quart(__name__)
+    # Quart refuses larger bodies before reading them; uploads are bounded again as they stream.
     app.config["MAX_CONTENT_LENGTH"] = upload_limit + 64 * 1024
+    QuartSchema(
+        app,
+        openapi_path="/api/v1/openapi.json",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        swagger_ui_path=None,
+        info=Info(title="chatbox", version=version or "unknown"),
+    )
     errors.install(app)
+    security.install(app)
+
+    @app.before_request
+    async def identify() -> None:
+        await session.load(services.sessions)
+        # Logged-out callers learn nothing from the API, not even how their input was wrong.
+        if request.path.startswith("/api/") and request.endpoint not in PUBLIC_API:
+            session.member()
+        security.check_request()
 
     @app.get("/healthz")
     async def healthz() -> Response:
         return jsonify({"ok": True})
 
-    @app.get("/api/v1/status")
-    async def status() -> Response:
-        return jsonify(await services.status.status())
-
+    app.register_blueprint(api.blueprint(services))
+    app.register_blueprint(events.blueprint(services, keepalive))
+    app.register_blueprint(ui.blueprint(services, box_name, upload_limit))
     return app

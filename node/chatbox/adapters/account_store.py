@@ -1,0 +1,141 @@
+"""People's state in the node's SQLite file: sessions, sign-up codes, settings, read marks.
+
+Shares the ``Database`` of ``SqliteStore`` so every write goes through the one writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_one
+from chatbox.ports import AccountRecord, PersonRecord, SessionRecord
+
+# A claimed code belongs to an account being created; 0 marks "claimed, not yet spent".
+_CLAIMED = 0
+
+
+class SqliteAccountStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def account_by_id(self, account_id: int) -> AccountRecord | None:
+        row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE id = ?", (account_id,))
+        if row is None:
+            return None
+        return AccountRecord(
+            row["id"],
+            row["name"],
+            row["public_key"],
+            row["sealing_public_key"],
+            bytes(row["locked_keys"]),
+            bool(row["is_admin"]),
+        )
+
+    async def people(self) -> list[PersonRecord]:
+        rows = await self._db.read(
+            fetch_all,
+            "SELECT id, name, public_key, is_admin, last_seen FROM accounts ORDER BY name",
+            (),
+        )
+        return [
+            PersonRecord(
+                row["id"], row["name"], row["public_key"], bool(row["is_admin"]), row["last_seen"]
+            )
+            for row in rows
+        ]
+
+    async def touch(self, account_id: int, when: int) -> None:
+        await self._db.write(
+            execute, "UPDATE accounts SET last_seen = ? WHERE id = ?", (when, account_id)
+        )
+
+    async def add_session(
+        self, token_hash: bytes, account_id: int, sealed_keys: bytes, expires_at: int
+    ) -> None:
+        await self._db.write(
+            execute,
+            "INSERT INTO sessions (token_hash, account_id, sealed_keys, created_at, expires_at)"
+            " VALUES (?, ?, ?, strftime('%s', 'now'), ?)",
+            (token_hash, account_id, sealed_keys, expires_at),
+        )
+
+    async def session(self, token_hash: bytes, now: int) -> SessionRecord | None:
+        row = await self._db.read(
+            fetch_one,
+            "SELECT account_id, sealed_keys, expires_at FROM sessions"
+            " WHERE token_hash = ? AND expires_at > ?",
+            (token_hash, now),
+        )
+        if row is None:
+            return None
+        return SessionRecord(row["account_id"], bytes(row["sealed_keys"]), row["expires_at"])
+
+    async def delete_session(self, token_hash: bytes) -> None:
+        await self._db.write(execute, "DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    async def setting(self, key: str) -> str | None:
+        row = await self._db.read(fetch_one, "SELECT value FROM box_settings WHERE key = ?", (key,))
+        return None if row is None else str(row["value"])
+
+    async def set_setting(self, key: str, value: str) -> None:
+        await self._db.write(
+            execute,
+            "INSERT INTO box_settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    async def add_signup_code(self, code_hash: bytes, created_by: int, expires_at: int) -> None:
+        await self._db.write(
+            execute,
+            "INSERT INTO signup_codes (code_hash, created_by, created_at, expires_at)"
+            " VALUES (?, ?, strftime('%s', 'now'), ?)",
+            (code_hash, created_by, expires_at),
+        )
+
+    async def claim_signup_code(self, code_hash: bytes, now: int) -> bool:
+        """Reserve an unused, unexpired code; False if there is none."""
+
+        def claim(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "UPDATE signup_codes SET used_by = ? WHERE code_hash = ?"
+                " AND used_by IS NULL AND expires_at > ?",
+                (_CLAIMED, code_hash, now),
+            )
+            return cursor.rowcount == 1
+
+        return await self._db.write(claim)
+
+    async def release_signup_code(self, code_hash: bytes) -> None:
+        await self._db.write(
+            execute,
+            "UPDATE signup_codes SET used_by = NULL WHERE code_hash = ? AND used_by = ?",
+            (code_hash, _CLAIMED),
+        )
+
+    async def spend_signup_code(self, code_hash: bytes, account_id: int) -> None:
+        await self._db.write(
+            execute,
+            "UPDATE signup_codes SET used_by = ? WHERE code_hash = ?",
+            (account_id, code_hash),
+        )
+
+    async def mark_read(self, account_id: int, channel_id: str, clock: int) -> None:
+        await self._db.write(
+            execute,
+            "UPDATE memberships SET read_clock = max(read_clock, ?)"
+            " WHERE account_id = ? AND channel_id = ?",
+            (clock, account_id, channel_id),
+        )
+
+    async def unread_counts(self, account_id: int) -> dict[str, int]:
+        rows = await self._db.read(
+            fetch_all,
+            "SELECT m.channel_id, count(e.cid) AS unread FROM memberships m"
+            " JOIN accounts a ON a.id = m.account_id"
+            " LEFT JOIN entries e ON e.channel_id = m.channel_id AND e.clock > m.read_clock"
+            " AND e.author != a.public_key"
+            " WHERE m.account_id = ? GROUP BY m.channel_id",
+            (account_id,),
+        )
+        return {row["channel_id"]: int(row["unread"]) for row in rows}

@@ -1,0 +1,75 @@
+"""Live delivery of new messages to the browsers watching a channel, and who is online.
+
+Each watcher gets its own bounded queue. A watcher too slow to keep up is dropped rather
+than letting the box buffer without limit; its browser reconnects and pages the gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+WATCHER_QUEUE = 256
+ONLINE_GRACE = 120  # seconds someone still counts as online after their last stream closed
+_DROPPED = object()
+
+
+class LiveFeed:
+    def __init__(self) -> None:
+        self._watchers: dict[str, set[asyncio.Queue[Any]]] = {}
+        self._connected: Counter[int] = Counter()
+        self._last_seen: dict[int, float] = {}
+
+    def publish(self, channel_id: str, message: Any) -> None:
+        """Hand ``message`` to every watcher of the channel, now."""
+        for queue in list(self._watchers.get(channel_id, ())):
+            try:
+                queue.put_nowait(message)
+            except asyncio.QueueFull:
+                self._drop(channel_id, queue)
+
+    async def watch(
+        self, channel_id: str, account_id: int, quiet_after: float = 15.0
+    ) -> AsyncIterator[Any]:
+        """Messages published to the channel from now on, until the caller stops.
+
+        Yields None after ``quiet_after`` seconds without one, so the caller can keep an
+        idle connection alive.
+        """
+        queue: asyncio.Queue[Any] = asyncio.Queue(WATCHER_QUEUE)
+        self._watchers.setdefault(channel_id, set()).add(queue)
+        self._connected[account_id] += 1
+        try:
+            while True:
+                try:
+                    message = await asyncio.wait_for(queue.get(), quiet_after)
+                except TimeoutError:
+                    message = None
+                if message is _DROPPED:
+                    return
+                yield message
+        finally:
+            self._watchers.get(channel_id, set()).discard(queue)
+            if not self._watchers.get(channel_id):
+                self._watchers.pop(channel_id, None)
+            self._connected[account_id] -= 1
+            self._last_seen[account_id] = time.time()
+
+    def availability(self, account_id: int, last_seen: int) -> str:
+        """'online' while someone has a live stream open (or just closed one), else 'offline'."""
+        if self._connected[account_id] > 0:
+            return "online"
+        recent = max(self._last_seen.get(account_id, 0.0), float(last_seen))
+        return "online" if time.time() - recent < ONLINE_GRACE else "offline"
+
+    def watcher_count(self) -> int:
+        return sum(len(queues) for queues in self._watchers.values())
+
+    def _drop(self, channel_id: str, queue: asyncio.Queue[Any]) -> None:
+        self._watchers.get(channel_id, set()).discard(queue)
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(_DROPPED)

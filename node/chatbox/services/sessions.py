@@ -1,0 +1,142 @@
+"""Login sessions that survive a restart without keeping anyone's keys in the clear.
+
+The browser holds a random token in an HttpOnly cookie. The box keeps only the token's
+hash and the account's private keys sealed with a key derived from the token, so the
+database alone unlocks no one; the token alone does not exist anywhere on the box.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from chatbox.domain.identity import Identity
+from chatbox.domain.sealing import open_sealed, seal
+from chatbox.errors import ChatboxError, RateLimited
+from chatbox.ports import AccountStore
+from chatbox.services.accounts import AccountService, Member
+
+SESSION_LIFETIME = 30 * 24 * 3600
+_CACHE_SIZE = 256
+_MAX_TRACKED = 4096
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """At most ``attempts`` failed logins per ``window`` seconds for one name or one address."""
+
+    attempts: int = 5
+    window: float = 60.0
+
+
+class SessionService:
+    def __init__(
+        self,
+        accounts: AccountService,
+        store: AccountStore,
+        throttle: LoginThrottle = LoginThrottle(),
+        lifetime: int = SESSION_LIFETIME,
+    ) -> None:
+        self._accounts = accounts
+        self._store = store
+        self._throttle = throttle
+        self._lifetime = lifetime
+        self._failures: dict[str, list[float]] = {}
+        self._cache: OrderedDict[bytes, tuple[Member, int]] = OrderedDict()
+
+    async def login(self, name: str, password: str, client: str) -> tuple[str, Member]:
+        """Check the password and open a session; returns the cookie token and the member."""
+        keys = [f"name:{str(name).lower()}", f"client:{client}"]
+        self._check_throttle(keys)
+        try:
+            member = await self._accounts.unlock(name, password)
+        except ChatboxError:
+            self._record_failure(keys)
+            raise
+        return await self.open(member), member
+
+    async def open(self, member: Member) -> str:
+        """A new session for an already unlocked member (after setup or sign-up)."""
+        token = secrets.token_urlsafe(32)
+        sealed = seal(_token_key(token), member.identity.private_bytes(), _aad(member.account_id))
+        expires = int(time.time()) + self._lifetime
+        await self._store.add_session(_token_hash(token), member.account_id, sealed, expires)
+        return token
+
+    async def resolve(self, token: str | None) -> Member | None:
+        """The member a cookie token stands for, or None if it is unknown or expired."""
+        if not token or len(token) > 128:
+            return None
+        digest = _token_hash(token)
+        now = int(time.time())
+        cached = self._cache.get(digest)
+        if cached is not None and cached[1] > now:
+            self._cache.move_to_end(digest)
+            return cached[0]
+        member = await self._load(token, digest, now)
+        if member is not None:
+            self._remember(digest, member, now)
+        return member
+
+    async def logout(self, token: str | None) -> None:
+        if token:
+            digest = _token_hash(token)
+            self._cache.pop(digest, None)
+            await self._store.delete_session(digest)
+
+    @staticmethod
+    def csrf_token(token: str) -> str:
+        """The anti-CSRF token bound to a session; pages and API clients send it back."""
+        return hmac.new(token.encode(), b"chatbox-csrf", hashlib.sha256).hexdigest()
+
+    async def _load(self, token: str, digest: bytes, now: int) -> Member | None:
+        record = await self._store.session(digest, now)
+        if record is None:
+            return None
+        account = await self._store.account_by_id(record.account_id)
+        if account is None:
+            return None
+        secret = open_sealed(_token_key(token), record.sealed_keys, _aad(account.id))
+        identity = Identity.from_private_bytes(secret)
+        return Member(account.id, account.name, identity, account.is_admin)
+
+    def _remember(self, digest: bytes, member: Member, now: int) -> None:
+        # Re-read from the store now and then so a deleted session ends everywhere.
+        self._cache[digest] = (member, now + 60)
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def _check_throttle(self, keys: list[str]) -> None:
+        horizon = time.monotonic() - self._throttle.window
+        for key in keys:
+            recent = [moment for moment in self._failures.get(key, []) if moment > horizon]
+            self._failures[key] = recent
+            if len(recent) >= self._throttle.attempts:
+                raise RateLimited(
+                    "too many failed logins; wait a minute and try again",
+                    detail=f"{self._throttle.attempts} failures in {self._throttle.window:.0f} s",
+                )
+
+    def _record_failure(self, keys: list[str]) -> None:
+        now = time.monotonic()
+        if len(self._failures) > _MAX_TRACKED:  # forget the quiet ones, so memory stays bounded
+            horizon = now - self._throttle.window
+            self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > horizon}
+        for key in keys:
+            self._failures.setdefault(key, []).append(now)
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(b"chatbox-session-id\n" + token.encode()).digest()
+
+
+def _token_key(token: str) -> bytes:
+    return hashlib.sha256(b"chatbox-session-key\n" + token.encode()).digest()
+
+
+def _aad(account_id: int) -> bytes:
+    return f"chatbox-session\n{account_id}".encode()

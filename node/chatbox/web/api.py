@@ -1,0 +1,241 @@
+"""The JSON API under /api/v1 (DESIGN.md §5). Schemas in ``schemas.py`` feed the OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, g, jsonify, request
+from quart_schema import (
+    DataSource,
+    document_request,
+    document_response,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
+
+from chatbox.domain.identity import fingerprint
+from chatbox.errors import NotFound
+from chatbox.services.accounts import Member
+from chatbox.services.sessions import SessionService
+from chatbox.web import schemas, session
+from chatbox.web.context import WebServices, channel_view, invite_url, message_view
+from chatbox.web.downloads import file_response
+from chatbox.web.uploads import file_part
+
+SECURE_COOKIES = False  # the box serves plain HTTP on the LAN: no certificate fits .local
+
+
+def blueprint(services: WebServices) -> Blueprint:
+    api = Blueprint("api", __name__, url_prefix="/api/v1")
+    _accounts_routes(api, services)
+    _channel_routes(api, services)
+    _message_routes(api, services)
+    _box_routes(api, services)
+    return api
+
+
+def _accounts_routes(api: Blueprint, services: WebServices) -> None:
+    async def opened(member: Member, status: int) -> Response:
+        token = await services.sessions.open(member)
+        return _session_response(member, token, status)
+
+    @api.post("/setup")
+    @validate_request(schemas.Credentials)
+    @document_response(schemas.SessionOut, 201)
+    async def setup(data: schemas.Credentials) -> Response:
+        """Create the owner's admin account on first run; refused once any account exists."""
+        return await opened(await services.accounts.setup_admin(data.name, data.password), 201)
+
+    @api.post("/accounts")
+    @validate_request(schemas.SignUp)
+    @document_response(schemas.SessionOut, 201)
+    async def sign_up(data: schemas.SignUp) -> Response:
+        """Sign up, as the box's registration policy allows (open, with a code, or closed)."""
+        member = await services.accounts.sign_up(data.name, data.password, data.code)
+        return await opened(member, 201)
+
+    @api.post("/session")
+    @validate_request(schemas.Credentials)
+    @document_response(schemas.SessionOut)
+    async def log_in(data: schemas.Credentials) -> Response:
+        """Log in: sets an HttpOnly, SameSite=Strict session cookie."""
+        client = request.remote_addr or "unknown"
+        token, member = await services.sessions.login(data.name, data.password, client)
+        return _session_response(member, token, 200)
+
+    @api.get("/session")
+    @validate_response(schemas.SessionOut)
+    async def who_am_i() -> schemas.SessionOut:
+        return _session_out(session.member(), g.token)
+
+    @api.delete("/session")
+    @document_response(schemas.Ok)
+    async def log_out() -> Response:
+        session.member()
+        await services.sessions.logout(g.token)
+        response = jsonify(schemas.Ok().model_dump())
+        session.clear_cookie(response)
+        return response
+
+    @api.get("/admin/registration")
+    @validate_response(schemas.Policy)
+    async def registration() -> schemas.Policy:
+        session.member()
+        return schemas.Policy(registration=await services.accounts.policy())  # type: ignore[arg-type]
+
+    @api.put("/admin/registration")
+    @validate_request(schemas.Policy)
+    @validate_response(schemas.Policy)
+    async def set_registration(data: schemas.Policy) -> schemas.Policy:
+        policy = await services.accounts.set_policy(session.member(), data.registration)
+        return schemas.Policy(registration=policy)  # type: ignore[arg-type]
+
+    @api.post("/admin/signup-codes")
+    @validate_response(schemas.SignupCode, 201)
+    async def new_signup_code() -> tuple[schemas.SignupCode, int]:
+        """A one-time code that lets one person sign up within a week."""
+        return schemas.SignupCode(
+            code=await services.accounts.new_signup_code(session.member())
+        ), 201
+
+
+def _channel_routes(api: Blueprint, services: WebServices) -> None:
+    @api.get("/channels")
+    @validate_response(schemas.ChannelList)
+    async def joined() -> dict[str, Any]:
+        member = session.member()
+        unread = await services.channels.unread(member)
+        channels = await services.channels.joined(member)
+        return {"channels": [channel_view(c, unread.get(c.id, 0)) for c in channels]}
+
+    @api.post("/channels")
+    @validate_request(schemas.ChannelIn)
+    @validate_response(schemas.ChannelOut, 201)
+    async def create(data: schemas.ChannelIn) -> tuple[dict[str, Any], int]:
+        channel = await services.channels.create(session.member(), data.name, data.visibility)
+        return channel_view(channel), 201
+
+    @api.get("/channels/public")
+    @validate_response(schemas.Directory)
+    async def directory() -> dict[str, Any]:
+        """Public channels this box knows; the chain registry and LAN peers add theirs."""
+        listed = await services.channels.public_directory(session.member())
+        entries = [
+            {"id": c.id, "name": c.name, "joined": joined, "source": "box"} for c, joined in listed
+        ]
+        return {"channels": entries, "chain": "not connected"}
+
+    @api.post("/channels/<channel_id>/join")
+    @validate_response(schemas.ChannelOut)
+    async def join(channel_id: str) -> dict[str, Any]:
+        return channel_view(await services.channels.join_public(session.member(), channel_id))
+
+    @api.get("/channels/<channel_id>/invite")
+    @validate_response(schemas.InviteOut)
+    async def invite(channel_id: str) -> dict[str, Any]:
+        """The invite link of a private channel, for its members."""
+        token = await services.channels.invite(session.member(), channel_id)
+        return {"token": token, "url": invite_url(request.host_url, token)}
+
+    @api.post("/invites/accept")
+    @validate_request(schemas.InviteIn)
+    @validate_response(schemas.ChannelOut)
+    async def accept(data: schemas.InviteIn) -> dict[str, Any]:
+        return channel_view(await services.channels.accept_invite(session.member(), data.token))
+
+    @api.post("/channels/<channel_id>/read")
+    @validate_request(schemas.ReadMark)
+    @validate_response(schemas.Ok)
+    async def mark_read(channel_id: str, data: schemas.ReadMark) -> schemas.Ok:
+        await services.channels.mark_read(session.member(), channel_id, data.clock)
+        return schemas.Ok()
+
+
+def _message_routes(api: Blueprint, services: WebServices) -> None:
+    @api.get("/channels/<channel_id>/messages")
+    @validate_querystring(schemas.HistoryQuery)
+    @validate_response(schemas.MessagePage)
+    async def history(channel_id: str, query_args: schemas.HistoryQuery) -> dict[str, Any]:
+        """Messages before ``before`` (the newest if absent), oldest first."""
+        page = await services.messages.history(
+            session.member(), channel_id, query_args.before, query_args.limit
+        )
+        names = await services.accounts.names()
+        return {
+            "messages": [message_view(m, names) for m in page.messages],
+            "before": page.before,
+        }
+
+    @api.post("/channels/<channel_id>/messages")
+    @validate_request(schemas.MessageIn)
+    @validate_response(schemas.MessageOut, 201)
+    async def post(channel_id: str, data: schemas.MessageIn) -> tuple[dict[str, Any], int]:
+        message = await services.messages.post_text(session.member(), channel_id, data.text)
+        return message_view(message, await services.accounts.names()), 201
+
+    @api.post("/channels/<channel_id>/files")
+    @document_request(schemas.FileUpload, source=DataSource.FORM_MULTIPART)
+    @document_response(schemas.MessageOut, 201)
+    async def upload(channel_id: str) -> tuple[dict[str, Any], int]:
+        """Upload one file (multipart part ``file``), streamed; bounded by the upload limit."""
+        member = session.member()
+        upload = await file_part(request.body, request.headers.get("Content-Type", ""))
+        message = await services.files.post_file(
+            member, channel_id, upload.name, upload.mime, upload.chunks
+        )
+        return message_view(message, await services.accounts.names()), 201
+
+    @api.get("/files/<file_cid>")
+    async def download(file_cid: str) -> Response:
+        """A file from one of your channels, unsealed; pictures inline, the rest as downloads."""
+        file = await services.files.open_file(session.member(), file_cid)
+        return await file_response(file)
+
+    @api.get("/messages/<message_cid>/proof")
+    async def proof(message_cid: str) -> Response:
+        """The anchoring proof of a message, once the box anchors on a chain."""
+        await services.messages.find(session.member(), message_cid)
+        raise NotFound(
+            "this message is not anchored yet",
+            detail="this box is not connected to a chain, so it has no proof to give",
+        )
+
+
+def _box_routes(api: Blueprint, services: WebServices) -> None:
+    @api.get("/peers")
+    @validate_response(schemas.Peers)
+    async def peers() -> dict[str, Any]:
+        """People on this box and other boxes, with their availability."""
+        session.member()
+        people = [
+            {
+                "name": person.name,
+                "fingerprint": fingerprint(person.public_key),
+                "is_admin": person.is_admin,
+                "availability": services.live.availability(person.id, person.last_seen),
+            }
+            for person in await services.accounts.people()
+        ]
+        return {"people": people, "boxes": [], "discovery": "not running"}
+
+    @api.get("/status")
+    async def status() -> Response:
+        """IPFS, outbox, chain, mDNS, version and uptime of this box."""
+        return jsonify(await services.status.status())
+
+
+def _session_out(member: Member, token: str) -> schemas.SessionOut:
+    return schemas.SessionOut(
+        name=member.name,
+        fingerprint=member.fingerprint,
+        is_admin=member.is_admin,
+        csrf_token=SessionService.csrf_token(token),
+    )
+
+
+def _session_response(member: Member, token: str, status: int) -> Response:
+    response = jsonify(_session_out(member, token).model_dump())
+    response.status_code = status
+    session.set_cookie(response, token, SECURE_COOKIES)
+    return response

@@ -1,0 +1,47 @@
+"""What the web face is given by the composition root, and views shared by API and pages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from chatbox.domain.channels import Channel
+from chatbox.services.accounts import AccountService
+from chatbox.services.channels import ChannelService
+from chatbox.services.files import FileService
+from chatbox.services.live import LiveFeed
+from chatbox.services.messages import Message, MessageService
+from chatbox.services.sessions import SessionService
+from chatbox.services.status import StatusService
+
+
+@dataclass(frozen=True)
+class WebServices:
+    accounts: AccountService
+    sessions: SessionService
+    channels: ChannelService
+    messages: MessageService
+    files: FileService
+    live: LiveFeed
+    status: StatusService
+
+
+def message_view(message: Message, names: dict[str, str]) -> dict[str, Any]:
+    """A message as the API returns it and the pages render it."""
+    view = asdict(message)
+    view["author_name"] = names.get(message.author)
+    return view
+
+
+def channel_view(channel: Channel, unread: int = 0) -> dict[str, Any]:
+    return {
+        "id": channel.id,
+        "name": channel.name,
+        "visibility": channel.visibility,
+        "unread": unread,
+    }
+
+
+def invite_url(host_url: str, token: str) -> str:
+    """The join link; the token (holding the key) sits in the fragment, never sent to a server."""
+    return f"{host_url.rstrip('/')}/invite#{token}"

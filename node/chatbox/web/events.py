@@ -1,0 +1,50 @@
+"""The live stream of a channel as Server-Sent Events (text/event-stream).
+
+SSE rather than a WebSocket: one-way is all a chat view needs, browsers reconnect by
+themselves, and it passes any proxy. A comment line every 15 s keeps idle streams open.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from quart import Blueprint, Response
+
+from chatbox.services.accounts import Member
+from chatbox.web import session
+from chatbox.web.context import WebServices, message_view
+
+KEEPALIVE_SECONDS = 15.0
+
+
+def blueprint(services: WebServices, keepalive: float = KEEPALIVE_SECONDS) -> Blueprint:
+    events = Blueprint("events", __name__, url_prefix="/api/v1")
+
+    @events.get("/channels/<channel_id>/events")
+    async def channel_events(channel_id: str) -> Response:
+        """New messages of a channel as they arrive (``event: message``, JSON data)."""
+        member = session.member()
+        channel = await services.channels.for_member(member, channel_id)
+        await services.accounts.seen(member)
+        response = Response(
+            _stream(services, member, channel.id, keepalive), mimetype="text/event-stream"
+        )
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Accel-Buffering"] = "no"
+        response.timeout = None
+        return response
+
+    return events
+
+
+async def _stream(
+    services: WebServices, member: Member, channel_id: str, keepalive: float
+) -> AsyncIterator[bytes]:
+    yield b"retry: 2000\n: connected\n\n"
+    async for message in services.live.watch(channel_id, member.account_id, keepalive):
+        if message is None:
+            yield b": keepalive\n\n"
+            continue
+        data = json.dumps(message_view(message, await services.accounts.names()))
+        yield f"id: {message.cid}\nevent: message\ndata: {data}\n\n".encode()

@@ -1,0 +1,138 @@
+"""The shapes the JSON API accepts and returns; the OpenAPI document is generated from them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Credentials(BaseModel):
+    name: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SignUp(Credentials):
+    code: str | None = Field(default=None, max_length=64)
+
+
+class SessionOut(BaseModel):
+    name: str
+    fingerprint: str
+    is_admin: bool
+    csrf_token: str = Field(description="send back as the X-CSRF-Token header on every change")
+
+
+class ChannelIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    visibility: Literal["public", "private"]
+
+
+class ChannelOut(BaseModel):
+    id: str
+    name: str
+    visibility: Literal["public", "private"]
+    unread: int = 0
+
+
+class ChannelList(BaseModel):
+    channels: list[ChannelOut]
+
+
+class DirectoryEntry(BaseModel):
+    id: str
+    name: str
+    joined: bool
+    source: Literal["box", "chain", "lan"]
+
+
+class Directory(BaseModel):
+    channels: list[DirectoryEntry]
+    chain: str = Field(description="state of the chain registry connection")
+
+
+class InviteOut(BaseModel):
+    token: str
+    url: str = Field(description="the join link; the key travels only in its fragment")
+
+
+class InviteIn(BaseModel):
+    token: str = Field(min_length=1, max_length=512)
+
+
+class FileUpload(BaseModel):
+    file: bytes = Field(json_schema_extra={"format": "binary"})
+
+
+class FileRef(BaseModel):
+    cid: str
+    name: str
+    mime: str
+    size: int
+
+
+class MessageOut(BaseModel):
+    cid: str
+    channel_id: str
+    author: str
+    author_name: str | None
+    author_fingerprint: str
+    clock: int
+    ts: int
+    text: str | None
+    file: FileRef | None
+    pinned: bool
+
+
+class MessageIn(BaseModel):
+    text: str = Field(min_length=1, max_length=16_000)
+
+
+class HistoryQuery(BaseModel):
+    before: str | None = Field(default=None, max_length=100)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class MessagePage(BaseModel):
+    messages: list[MessageOut]
+    before: str | None = Field(description="pass as `before` for older messages; null at start")
+
+
+class ReadMark(BaseModel):
+    clock: int = Field(ge=0, le=2**62)
+
+
+class Person(BaseModel):
+    name: str
+    fingerprint: str
+    is_admin: bool
+    availability: Literal["online", "offline"]
+
+
+class Box(BaseModel):
+    name: str
+    peer_id: str
+    availability: Literal["online", "offline"]
+
+
+class Peers(BaseModel):
+    people: list[Person]
+    boxes: list[Box]
+    discovery: str = Field(description="state of box discovery on the LAN")
+
+
+class Policy(BaseModel):
+    registration: Literal["open", "invite", "closed"]
+
+
+class SignupCode(BaseModel):
+    code: str
+
+
+class Ok(BaseModel):
+    ok: bool = True
+
+
+class Error(BaseModel):
+    error: str
+    detail: str

@@ -1,0 +1,164 @@
+"""Server-rendered pages. Each page works from its HTML; ``static/app.js`` adds live updates.
+
+Logged-out visitors are sent to setup (first run) or login; the JSON API does the changes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import segno
+from quart import Blueprint, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from chatbox.domain.identity import fingerprint
+from chatbox.errors import NotFound
+from chatbox.services.accounts import Member
+from chatbox.services.sessions import SessionService
+from chatbox.web.context import WebServices, channel_view, invite_url, message_view
+
+PAGE_SIZE = 50
+
+
+def blueprint(services: WebServices, box_name: str, upload_limit: int) -> Blueprint:
+    ui = Blueprint("ui", __name__)
+
+    async def page(template: str, **values: Any) -> str:
+        member: Member | None = g.get("member")
+        return await render_template(
+            template,
+            box_name=box_name,
+            member=member,
+            csrf_token=SessionService.csrf_token(g.token) if member and g.token else "",
+            **values,
+        )
+
+    async def gate() -> Response | None:
+        """Where a logged-out visitor must go instead, if anywhere."""
+        if g.get("member") is not None:
+            return None
+        if not await services.accounts.has_accounts():
+            return redirect(url_for("ui.setup"))
+        return redirect(url_for("ui.login", next=request.path))
+
+    @ui.get("/")
+    async def home() -> Response:
+        return await gate() or redirect(url_for("ui.chat"))
+
+    @ui.get("/setup")
+    async def setup() -> Response | str:
+        if await services.accounts.has_accounts():
+            return redirect(url_for("ui.login"))
+        return await page("setup.html")
+
+    @ui.get("/login")
+    async def login() -> Response | str:
+        if not await services.accounts.has_accounts():
+            return redirect(url_for("ui.setup"))
+        policy = await services.accounts.policy()
+        return await page("login.html", policy=policy, next=_local(request.args.get("next")))
+
+    @ui.get("/signup")
+    async def signup() -> str:
+        return await page("signup.html", policy=await services.accounts.policy())
+
+    @ui.get("/chat")
+    @ui.get("/chat/<channel_id>")
+    async def chat(channel_id: str | None = None) -> Response | str:
+        if (away := await gate()) is not None:
+            return away
+        member: Member = g.member
+        channels = await services.channels.joined(member)
+        unread = await services.channels.unread(member)
+        current = None
+        messages: list[dict[str, Any]] = []
+        before = None
+        if channel_id is not None:
+            current = await services.channels.for_member(member, channel_id)
+            history = await services.messages.history(member, channel_id, None, PAGE_SIZE)
+            names = await services.accounts.names()
+            messages = [message_view(m, names) for m in history.messages]
+            before = history.before
+            unread.pop(channel_id, None)
+            if history.messages:
+                await services.channels.mark_read(member, channel_id, history.messages[-1].clock)
+        return await page(
+            "chat.html",
+            channels=[channel_view(c, unread.get(c.id, 0)) for c in channels],
+            current=current,
+            messages=messages,
+            before=before,
+            upload_limit=upload_limit,
+        )
+
+    @ui.get("/chat/<channel_id>/invite")
+    async def invite(channel_id: str) -> Response | str:
+        if (away := await gate()) is not None:
+            return away
+        channel = await services.channels.for_member(g.member, channel_id)
+        link = invite_url(request.host_url, await services.channels.invite(g.member, channel_id))
+        qr = segno.make(link, error="m").svg_inline(scale=4, dark="#111", light="#fff")
+        return await page("invite.html", channel=channel, link=link, qr=qr)
+
+    @ui.get("/invite")
+    async def accept_invite() -> Response | str:
+        # The token is in the fragment: the page's script reads it and posts it.
+        return await gate() or await page("accept.html")
+
+    @ui.get("/directory")
+    async def directory() -> Response | str:
+        if (away := await gate()) is not None:
+            return away
+        listed = await services.channels.public_directory(g.member)
+        return await page("directory.html", listed=listed)
+
+    @ui.get("/people")
+    async def people() -> Response | str:
+        if (away := await gate()) is not None:
+            return away
+        people = [
+            {
+                "name": person.name,
+                "fingerprint": fingerprint(person.public_key),
+                "is_admin": person.is_admin,
+                "availability": services.live.availability(person.id, person.last_seen),
+            }
+            for person in await services.accounts.people()
+        ]
+        return await page("people.html", people=people)
+
+    @ui.get("/status")
+    async def status() -> Response | str:
+        if (away := await gate()) is not None:
+            return away
+        return await page("status.html", status=await services.status.status())
+
+    @ui.get("/admin")
+    async def admin() -> Response | str:
+        if (away := await gate()) is not None:
+            return away
+        if not g.member.is_admin:
+            raise NotFound("no such page")
+        return await page("admin.html", policy=await services.accounts.policy())
+
+    @ui.app_template_filter("when")
+    def when(ts_ms: int) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts_ms / 1000))
+
+    @ui.app_template_filter("size")
+    def size(count: int) -> str:
+        for unit in ("B", "KB", "MB", "GB"):
+            if count < 1024 or unit == "GB":
+                return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+            count = count / 1024  # type: ignore[assignment]
+        return str(count)
+
+    return ui
+
+
+def _local(target: str | None) -> str:
+    """Only same-site paths are followed after login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/chat"

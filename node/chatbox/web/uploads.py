@@ -1,0 +1,66 @@
+"""Multipart uploads read as a stream: the file part flows on without being buffered.
+
+Quart's ``request.files`` would spool the whole upload first; on a 512 MB Pi the body is
+instead fed chunk by chunk through Werkzeug's sans-IO multipart decoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, File, MultipartDecoder, NeedData
+
+from chatbox.errors import InvalidInput
+
+FILE_FIELD = "file"
+_MAX_HEADER_BYTES = 64 * 1024
+
+
+@dataclass
+class Upload:
+    name: str
+    mime: str | None
+    chunks: AsyncIterator[bytes]
+
+
+async def file_part(body: AsyncIterator[bytes], content_type: str) -> Upload:
+    """The first part named ``file`` of a multipart body, as a stream of its bytes."""
+    kind, options = parse_options_header(content_type)
+    boundary = options.get("boundary", "")
+    if kind != "multipart/form-data" or not boundary:
+        raise InvalidInput("upload must be multipart/form-data with a 'file' part")
+    decoder = MultipartDecoder(boundary.encode("latin-1"), _MAX_HEADER_BYTES)
+    events = _events(decoder, body)
+    async for event in events:
+        if isinstance(event, File) and event.name == FILE_FIELD:
+            return Upload(event.filename, event.headers.get("Content-Type"), _data(events))
+        if isinstance(event, Epilogue):
+            break
+    raise InvalidInput("upload has no 'file' part")
+
+
+async def _events(decoder: MultipartDecoder, body: AsyncIterator[bytes]) -> AsyncIterator[object]:
+    chunks = body.__aiter__()
+    while True:
+        event = decoder.next_event()
+        if isinstance(event, NeedData):
+            if decoder.complete:
+                raise InvalidInput("upload ended in the middle of a part")
+            decoder.receive_data(await anext(chunks, None))
+            continue
+        yield event
+        if isinstance(event, Epilogue):
+            return
+
+
+async def _data(events: AsyncIterator[object]) -> AsyncIterator[bytes]:
+    async for event in events:
+        if not isinstance(event, Data):
+            break
+        if event.data:
+            yield event.data
+        if not event.more_data:
+            return
+    raise InvalidInput("upload's file part is malformed")

@@ -1,0 +1,178 @@
+"""Benchmark of the web face over real HTTP; prints figures, asserts nothing.
+
+    .venv/bin/python scripts/bench_web.py
+
+Starts a fresh IPFS daemon and `chatbox run` as its own process, then measures: messages
+per second posted through the JSON API by 20 concurrent clients; latency from POST to
+arrival at each of 50 connected live-stream (SSE) clients; bytes of a cold load of the
+channel page (HTML, script, stylesheet); and the node's RSS with 50 clients connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+from chatbox.devstack import IpfsDaemon, free_port
+
+POSTERS = 20
+POSTS = 1_000
+WATCHERS = 50
+TIMED_POSTS = 200
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="chatbox-bench-web-") as scratch:
+        daemon = await asyncio.to_thread(IpfsDaemon(Path(scratch) / "ipfs").start)
+        port = free_port()
+        env = {
+            **os.environ,
+            "CHATBOX_DATA_DIR": str(Path(scratch) / "node"),
+            "CHATBOX_HTTP_PORT": str(port),
+            "CHATBOX_HTTP_HOST": "127.0.0.1",
+            "CHATBOX_IPFS_API": daemon.api_url,
+        }
+        node = await asyncio.to_thread(
+            subprocess.Popen,
+            [sys.executable, "-m", "chatbox", "--config", "/nonexistent", "run"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            await run(f"http://127.0.0.1:{port}", psutil.Process(node.pid))
+        finally:
+            node.terminate()
+            node.wait(30)
+            await asyncio.to_thread(daemon.stop)
+
+
+async def run(base: str, node: psutil.Process) -> None:
+    await _wait_for(base)
+    jar = aiohttp.CookieJar(unsafe=True)  # keep the cookie of a bare IP address
+    connector = aiohttp.TCPConnector(limit=200)
+    async with aiohttp.ClientSession(base, cookie_jar=jar, connector=connector) as http:
+        reply = await http.post(
+            "/api/v1/setup", json={"name": "bench", "password": "bench password"}
+        )
+        headers = {"X-CSRF-Token": (await reply.json())["csrf_token"]}
+        created = await http.post(
+            "/api/v1/channels", json={"name": "bench", "visibility": "public"}, headers=headers
+        )
+        channel = (await created.json())["id"]
+        print(f"{os.cpu_count()} cores; Python {sys.version.split()[0]}; node pid {node.pid}\n")
+        await _throughput(http, channel, headers)
+        await _cold_page(http, channel)
+        await _fan_out(http, channel, headers, node)
+
+
+async def _throughput(http: aiohttp.ClientSession, channel: str, headers: dict[str, str]) -> None:
+    counter = iter(range(POSTS))
+
+    async def poster() -> None:
+        for number in counter:
+            async with http.post(
+                f"/api/v1/channels/{channel}/messages", json={"text": f"m{number}"}, headers=headers
+            ) as response:
+                assert response.status == 201
+
+    started = time.perf_counter()
+    await asyncio.gather(*(poster() for _ in range(POSTERS)))
+    elapsed = time.perf_counter() - started
+    print(
+        f"posted through the API, {POSTERS} clients: {POSTS / elapsed:7.0f} messages/s"
+        f" ({POSTS} in {elapsed:.2f} s)"
+    )
+
+
+async def _cold_page(http: aiohttp.ClientSession, channel: str) -> None:
+    total = 0
+    async with http.get(f"/chat/{channel}") as page:
+        html = await page.read()
+        total += len(html)
+    for asset in ("/static/app.js", "/static/style.css"):
+        async with http.get(asset) as response:
+            total += len(await response.read())
+    print(
+        f"cold load of the channel page (HTML, 50 messages, script, styles): {total / 1024:.1f} KB"
+    )
+
+
+async def _fan_out(
+    http: aiohttp.ClientSession, channel: str, headers: dict[str, str], node: psutil.Process
+) -> None:
+    arrivals: dict[str, list[float]] = {}
+    ready = asyncio.Event()
+    connected = 0
+
+    async def watcher() -> None:
+        nonlocal connected
+        async with http.get(
+            f"/api/v1/channels/{channel}/events", timeout=aiohttp.ClientTimeout(total=None)
+        ) as stream:
+            await stream.content.readuntil(b"\n\n")
+            connected += 1
+            if connected == WATCHERS:
+                ready.set()
+            while True:
+                block = (await stream.content.readuntil(b"\n\n")).decode()
+                if "event: message" in block:
+                    data = json.loads(block.split("data: ", 1)[1])
+                    arrivals.setdefault(data["text"], []).append(time.perf_counter())
+
+    watchers = [asyncio.create_task(watcher()) for _ in range(WATCHERS)]
+    await asyncio.wait_for(ready.wait(), 30)
+    rss = node.memory_info().rss / 2**20
+    sent: dict[str, float] = {}
+    for number in range(TIMED_POSTS):
+        text = f"timed {number}"
+        sent[text] = time.perf_counter()
+        async with http.post(
+            f"/api/v1/channels/{channel}/messages", json={"text": text}, headers=headers
+        ) as response:
+            assert response.status == 201
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(1.0)
+    peak = node.memory_info().rss / 2**20
+    for task in watchers:
+        task.cancel()
+    latencies = sorted(
+        (arrival - sent[text]) * 1000 for text, times in arrivals.items() for arrival in times
+    )
+    expected = TIMED_POSTS * WATCHERS
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    print(
+        f"POST to arrival at {WATCHERS} live clients ({len(latencies)}/{expected} deliveries): "
+        f"p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms"
+    )
+    print(
+        f"node RSS with {WATCHERS} live clients connected: {rss:.1f} MB"
+        f" (after {TIMED_POSTS} posts: {peak:.1f} MB)"
+    )
+
+
+async def _wait_for(base: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(base + "/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit("the node did not start")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

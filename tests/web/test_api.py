@@ -1,0 +1,277 @@
+"""The JSON API through the Quart test client, on a real node (js-ipfs, SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+from quart.typing import TestClientProtocol as Client
+
+from chatbox.daemon import Node
+from tests.conftest import unpinned
+from tests.web.conftest import json_session
+
+OWNER = {"name": "owner", "password": "owner password"}
+GUEST = {"name": "guest", "password": "guest password"}
+PRIVATE_ROUTES = [
+    ("GET", "/api/v1/session"),
+    ("DELETE", "/api/v1/session"),
+    ("GET", "/api/v1/channels"),
+    ("POST", "/api/v1/channels"),
+    ("GET", "/api/v1/channels/public"),
+    ("POST", "/api/v1/channels/{id}/join"),
+    ("POST", "/api/v1/invites/accept"),
+    ("GET", "/api/v1/channels/{id}/invite"),
+    ("GET", "/api/v1/channels/{id}/messages"),
+    ("POST", "/api/v1/channels/{id}/messages"),
+    ("POST", "/api/v1/channels/{id}/read"),
+    ("POST", "/api/v1/channels/{id}/files"),
+    ("GET", "/api/v1/files/{cid}"),
+    ("GET", "/api/v1/channels/{id}/events"),
+    ("GET", "/api/v1/messages/{cid}/proof"),
+    ("GET", "/api/v1/peers"),
+    ("GET", "/api/v1/admin/registration"),
+    ("PUT", "/api/v1/admin/registration"),
+    ("POST", "/api/v1/admin/signup-codes"),
+]
+
+
+async def _owner_with_channel(client: Client, visibility: str = "public") -> tuple[str, str]:
+    csrf = await json_session(client, "/api/v1/setup", OWNER)
+    response = await client.post(
+        "/api/v1/channels",
+        json={"name": "general", "visibility": visibility},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 201
+    return csrf, (await response.get_json())["id"]
+
+
+async def test_setup_once_then_login_sets_a_strict_httponly_cookie(
+    client: Client,
+) -> None:
+    response = await client.post("/api/v1/setup", json=OWNER)
+    assert response.status_code == 201
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    stranger = client.app.test_client()
+    again = await stranger.post("/api/v1/setup", json={"name": "mallory", "password": "x" * 12})
+    assert again.status_code == 409
+    assert (await again.get_json())["error"] == "this box is already set up; log in instead"
+    login = await stranger.post("/api/v1/session", json=OWNER)
+    assert login.status_code == 200 and (await login.get_json())["is_admin"] is True
+
+
+async def test_every_private_route_answers_401_when_logged_out(client: Client) -> None:
+    _, channel_id = await _owner_with_channel(client)
+    fresh = client.app.test_client()
+    for method, route in PRIVATE_ROUTES:
+        path = route.format(id=channel_id, cid="b" + "a" * 58)
+        body = {"json": {}} if method in ("POST", "PUT") and "files" not in path else {}
+        response = await fresh.open(path, method=method, **body)
+        assert response.status_code == 401, (method, path, response.status_code)
+        assert set(await response.get_json()) == {"error", "detail"}
+
+
+async def test_cross_site_changes_are_refused_and_same_site_ones_pass(
+    client: Client,
+) -> None:
+    csrf, channel_id = await _owner_with_channel(client)
+    path = f"/api/v1/channels/{channel_id}/messages"
+    refused = [
+        {},  # no CSRF token at all
+        {"X-CSRF-Token": "0" * 64},
+        {"X-CSRF-Token": csrf, "Origin": "http://evil.example"},
+        {"X-CSRF-Token": csrf, "Sec-Fetch-Site": "cross-site"},
+    ]
+    for headers in refused:
+        response = await client.post(path, json={"text": "forged"}, headers=headers)
+        assert response.status_code == 403, headers
+    # A form post from another site cannot send JSON: refused before any handler runs.
+    form = await client.post(path, form={"text": "forged"}, headers={"X-CSRF-Token": csrf})
+    assert form.status_code in (400, 415)
+    accepted = await client.post(path, json={"text": "real"}, headers={"X-CSRF-Token": csrf})
+    assert accepted.status_code == 201
+    history = await (await client.get(path)).get_json()
+    assert [m["text"] for m in history["messages"]] == ["real"]
+
+
+async def test_bad_input_gets_a_clear_json_error_and_changes_nothing(
+    client: Client,
+) -> None:
+    csrf, channel_id = await _owner_with_channel(client)
+    headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    path = f"/api/v1/channels/{channel_id}/messages"
+    cases = [
+        (await client.post(path, data=b"{not json", headers=headers), 400),
+        (await client.post(path, json={"text": ""}, headers={"X-CSRF-Token": csrf}), 400),
+        (await client.post(path, json={"txt": "x"}, headers={"X-CSRF-Token": csrf}), 400),
+        (
+            await client.post(
+                "/api/v1/channels/" + "ab" * 32 + "/messages",
+                json={"text": "x"},
+                headers={"X-CSRF-Token": csrf},
+            ),
+            404,
+        ),
+        (await client.get(path + "?limit=100000"), 400),
+        (await client.get(path + "?before=nonsense"), 404),
+        (await client.get("/api/v1/files/not-a-cid"), 404),
+        (
+            await client.post(
+                "/api/v1/invites/accept", json={"token": "garbage"}, headers={"X-CSRF-Token": csrf}
+            ),
+            400,
+        ),
+    ]
+    for response, status in cases:
+        assert response.status_code == status, await response.get_data(as_text=True)
+        body = await response.get_json()
+        assert set(body) == {"error", "detail"} and body["error"]
+    history = await (await client.get(path)).get_json()
+    assert history["messages"] == []
+
+
+async def test_login_is_rate_limited(client: Client) -> None:
+    await _owner_with_channel(client)
+    fresh = client.app.test_client()
+    statuses = [
+        (await fresh.post("/api/v1/session", json={**OWNER, "password": "wrong guess"})).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [403] * 5 + [429]
+    # Even the right password waits out the window.
+    assert (await fresh.post("/api/v1/session", json=OWNER)).status_code == 429
+
+
+async def test_registration_policy_and_signup_codes(client: Client) -> None:
+    csrf, _ = await _owner_with_channel(client)
+    guest = client.app.test_client()
+    refused = await guest.post("/api/v1/accounts", json=GUEST)
+    assert refused.status_code == 403  # the default policy needs a code
+    code = (
+        await (
+            await client.post("/api/v1/admin/signup-codes", headers={"X-CSRF-Token": csrf})
+        ).get_json()
+    )["code"]
+    assert (await guest.post("/api/v1/accounts", json={**GUEST, "code": code})).status_code == 201
+    reused = await client.app.test_client().post(
+        "/api/v1/accounts", json={"name": "third", "password": "third password", "code": code}
+    )
+    assert reused.status_code == 403
+    closed = await client.put(
+        "/api/v1/admin/registration",
+        json={"registration": "closed"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert (await closed.get_json()) == {"registration": "closed"}
+
+
+async def test_oversized_upload_is_refused_without_storing_it(client: Client, node: Node) -> None:
+    csrf, channel_id = await _owner_with_channel(client)
+    limit = node.settings.upload_limit
+    before = await node.services.status.status()
+    body, content_type = _multipart("big.bin", b"\0" * (limit + 1))
+    response = await client.post(
+        f"/api/v1/channels/{channel_id}/files",
+        data=body,
+        headers={"Content-Type": content_type, "X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 413
+    assert set(await response.get_json()) == {"error", "detail"}
+    history = await (await client.get(f"/api/v1/channels/{channel_id}/messages")).get_json()
+    assert history["messages"] == []
+    after = await node.services.status.status()
+    assert after["ipfs"]["repo_size"] - before["ipfs"]["repo_size"] < limit // 2
+
+
+async def test_private_file_downloads_unsealed_for_members_only(client: Client, node: Node) -> None:
+    csrf, channel_id = await _owner_with_channel(client, "private")
+    content = b"family recipe: " + bytes(range(256)) * 100
+    body, content_type = _multipart("recipe.txt", content)
+    response = await client.post(
+        f"/api/v1/channels/{channel_id}/files",
+        data=body,
+        headers={"Content-Type": content_type, "X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    file = (await response.get_json())["file"]
+    assert file["name"] == "recipe.txt" and file["size"] == len(content)
+    download = await client.get(f"/api/v1/files/{file['cid']}")
+    assert download.status_code == 200
+    assert await download.get_data() == content
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in download.headers["Content-Security-Policy"]
+    await node.services.outbox.drained()
+    assert await unpinned(node.services.files._content, [file["cid"]]) == []  # type: ignore[attr-defined]
+    # Someone else on the box does not learn the file exists.
+    outsider = client.app.test_client()
+    code = (
+        await (
+            await client.post("/api/v1/admin/signup-codes", headers={"X-CSRF-Token": csrf})
+        ).get_json()
+    )["code"]
+    await json_session(outsider, "/api/v1/accounts", {**GUEST, "code": code})
+    assert (await outsider.get(f"/api/v1/files/{file['cid']}")).status_code == 404
+    assert (await outsider.get(f"/api/v1/channels/{channel_id}/messages")).status_code == 404
+
+
+async def test_live_stream_delivers_a_new_message(served: str) -> None:
+    # unsafe=True: keep cookies of a bare IP address such as 127.0.0.1.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        reply = await http.post(served + "/api/v1/setup", json=OWNER)
+        csrf = (await reply.json())["csrf_token"]
+        headers = {"X-CSRF-Token": csrf}
+        created = await http.post(
+            served + "/api/v1/channels",
+            json={"name": "live", "visibility": "public"},
+            headers=headers,
+        )
+        channel_id = (await created.json())["id"]
+        async with http.get(served + f"/api/v1/channels/{channel_id}/events") as stream:
+            assert stream.headers["Content-Type"].startswith("text/event-stream")
+            await stream.content.readuntil(b"\n\n")  # the opening comment
+            await http.post(
+                served + f"/api/v1/channels/{channel_id}/messages",
+                json={"text": "ping"},
+                headers=headers,
+            )
+            event = await asyncio.wait_for(_next_event(stream), 10)
+    assert event["text"] == "ping" and event["author_name"] == "owner"
+
+
+async def test_openapi_document_lists_every_route_of_the_design(client: Client) -> None:
+    document = await (await client.get("/api/v1/openapi.json")).get_json()
+    paths = document["paths"]
+    for method, route in [
+        *PRIVATE_ROUTES,
+        ("POST", "/api/v1/setup"),
+        ("POST", "/api/v1/session"),
+        ("GET", "/api/v1/status"),
+    ]:
+        template = route.replace("{id}", "{channel_id}").replace("{cid}", "{file_cid}")
+        template = template.replace("messages/{file_cid}", "messages/{message_cid}")
+        assert method.lower() in paths[template], (method, template)
+    upload = paths["/api/v1/channels/{channel_id}/files"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in upload
+
+
+async def _next_event(stream: aiohttp.ClientResponse) -> dict[str, object]:
+    while True:
+        block = (await stream.content.readuntil(b"\n\n")).decode()
+        if "event: message" in block:
+            data = next(line for line in block.splitlines() if line.startswith("data: "))
+            return dict(json.loads(data.removeprefix("data: ")))
+
+
+def _multipart(name: str, content: bytes) -> tuple[bytes, str]:
+    boundary = "chatboxtestboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    return (
+        head + content + f"\r\n--{boundary}--\r\n".encode(),
+        f"multipart/form-data; boundary={boundary}",
+    )
