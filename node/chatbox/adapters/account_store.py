@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 
 from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_one
-from chatbox.ports import AccountRecord, PersonRecord, SessionRecord
+from chatbox.ports import PersonRecord, SessionRecord
 
 # A claimed code belongs to an account being created; 0 marks "claimed, not yet spent".
 _CLAIMED = 0
@@ -17,19 +17,6 @@ _CLAIMED = 0
 class SqliteAccountStore:
     def __init__(self, database: Database) -> None:
         self._db = database
-
-    async def account_by_id(self, account_id: int) -> AccountRecord | None:
-        row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE id = ?", (account_id,))
-        if row is None:
-            return None
-        return AccountRecord(
-            row["id"],
-            row["name"],
-            row["public_key"],
-            row["sealing_public_key"],
-            bytes(row["locked_keys"]),
-            bool(row["is_admin"]),
-        )
 
     async def people(self) -> list[PersonRecord]:
         rows = await self._db.read(

@@ -66,6 +66,10 @@ class SqliteStore:
         row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE name = ?", (name,))
         return None if row is None else _account(row)
 
+    async def account_by_id(self, account_id: int) -> AccountRecord | None:
+        row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE id = ?", (account_id,))
+        return None if row is None else _account(row)
+
     async def account_count(self) -> int:
         return await self._db.read(fetch_count, "SELECT count(*) FROM accounts", ())
 

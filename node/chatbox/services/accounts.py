@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST, lock_with_password, unlock_with_password
 from chatbox.errors import Conflict, Forbidden, InvalidInput
-from chatbox.ports import AccountStore, LogStore, PersonRecord
+from chatbox.ports import AccountRecord, AccountStore, LogStore, PersonRecord
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -113,6 +113,9 @@ class AccountService:
         except Forbidden as exc:
             raise Forbidden("unknown account or wrong password") from exc
         return Member(record.id, record.name, Identity.from_private_bytes(secret), record.is_admin)
+
+    async def by_id(self, account_id: int) -> AccountRecord | None:
+        return await self._store.account_by_id(account_id)
 
     async def has_accounts(self) -> bool:
         return await self._store.account_count() > 0

@@ -97,7 +97,7 @@ class SessionService:
         record = await self._store.session(digest, now)
         if record is None:
             return None
-        account = await self._store.account_by_id(record.account_id)
+        account = await self._accounts.by_id(record.account_id)
         if account is None:
             return None
         secret = open_sealed(_token_key(token), record.sealed_keys, _aad(account.id))

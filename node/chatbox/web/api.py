@@ -14,12 +14,17 @@ from quart_schema import (
     validate_response,
 )
 
-from chatbox.domain.identity import fingerprint
 from chatbox.errors import NotFound
 from chatbox.services.accounts import Member
 from chatbox.services.sessions import SessionService
 from chatbox.web import schemas, session
-from chatbox.web.context import WebServices, channel_view, invite_url, message_view
+from chatbox.web.context import (
+    WebServices,
+    channel_view,
+    invite_url,
+    message_view,
+    people_view,
+)
 from chatbox.web.downloads import file_response
 from chatbox.web.uploads import file_part
 
@@ -208,15 +213,7 @@ def _box_routes(api: Blueprint, services: WebServices) -> None:
     async def peers() -> dict[str, Any]:
         """People on this box and other boxes, with their availability."""
         session.member()
-        people = [
-            {
-                "name": person.name,
-                "fingerprint": fingerprint(person.public_key),
-                "is_admin": person.is_admin,
-                "availability": services.live.availability(person.id, person.last_seen),
-            }
-            for person in await services.accounts.people()
-        ]
+        people = await people_view(services)
         return {"people": people, "boxes": [], "discovery": "not running"}
 
     @api.get("/status")

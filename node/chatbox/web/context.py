@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from chatbox.domain.channels import Channel
+from chatbox.domain.identity import fingerprint
 from chatbox.services.accounts import AccountService
 from chatbox.services.channels import ChannelService
 from chatbox.services.files import FileService
@@ -31,6 +32,19 @@ def message_view(message: Message, names: dict[str, str]) -> dict[str, Any]:
     view = asdict(message)
     view["author_name"] = names.get(message.author)
     return view
+
+
+async def people_view(services: WebServices) -> list[dict[str, Any]]:
+    """Everyone with an account on this box, with their availability."""
+    return [
+        {
+            "name": person.name,
+            "fingerprint": fingerprint(person.public_key),
+            "is_admin": person.is_admin,
+            "availability": services.live.availability(person.id, person.last_seen),
+        }
+        for person in await services.accounts.people()
+    ]
 
 
 def channel_view(channel: Channel, unread: int = 0) -> dict[str, Any]:

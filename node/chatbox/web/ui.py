@@ -12,11 +12,16 @@ import segno
 from quart import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from chatbox.domain.identity import fingerprint
 from chatbox.errors import NotFound
 from chatbox.services.accounts import Member
 from chatbox.services.sessions import SessionService
-from chatbox.web.context import WebServices, channel_view, invite_url, message_view
+from chatbox.web.context import (
+    WebServices,
+    channel_view,
+    invite_url,
+    message_view,
+    people_view,
+)
 
 PAGE_SIZE = 50
 
@@ -117,15 +122,7 @@ def blueprint(services: WebServices, box_name: str, upload_limit: int) -> Bluepr
     async def people() -> Response | str:
         if (away := await gate()) is not None:
             return away
-        people = [
-            {
-                "name": person.name,
-                "fingerprint": fingerprint(person.public_key),
-                "is_admin": person.is_admin,
-                "availability": services.live.availability(person.id, person.last_seen),
-            }
-            for person in await services.accounts.people()
-        ]
+        people = await people_view(services)
         return await page("people.html", people=people)
 
     @ui.get("/status")
