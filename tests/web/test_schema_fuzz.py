@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given
 EXAMPLES_PER_OPERATION = 25
 # Logging out or closing registration mid-run would only turn later requests into 401/403.
 SKIPPED = {("DELETE", "/api/v1/session"), ("PUT", "/api/v1/admin/registration")}
+# The live stream never ends by design; test_api.py covers it.
+SKIPPED.add(("GET", "/api/v1/channels/{channel_id}/events"))
 
 
 async def test_no_request_the_schema_allows_makes_the_server_fail(served: str) -> None:
@@ -51,6 +53,8 @@ def _fuzz_operation(
     channel_id: str,
     failures: list[str],
 ) -> None:
+    calls = iter(range(10**6))
+
     @hypothesis.settings(
         max_examples=EXAMPLES_PER_OPERATION,
         deadline=None,
@@ -59,12 +63,8 @@ def _fuzz_operation(
     )
     @given(case=operation.as_strategy())
     def check(case: Any) -> None:
-        # Half the cases aim at a real channel, so handlers past the lookup run too.
-        if (
-            case.path_parameters
-            and "channel_id" in case.path_parameters
-            and hash(repr(case.body)) % 2
-        ):
+        # Every other case aims at a real channel, so handlers past the lookup run too.
+        if "channel_id" in (case.path_parameters or {}) and next(calls) % 2:
             case.path_parameters["channel_id"] = channel_id
         response = case.call(base_url=base, session=http, headers=headers, timeout=30)
         if response.status_code >= 500:
