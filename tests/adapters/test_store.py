@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
+from chatbox.adapters.account_store import SqliteAccountStore
 from chatbox.adapters.schema import migrate, migration_scripts
 from chatbox.adapters.store import SqliteStore
 from chatbox.domain import envelope
@@ -83,3 +85,15 @@ async def test_a_failing_write_spoils_nothing_else_in_its_batch(store: SqliteSto
     assert isinstance(results[1], Conflict)
     assert await store.account_count() == 2
     assert (await store.account_by_name("dave")) is not None
+
+
+async def test_opening_a_session_forgets_expired_ones(store: SqliteStore, tmp_path: Path) -> None:
+    sessions = SqliteAccountStore(store.database)
+    account = await store.add_account("ann", "01" * 32, "02" * 32, b"locked", False)
+    now = int(time.time())
+    await sessions.add_session(b"old" * 8, account.id, b"sealed", now - 1)
+    await sessions.add_session(b"new" * 8, account.id, b"sealed", now + 3600)
+    assert await sessions.session(b"new" * 8, now) is not None
+    with sqlite3.connect(tmp_path / "chatbox.db") as connection:
+        kept = [row[0] for row in connection.execute("SELECT token_hash FROM sessions")]
+    assert kept == [b"new" * 8]

@@ -8,6 +8,7 @@ import json
 import aiohttp
 from quart.typing import TestClientProtocol as Client
 
+from chatbox.adapters.ipfs import IpfsClient
 from chatbox.daemon import Node
 from tests.conftest import unpinned
 from tests.web.conftest import json_session
@@ -186,7 +187,9 @@ async def test_oversized_upload_is_refused_without_storing_it(client: Client, no
     assert after["ipfs"]["repo_size"] - before["ipfs"]["repo_size"] < limit // 2
 
 
-async def test_private_file_downloads_unsealed_for_members_only(client: Client, node: Node) -> None:
+async def test_private_file_downloads_unsealed_for_members_only(
+    client: Client, node: Node, ipfs: IpfsClient
+) -> None:
     csrf, channel_id = await _owner_with_channel(client, "private")
     content = b"family recipe: " + bytes(range(256)) * 100
     body, content_type = _multipart("recipe.txt", content)
@@ -204,7 +207,7 @@ async def test_private_file_downloads_unsealed_for_members_only(client: Client, 
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert "sandbox" in download.headers["Content-Security-Policy"]
     await node.services.outbox.drained()
-    assert await unpinned(node.services.files._content, [file["cid"]]) == []  # type: ignore[attr-defined]
+    assert await unpinned(ipfs, [file["cid"]]) == []
     # Someone else on the box does not learn the file exists.
     outsider = client.app.test_client()
     code = (

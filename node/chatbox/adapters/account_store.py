@@ -39,12 +39,17 @@ class SqliteAccountStore:
     async def add_session(
         self, token_hash: bytes, account_id: int, sealed_keys: bytes, expires_at: int
     ) -> None:
-        await self._db.write(
-            execute,
-            "INSERT INTO sessions (token_hash, account_id, sealed_keys, created_at, expires_at)"
-            " VALUES (?, ?, ?, strftime('%s', 'now'), ?)",
-            (token_hash, account_id, sealed_keys, expires_at),
-        )
+        """Record a session, and forget expired ones so the table stays small for years."""
+
+        def insert(connection: sqlite3.Connection) -> None:
+            connection.execute("DELETE FROM sessions WHERE expires_at <= strftime('%s', 'now')")
+            connection.execute(
+                "INSERT INTO sessions (token_hash, account_id, sealed_keys, created_at,"
+                " expires_at) VALUES (?, ?, ?, strftime('%s', 'now'), ?)",
+                (token_hash, account_id, sealed_keys, expires_at),
+            )
+
+        await self._db.write(insert)
 
     async def session(self, token_hash: bytes, now: int) -> SessionRecord | None:
         row = await self._db.read(

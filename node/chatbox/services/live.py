@@ -45,7 +45,8 @@ class LiveFeed:
         try:
             while True:
                 try:
-                    message = await asyncio.wait_for(queue.get(), quiet_after)
+                    async with asyncio.timeout(quiet_after):
+                        message = await queue.get()
                 except TimeoutError:
                     message = None
                 if message is _DROPPED:

@@ -88,9 +88,7 @@ class MessageService:
             self._heads.pop(channel.id, None)  # reload from the store on the next post
             raise
         self._outbox.wake()
-        message = _message(
-            entry.cid, entry.channel, entry.author, entry.clock, entry.ts, body, pinned=False
-        )
+        message = _entry_message(entry, body, pinned=False)
         self._live.publish(channel.id, message)
         return message
 
@@ -107,10 +105,7 @@ class MessageService:
             # post already queued, so the reload sees both.
             self._heads.pop(channel.id, None)
         if added:
-            message = _message(
-                entry.cid, entry.channel, entry.author, entry.clock, entry.ts, body, stored
-            )
-            self._live.publish(channel.id, message)
+            self._live.publish(channel.id, _entry_message(entry, body, stored))
         return added
 
     async def history(
@@ -206,6 +201,10 @@ def _message(
         body.get("file"),
         pinned,
     )
+
+
+def _entry_message(entry: Envelope, body: dict[str, Any], pinned: bool) -> Message:
+    return _message(entry.cid, entry.channel, entry.author, entry.clock, entry.ts, body, pinned)
 
 
 def _now_ms() -> int:

@@ -113,8 +113,9 @@ class SessionService:
     def _check_throttle(self, keys: list[str]) -> None:
         horizon = time.monotonic() - self._throttle.window
         for key in keys:
-            recent = [moment for moment in self._failures.get(key, []) if moment > horizon]
-            self._failures[key] = recent
+            recent = [moment for moment in self._failures.pop(key, []) if moment > horizon]
+            if recent:
+                self._failures[key] = recent
             if len(recent) >= self._throttle.attempts:
                 raise RateLimited(
                     "too many failed logins; wait a minute and try again",

@@ -7,6 +7,7 @@ from quart_schema import Info, QuartSchema
 
 from chatbox.web import api, errors, events, security, session, ui
 from chatbox.web.context import WebServices
+from chatbox.web.downloads import INLINE_IMAGES
 
 __all__ = ["WebServices", "create_app"]
 
@@ -34,6 +35,7 @@ def create_app(
     )
     errors.install(app)
     security.install(app)
+    app.jinja_env.globals.update(box_name=box_name, inline_images=INLINE_IMAGES)
 
     @app.before_request
     async def identify() -> None:
@@ -49,5 +51,5 @@ def create_app(
 
     app.register_blueprint(api.blueprint(services))
     app.register_blueprint(events.blueprint(services, keepalive))
-    app.register_blueprint(ui.blueprint(services, box_name, upload_limit))
+    app.register_blueprint(ui.blueprint(services, upload_limit))
     return app

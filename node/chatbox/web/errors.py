@@ -35,7 +35,7 @@ def status_of(error: errors.ChatboxError) -> int:
 async def error_response(status: int, error: str, detail: str = "") -> Response:
     if _wants_page():
         body = await render_template(
-            "error.html", error=error, detail=detail, box_name="chatbox", member=g.get("member")
+            "error.html", error=error, detail=detail, member=g.get("member")
         )
         return Response(body, status=status, mimetype="text/html")
     response = jsonify({"error": error, "detail": detail})

@@ -7,19 +7,24 @@ themselves, and it passes any proxy. A comment line every 15 s keeps idle stream
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from quart import Blueprint, Response
 
 from chatbox.services.accounts import Member
+from chatbox.services.messages import Message
 from chatbox.web import session
 from chatbox.web.context import WebServices, message_view
 
 KEEPALIVE_SECONDS = 15.0
+# Recent messages' encoded events: each is encoded once and sent to every watcher.
+_ENCODED_KEPT = 256
 
 
 def blueprint(services: WebServices, keepalive: float = KEEPALIVE_SECONDS) -> Blueprint:
     events = Blueprint("events", __name__, url_prefix="/api/v1")
+    encode = _encoder(services)
 
     @events.get("/channels/<channel_id>/events")
     async def channel_events(channel_id: str) -> Response:
@@ -28,7 +33,8 @@ def blueprint(services: WebServices, keepalive: float = KEEPALIVE_SECONDS) -> Bl
         channel = await services.channels.for_member(member, channel_id)
         await services.accounts.seen(member)
         response = Response(
-            _stream(services, member, channel.id, keepalive), mimetype="text/event-stream"
+            _stream(services, encode, member, channel.id, keepalive),
+            mimetype="text/event-stream",
         )
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Accel-Buffering"] = "no"
@@ -39,12 +45,28 @@ def blueprint(services: WebServices, keepalive: float = KEEPALIVE_SECONDS) -> Bl
 
 
 async def _stream(
-    services: WebServices, member: Member, channel_id: str, keepalive: float
+    services: WebServices,
+    encode: Callable[[Message], Awaitable[bytes]],
+    member: Member,
+    channel_id: str,
+    keepalive: float,
 ) -> AsyncIterator[bytes]:
     yield b"retry: 2000\n: connected\n\n"
     async for message in services.live.watch(channel_id, member.account_id, keepalive):
-        if message is None:
-            yield b": keepalive\n\n"
-            continue
-        data = json.dumps(message_view(message, await services.accounts.names()))
-        yield f"id: {message.cid}\nevent: message\ndata: {data}\n\n".encode()
+        yield b": keepalive\n\n" if message is None else await encode(message)
+
+
+def _encoder(services: WebServices) -> Callable[[Message], Awaitable[bytes]]:
+    encoded: OrderedDict[str, bytes] = OrderedDict()
+
+    async def encode(message: Message) -> bytes:
+        event = encoded.get(message.cid)
+        if event is None:
+            data = json.dumps(message_view(message, await services.accounts.names()))
+            event = f"id: {message.cid}\nevent: message\ndata: {data}\n\n".encode()
+            encoded[message.cid] = event
+            if len(encoded) > _ENCODED_KEPT:
+                encoded.popitem(last=False)
+        return event
+
+    return encode

@@ -26,14 +26,13 @@ from chatbox.web.context import (
 PAGE_SIZE = 50
 
 
-def blueprint(services: WebServices, box_name: str, upload_limit: int) -> Blueprint:
+def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
     ui = Blueprint("ui", __name__)
 
     async def page(template: str, **values: Any) -> str:
         member: Member | None = g.get("member")
         return await render_template(
             template,
-            box_name=box_name,
             member=member,
             csrf_token=SessionService.csrf_token(g.token) if member and g.token else "",
             **values,
@@ -144,12 +143,14 @@ def blueprint(services: WebServices, box_name: str, upload_limit: int) -> Bluepr
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts_ms / 1000))
 
     @ui.app_template_filter("size")
-    def size(count: int) -> str:
-        for unit in ("B", "KB", "MB", "GB"):
+    def size(count: float) -> str:
+        if count < 1024:
+            return f"{count:.0f} B"
+        for unit in ("KB", "MB", "GB"):
+            count /= 1024
             if count < 1024 or unit == "GB":
-                return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-            count = count / 1024  # type: ignore[assignment]
-        return str(count)
+                break
+        return f"{count:.1f} {unit}"
 
     return ui
 
