@@ -30,6 +30,7 @@ class RepoStats:
     repo_size: int
     objects: int
     storage_max: int
+    pins: int  # recursive pins: one per outbox batch and one per file
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ async def test_onboarding_public_and_private_channels_live_between_two_people(
     for page, size in ((owner, "phone"), (guest, "desktop")):
         await page.goto(served + "/status")
         await expect(page.locator("dl.status")).to_contain_text("IPFS peer id")
+        await expect(page.locator("dl.status")).to_contain_text(" pins")
         await page.screenshot(path=ARTIFACTS / f"status-{size}.png")
     await owner_context.close()
     await guest_context.close()

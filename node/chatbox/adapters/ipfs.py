@@ -145,10 +145,15 @@ class IpfsClient:
 
     async def repo_stats(self) -> RepoStats:
         reply = await self._post_json("repo/stat", {"size-only": "true"})
+        # Recursive pins only: listing indirect ones would walk every pinned DAG.
+        pins = await self._post_bytes(
+            "pin/ls", {"type": "recursive", "stream": "true"}, DEFAULT_TIMEOUT
+        )
         return RepoStats(
             repo_size=int(reply.get("RepoSize", 0)),
             objects=int(reply.get("NumObjects", 0)),
             storage_max=int(reply.get("StorageMax", 0)),
+            pins=sum(1 for line in pins.splitlines() if _json_line(line).get("Cid")),
         )
 
     async def swarm_connect(self, multiaddr: str) -> None:
