@@ -8,19 +8,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import getpass
+import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import aiohttp
+
 from chatbox import __version__, config, devstack
-from chatbox.daemon import Node, serve
-from chatbox.errors import ChatboxError, ConfigError, Unavailable
+from chatbox.adapters import chain_account, keyfile
+from chatbox.adapters.chain import ChainClient
+from chatbox.adapters.ipfs import IpfsClient
+from chatbox.daemon import BOX_KEY_FILE, CHAIN_KEYSTORE_FILE, DATABASE_FILE, Node, serve
+from chatbox.domain.identity import Identity
+from chatbox.errors import ChatboxError, ConfigError, InvalidInput, NotVerified, Unavailable
+from chatbox.services import backup
+from chatbox.services.proofs import Verifier
 
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
+EXIT_NOT_VERIFIED = 4
 EXIT_ERROR = 1
 DEV_DATA_DIR = Path(".chatbox-dev")
+DEV_ANCHOR_INTERVAL = 60  # seconds: anchors show up quickly while developing
+PASSPHRASE_VARIABLE = "CHATBOX_BACKUP_PASSPHRASE"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +87,32 @@ def _parser() -> argparse.ArgumentParser:
         "reindex", help="rebuild the message index from the channel heads on IPFS"
     )
     reindex.set_defaults(command=_reindex)
+    verify = commands.add_parser(
+        "verify",
+        help="check that messages are anchored on chain, from IPFS and the chain alone",
+    )
+    verify.add_argument("cids", nargs="+", metavar="CID", help="message CIDs to check")
+    verify.add_argument("--rpc", help="chain JSON-RPC URL (default: chain_rpc_url)")
+    verify.add_argument("--registry", help="registry address (default: registry_address)")
+    verify.add_argument("--ipfs", help="IPFS RPC API URL (default: ipfs_api)")
+    verify.add_argument(
+        "--proof",
+        type=Path,
+        help="a proof from GET /api/v1/messages/CID/proof (needed for private channels)",
+    )
+    verify.set_defaults(command=_verify)
+    for name, text in (
+        ("backup", "write the box's keys, accounts and channels to a passphrase-locked file"),
+        ("restore", "bring a backup into an empty box and refetch its anchored history"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("file", type=Path, help="the backup file")
+        sub.add_argument(
+            "--passphrase-file",
+            type=Path,
+            help=f"read the passphrase from this file (else ${PASSPHRASE_VARIABLE}, else ask)",
+        )
+        sub.set_defaults(command=_backup if name == "backup" else _restore)
     return parser
 
 
@@ -89,14 +129,22 @@ def _dev(args: argparse.Namespace, settings: config.Settings) -> int:
         print(f"chatbox: starting IPFS ({ipfs.repo}) and anvil ...", flush=True)
         ipfs.start()
         anvil.start()
+        node_dir = data_dir / "node"
+        secrets = keyfile.load_or_create(node_dir / BOX_KEY_FILE)
+        account = chain_account.load_or_create(node_dir / CHAIN_KEYSTORE_FILE, secrets.vault_key)
+        registry = asyncio.run(devstack.prepare_chain(anvil, account))
+        print(f"chatbox: registry at {registry}, box account {account.address}", flush=True)
         dev_settings = dataclasses.replace(
             settings,
-            data_dir=data_dir / "node",
+            data_dir=node_dir,
             http_host="127.0.0.1",
             http_port=args.port,
             ipfs_api=ipfs.api_url,
             chain_rpc_url=anvil.rpc_url,
             chain_id=anvil.chain_id,
+            registry_address=registry,
+            anchor_confirmations=1,
+            anchor_interval=min(settings.anchor_interval, DEV_ANCHOR_INTERVAL),
         )
         asyncio.run(serve(dev_settings, on_ready=_announce))
     finally:
@@ -121,3 +169,112 @@ def _reindex(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def _announce(url: str) -> None:
     print(f"chatbox is running at {url} (Ctrl-C stops it)", flush=True)
+
+
+def _verify(args: argparse.Namespace, settings: config.Settings) -> int:
+    rpc = args.rpc or settings.chain_rpc_url
+    registry = args.registry or settings.registry_address
+    if not registry:
+        raise ConfigError("registry_address", "verify needs the registry (--registry ADDR)")
+    proof = None
+    if args.proof is not None:
+        try:
+            proof = json.loads(args.proof.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"cannot read the proof {args.proof}", detail=str(exc)) from exc
+
+    async def check() -> int:
+        chain = ChainClient(rpc, registry)
+        async with aiohttp.ClientSession() as session:
+            verifier = Verifier(IpfsClient(session, args.ipfs or settings.ipfs_api), chain)
+            failed = 0
+            try:
+                for cid in args.cids:
+                    try:
+                        found = await verifier.verify(cid, proof)
+                    except NotVerified as exc:
+                        failed += 1
+                        detail = f" ({exc.detail})" if exc.detail else ""
+                        print(f"{cid}: NOT VERIFIED: {exc.message}{detail}")
+                        continue
+                    print(
+                        f"{cid}: verified: anchored in block {found.block} (tx {found.tx})"
+                        f" by {found.box}, root 0x{found.root}"
+                    )
+            finally:
+                await chain.close()
+        return EXIT_NOT_VERIFIED if failed else 0
+
+    return asyncio.run(check())
+
+
+def _backup(args: argparse.Namespace, settings: config.Settings) -> int:
+    passphrase = _passphrase(args, confirm=True)
+
+    async def write() -> None:
+        node = Node(settings)
+        await node.start()
+        try:
+            data = await node.export_backup(passphrase)
+        finally:
+            await node.stop()
+        _write_private(args.file, data)
+
+    asyncio.run(write())
+    print(f"chatbox: backup written to {args.file}; keep it and its passphrase apart")
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: config.Settings) -> int:
+    passphrase = _passphrase(args, confirm=False)
+    contents = backup.read(args.file.read_bytes(), passphrase)
+    data_dir = settings.data_dir
+    if (data_dir / BOX_KEY_FILE).exists() or (data_dir / DATABASE_FILE).exists():
+        raise ConfigError("data_dir", f"restore needs an empty box, and {data_dir} holds one")
+    if not settings.registry_address:
+        raise ConfigError("registry_address", "restore finds the box's history through it")
+    keyfile.write(
+        data_dir / BOX_KEY_FILE,
+        keyfile.BoxSecrets(
+            Identity.from_private_bytes(contents.keys.identity), contents.keys.vault_key
+        ),
+    )
+    chain_account.write_keystore(
+        data_dir / CHAIN_KEYSTORE_FILE, contents.keys.chain_key, contents.keys.vault_key
+    )
+
+    async def bring_back() -> backup.RestoreReport:
+        node = Node(settings)
+        await node.start()
+        try:
+            return await node.restorer().restore(contents)
+        finally:
+            await node.stop()
+
+    report = asyncio.run(bring_back())
+    print(
+        f"chatbox: restored {report.accounts} accounts, {report.channels} channels"
+        f" from {report.batches} anchored batches"
+    )
+    for name, entries in sorted(report.entries.items()):
+        print(f"{name}: {entries} entries")
+    return 0
+
+
+def _passphrase(args: argparse.Namespace, confirm: bool) -> str:
+    if args.passphrase_file is not None:
+        return str(args.passphrase_file.read_text("utf-8")).rstrip("\n")
+    if PASSPHRASE_VARIABLE in os.environ:
+        return os.environ[PASSPHRASE_VARIABLE]
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"give the passphrase with --passphrase-file or ${PASSPHRASE_VARIABLE}")
+    passphrase = getpass.getpass("backup passphrase: ")
+    if confirm and getpass.getpass("again: ") != passphrase:
+        raise InvalidInput("the two passphrases differ")
+    return passphrase
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)

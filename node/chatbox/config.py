@@ -32,6 +32,7 @@ class Settings:
     chain_id: int = 1
     registry_address: str = ""
     anchor_interval: int = 600  # seconds
+    anchor_confirmations: int = 3  # blocks, counting the one holding the transaction
     gas_ceiling: int = 50_000_000_000  # wei per gas
     upload_limit: int = 100 * 1024 * 1024  # bytes
     serial_port: str = "/dev/ttyGS0"
@@ -144,6 +145,7 @@ _CHECKS: dict[str, Any] = {
     "chain_id": _positive,
     "registry_address": _address,
     "anchor_interval": _positive,
+    "anchor_confirmations": _positive,
     "gas_ceiling": _positive,
     "upload_limit": _positive,
     "registration": _one_of(REGISTRATION_POLICIES),

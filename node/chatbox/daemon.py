@@ -20,27 +20,38 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
 from chatbox import __version__
-from chatbox.adapters import keyfile
+from chatbox.adapters import chain_account, keyfile
 from chatbox.adapters.account_store import SqliteAccountStore
+from chatbox.adapters.anchor_store import SqliteAnchorStore
+from chatbox.adapters.chain import ChainClient
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.adapters.store import SqliteStore
 from chatbox.config import Settings
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST
+from chatbox.errors import ChainUnavailable, ConfigError
+from chatbox.services import backup
 from chatbox.services.accounts import AccountService
+from chatbox.services.anchoring import POLL_SECONDS, Anchorer, AnchorTiming
+from chatbox.services.backup import BoxKeys
+from chatbox.services.chain_sender import ChainSender, FeePolicy
 from chatbox.services.channels import ChannelService
+from chatbox.services.directory import RegistryDirectory
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
 from chatbox.services.messages import MessageService
 from chatbox.services.outbox import DEFAULT_OUTBOX_TIMING, Outbox, OutboxTiming
+from chatbox.services.proofs import AnchorContext, ProofService
 from chatbox.services.reindex import Reindexer
 from chatbox.services.sessions import SessionService
-from chatbox.services.status import BoxInfo, StatusService
+from chatbox.services.status import BoxInfo, ChainInfo, StatusService
 from chatbox.web.app import WebServices, create_app
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10.0
 DATABASE_FILE = "chatbox.db"
 BOX_KEY_FILE = "box.key"
+CHAIN_KEYSTORE_FILE = "chain-account.json"
+CHAIN_CHECK_TIMEOUT = 5.0
 
 
 @dataclass
@@ -54,6 +65,12 @@ class Services:
     status: StatusService
     sessions: SessionService
     live: LiveFeed
+    proofs: ProofService
+    directory: RegistryDirectory
+    anchor_queue: SqliteAnchorStore
+    anchorer: Anchorer | None  # None when no registry is configured
+    chain: ChainClient | None
+    keys: BoxKeys
 
 
 class Node:
@@ -64,30 +81,70 @@ class Node:
         settings: Settings,
         password_cost: int = DEFAULT_PASSWORD_COST,
         outbox_timing: OutboxTiming = DEFAULT_OUTBOX_TIMING,
+        anchor_poll: float = POLL_SECONDS,
     ) -> None:
         self.settings = settings
+        self._anchor_poll = anchor_poll
         self._password_cost = password_cost
         self._outbox_timing = outbox_timing
         self._tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
         self._store: SqliteStore | None = None
+        self._chain: ChainClient | None = None
+        self._ipfs: IpfsClient | None = None
         self.services: Services
 
     async def start(self) -> None:
         data_dir = self.settings.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
-        secrets = keyfile.load_or_create(data_dir / BOX_KEY_FILE)
+        self._secrets = secrets = keyfile.load_or_create(data_dir / BOX_KEY_FILE)
+        account = chain_account.load_or_create(data_dir / CHAIN_KEYSTORE_FILE, secrets.vault_key)
+        if self.settings.registry_address:
+            self._chain = ChainClient(
+                self.settings.chain_rpc_url, self.settings.registry_address, account
+            )
+            await self._check_chain_id(self._chain)
+        chain = self._chain
         self._store = store = SqliteStore(data_dir / DATABASE_FILE)
         await store.open()
         self._session = aiohttp.ClientSession()
-        ipfs = IpfsClient(self._session, self.settings.ipfs_api)
+        self._ipfs = ipfs = IpfsClient(self._session, self.settings.ipfs_api)
         outbox = Outbox(store, ipfs, self._outbox_timing)
         people = SqliteAccountStore(store.database)
+        anchor_queue = SqliteAnchorStore(store.database)
+        directory = RegistryDirectory(chain, anchor_queue)
         live = LiveFeed()
-        channels = ChannelService(store, people, secrets.vault_key)
+        channels = ChannelService(store, people, secrets.vault_key, directory)
         messages = MessageService(store, channels, outbox, live)
         accounts = AccountService(store, people, self.settings.registration, self._password_cost)
         box = BoxInfo(self.settings.box_name, secrets.identity.public_key, __version__, time.time())
+        anchorer = None
+        if chain is not None:
+            sender = ChainSender(
+                chain,
+                anchor_queue,
+                FeePolicy(self.settings.gas_ceiling, self.settings.anchor_confirmations),
+            )
+            anchorer = Anchorer(
+                secrets.identity,
+                secrets.vault_key,
+                chain,
+                self.settings.chain_id,
+                anchor_queue,
+                ipfs,
+                channels,
+                sender,
+                directory,
+                AnchorTiming(float(self.settings.anchor_interval), self._anchor_poll),
+            )
+        context = (
+            None
+            if chain is None
+            else AnchorContext(self.settings.chain_id, chain.registry, account.address)
+        )
+        chain_info = ChainInfo(
+            self.settings.chain_rpc_url, self.settings.chain_id, chain, anchorer, account.address
+        )
         self.services = Services(
             accounts=accounts,
             channels=channels,
@@ -95,11 +152,57 @@ class Node:
             files=FileService(store, ipfs, channels, messages, self.settings.upload_limit),
             outbox=outbox,
             reindexer=Reindexer(store, ipfs, channels, outbox),
-            status=StatusService(box, store, ipfs, outbox),
+            status=StatusService(box, store, ipfs, outbox, chain_info),
             sessions=SessionService(accounts, people),
             live=live,
+            proofs=ProofService(anchor_queue, messages, context),
+            directory=directory,
+            anchor_queue=anchor_queue,
+            anchorer=anchorer,
+            chain=chain,
+            keys=BoxKeys(secrets.identity.private_bytes(), secrets.vault_key, bytes(account.key)),
         )
         self.spawn(outbox.run(), "outbox")
+        if anchorer is not None:
+            self.spawn(anchorer.run(), "anchoring")
+
+    async def _check_chain_id(self, chain: ChainClient) -> None:
+        """A chain that answers with another id is a wrong setting; one that is down may wait."""
+        try:
+            async with asyncio.timeout(CHAIN_CHECK_TIMEOUT):
+                actual = await chain.chain_id()
+        except (ChainUnavailable, TimeoutError):
+            log.warning("the chain at %s does not answer; anchors wait", chain.rpc_url)
+            return
+        if actual != self.settings.chain_id:
+            await chain.close()
+            raise ConfigError(
+                "chain_id",
+                f"the chain at {chain.rpc_url} is chain {actual}, not {self.settings.chain_id}",
+            )
+
+    async def export_backup(self, passphrase: str) -> bytes:
+        assert self._store is not None
+        return await backup.export(
+            self._store, self.services.channels, self.services.keys, passphrase
+        )
+
+    def restorer(self) -> backup.Restorer:
+        """What brings a backup's history back; needs a configured registry."""
+        if self._chain is None or self._store is None or self._ipfs is None:
+            raise ConfigError("registry_address", "restore finds the box's history through it")
+        secrets = self._secrets
+        return backup.Restorer(
+            self._store,
+            self.services.channels,
+            self.services.reindexer,
+            self._ipfs,
+            self._chain,
+            self.services.anchor_queue,
+            secrets.identity.public_key,
+            self._chain.address,
+            secrets.vault_key,
+        )
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Run ``work`` in the background, owned by the node until it stops."""
@@ -115,6 +218,8 @@ class Node:
             await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
         if self._session is not None:
             await self._session.close()
+        if self._chain is not None:
+            await self._chain.close()
         if self._store is not None:
             await self._store.close()
 
@@ -159,6 +264,8 @@ def web_services(services: Services) -> WebServices:
         files=services.files,
         live=services.live,
         status=services.status,
+        proofs=services.proofs,
+        anchorer=services.anchorer,
     )
 
 

@@ -18,6 +18,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
+
+from chatbox.adapters.chain import ChainClient
 from chatbox.errors import Unavailable
 
 _CHECKOUT_DEVSTACK = Path(__file__).resolve().parents[2] / "scripts" / "devstack"
@@ -189,3 +192,32 @@ def _answers(url: str, body: bytes | None) -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+DEV_FUNDS = 100 * 10**18  # wei the development chain gives the box account
+REGISTRY_FILE = "registry-address"
+
+
+async def prepare_chain(anvil: AnvilNode, account: LocalAccount) -> str:
+    """Fund the box account on anvil and deploy the registry once; return its address."""
+    client = ChainClient(anvil.rpc_url, "", account)
+    try:
+        if await client.balance(account.address) < DEV_FUNDS // 2:
+            await client.rpc("anvil_setBalance", [account.address, hex(DEV_FUNDS)])
+        saved = anvil.state_dir / REGISTRY_FILE
+        if saved.exists():
+            address = saved.read_text().strip()
+            known = ChainClient(anvil.rpc_url, address)
+            try:
+                if await known.has_registry():
+                    return address
+            finally:
+                await known.close()
+        fees = await client.fees()
+        address = await client.deploy_registry(
+            2 * fees.base_fee + fees.priority_fee, fees.priority_fee
+        )
+        saved.write_text(address + "\n")
+        return address
+    finally:
+        await client.close()

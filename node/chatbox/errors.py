@@ -80,3 +80,19 @@ class Unavailable(ChatboxError):
 
 class IpfsUnavailable(Unavailable):
     code = "ipfs_unavailable"
+
+
+class ChainUnavailable(Unavailable):
+    code = "chain_unavailable"
+
+
+class ChainRejected(ChatboxError):
+    """The chain refused a transaction outright (it would revert, or the key is unfunded)."""
+
+    code = "chain_rejected"
+
+
+class NotVerified(ChatboxError):
+    """A proof that does not hold; ``message`` says which link of it broke."""
+
+    code = "not_verified"

@@ -31,6 +31,12 @@ def load_or_create(path: Path) -> BoxSecrets:
     if path.exists():
         return _read(path)
     secrets = BoxSecrets(Identity.generate(), new_key())
+    write(path, secrets)
+    return secrets
+
+
+def write(path: Path, secrets: BoxSecrets) -> None:
+    """Write the box secrets atomically, readable by the service user only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -39,7 +45,6 @@ def load_or_create(path: Path) -> BoxSecrets:
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, path)
-    return secrets
 
 
 def _read(path: Path) -> BoxSecrets:

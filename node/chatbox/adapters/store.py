@@ -18,7 +18,12 @@ from chatbox.domain.log import heads_after
 from chatbox.errors import Conflict
 from chatbox.ports import AccountRecord, ChannelRecord, EntryRecord
 
-_ENTRY_COLUMNS = "cid, channel_id, clock, author, ts, body, stored"
+# ``anchored``: a confirmed anchoring batch covers the entry.
+_ENTRY_COLUMNS = (
+    "cid, channel_id, clock, author, ts, body, stored, EXISTS (SELECT 1 FROM anchor_coverage c"
+    " JOIN anchor_batches b ON b.id = c.batch_id JOIN chain_txs t ON t.id = b.tx_id"
+    " WHERE c.cid = entries.cid AND t.state = 'confirmed') AS anchored"
+)
 
 
 class SqliteStore:
@@ -69,6 +74,17 @@ class SqliteStore:
     async def account_by_id(self, account_id: int) -> AccountRecord | None:
         row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE id = ?", (account_id,))
         return None if row is None else _account(row)
+
+    async def accounts(self) -> list[AccountRecord]:
+        rows = await self._db.read(fetch_all, "SELECT * FROM accounts ORDER BY id", ())
+        return [_account(row) for row in rows]
+
+    async def memberships(self) -> list[tuple[int, str]]:
+        """(account id, channel id) of every membership."""
+        rows = await self._db.read(
+            fetch_all, "SELECT account_id, channel_id FROM memberships ORDER BY rowid", ()
+        )
+        return [(row["account_id"], row["channel_id"]) for row in rows]
 
     async def account_count(self) -> int:
         return await self._db.read(fetch_count, "SELECT count(*) FROM accounts", ())
@@ -285,6 +301,7 @@ def _entry(row: sqlite3.Row) -> EntryRecord:
         row["ts"],
         row["body"],
         bool(row["stored"]),
+        bool(row["anchored"]),
     )
 
 

@@ -11,13 +11,21 @@ from chatbox.domain.sealing import open_sealed, seal
 from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chatbox.ports import AccountStore, ChannelRecord, LogStore
 from chatbox.services.accounts import Member
+from chatbox.services.directory import RegistryDirectory
 
 
 class ChannelService:
-    def __init__(self, store: LogStore, people: AccountStore, vault_key: bytes) -> None:
+    def __init__(
+        self,
+        store: LogStore,
+        people: AccountStore,
+        vault_key: bytes,
+        directory: RegistryDirectory,
+    ) -> None:
         self._store = store
         self._people = people
         self._vault_key = vault_key
+        self._directory = directory
 
     async def create(self, member: Member, name: str, visibility: str) -> Channel:
         """Create a channel and join its creator to it."""
@@ -31,9 +39,13 @@ class ChannelService:
             channel = domain.new_private_channel(name)
         await self._store.add_channel(self._record(channel))
         await self._store.join(member.account_id, channel.id)
+        await self._directory.register(channel)
         return channel
 
     async def join_public(self, member: Member, channel_id: str) -> Channel:
+        listed = self._directory.find(channel_id) if isinstance(channel_id, str) else None
+        if listed is not None and await self._store.channel(listed.id) is None:
+            await self._store.add_channel(self._record(listed))
         channel = await self.get(channel_id)
         if channel.is_private:
             raise Forbidden("private channels are joined through an invite")
@@ -84,13 +96,17 @@ class ChannelService:
         await self._people.mark_read(member.account_id, channel.id, clock)
 
     async def public_directory(self, member: Member) -> list[tuple[Channel, bool]]:
-        """Every public channel this box knows, with whether ``member`` has joined it."""
+        """Public channels of this box and of the registry, with whether ``member`` joined."""
         joined = {channel.id for channel in await self.joined(member)}
-        return [
-            (channel, channel.id in joined)
-            for channel in await self.all()
-            if not channel.is_private
-        ]
+        known = {channel.id: channel for channel in await self.all() if not channel.is_private}
+        for channel in self._directory.listed():
+            known.setdefault(channel.id, channel)
+        ordered = sorted(known.values(), key=lambda channel: channel.name)
+        return [(channel, channel.id in joined) for channel in ordered]
+
+    async def adopt(self, channel: Channel) -> None:
+        """Know ``channel`` (with its key) without anyone joining it: restore from backup."""
+        await self._store.add_channel(self._record(channel))
 
     async def all(self) -> list[Channel]:
         return [self._channel(record) for record in await self._store.all_channels()]

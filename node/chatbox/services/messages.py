@@ -43,6 +43,7 @@ class Message:
     text: str | None
     file: dict[str, Any] | None
     pinned: bool
+    anchored: bool = False  # a confirmed on-chain batch covers it
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class MessageService:
             record.ts,
             body,
             pinned=record.stored,
+            anchored=record.anchored,
         )
 
     def _lock(self, channel_id: str) -> asyncio.Lock:
@@ -188,7 +190,14 @@ def _file_cid(body: dict[str, Any]) -> str | None:
 
 
 def _message(
-    cid: str, channel_id: str, author: str, clock: int, ts: int, body: dict[str, Any], pinned: bool
+    cid: str,
+    channel_id: str,
+    author: str,
+    clock: int,
+    ts: int,
+    body: dict[str, Any],
+    pinned: bool,
+    anchored: bool = False,
 ) -> Message:
     return Message(
         cid,
@@ -200,6 +209,7 @@ def _message(
         body.get("text"),
         body.get("file"),
         pinned,
+        anchored,
     )
 
 

@@ -48,6 +48,10 @@ class Reindexer:
 
     async def reindex(self, channel: Channel) -> ReindexReport:
         heads = [cid for cid, _ in await self._store.heads(channel.id)]
+        return await self.rebuild(channel, heads)
+
+    async def rebuild(self, channel: Channel, heads: list[str]) -> ReindexReport:
+        """Replace the channel's index with the history reachable from ``heads``."""
         replica = await self._fetch_log(channel, heads)
         rows = []
         for entry in replica.entries():

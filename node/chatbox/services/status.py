@@ -7,9 +7,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from chatbox.domain.identity import fingerprint
-from chatbox.errors import Unavailable
-from chatbox.ports import ContentStore, LogStore
+from chatbox.errors import ChatboxError, Unavailable
+from chatbox.ports import Chain, ContentStore, LogStore
+from chatbox.services.anchoring import Anchorer
 from chatbox.services.outbox import Outbox
+
+WEI_PER_ETHER = 10**18
+# Gas of one anchoring transaction, for the funding hint (measured by scripts/bench_chain.py).
+ANCHOR_GAS = 40_000
+HINT_ANCHORS = 100
 
 
 @dataclass(frozen=True)
@@ -20,14 +26,29 @@ class BoxInfo:
     started_at: float
 
 
+@dataclass(frozen=True)
+class ChainInfo:
+    rpc_url: str
+    chain_id: int
+    chain: Chain | None  # None when no registry address is set
+    anchorer: Anchorer | None
+    address: str  # the box's own account, shown so the owner can fund it
+
+
 class StatusService:
     def __init__(
-        self, box: BoxInfo, store: LogStore, content: ContentStore, outbox: Outbox
+        self,
+        box: BoxInfo,
+        store: LogStore,
+        content: ContentStore,
+        outbox: Outbox,
+        chain: ChainInfo,
     ) -> None:
         self._box = box
         self._store = store
         self._content = content
         self._outbox = outbox
+        self._chain = chain
 
     async def status(self) -> dict[str, Any]:
         return {
@@ -42,7 +63,7 @@ class StatusService:
                 "pending": await self._store.pending_count(),
                 "last_error": self._outbox.last_error,
             },
-            "chain": {"state": "not connected", "pending_anchors": 0},
+            "chain": await self._chain_status(),
             "mdns": {"state": "not running"},
         }
 
@@ -59,3 +80,30 @@ class StatusService:
             "addresses": node.addresses,
             **asdict(repo),
         }
+
+    async def _chain_status(self) -> dict[str, Any]:
+        info = self._chain
+        status: dict[str, Any] = {
+            "rpc_url": info.rpc_url,
+            "chain_id": info.chain_id,
+            "address": info.address,
+        }
+        if info.chain is None or info.anchorer is None:
+            return {**status, "state": "off", "detail": "no registry_address is set"}
+        status["registry"] = info.chain.registry
+        status.update(await info.anchorer.status())
+        try:
+            balance = await info.chain.balance(info.address)
+            fees = await info.chain.fees()
+        except ChatboxError as exc:
+            return {**status, "state": "unreachable", "detail": exc.message}
+        needed = ANCHOR_GAS * HINT_ANCHORS * (2 * fees.base_fee + fees.priority_fee)
+        status["balance_wei"] = balance
+        status["balance"] = f"{balance / WEI_PER_ETHER:.6f}"
+        if balance < needed:
+            status["funding_hint"] = (
+                f"send at least {needed / WEI_PER_ETHER:.6f} to {info.address} "
+                f"to pay for about {HINT_ANCHORS} anchors at today's fees"
+            )
+        status["state"] = "error" if info.anchorer.last_error else "connected"
+        return status

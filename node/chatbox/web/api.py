@@ -14,7 +14,7 @@ from quart_schema import (
     validate_response,
 )
 
-from chatbox.errors import NotFound
+from chatbox.errors import Conflict, Forbidden
 from chatbox.services.accounts import Member
 from chatbox.services.sessions import SessionService
 from chatbox.web import schemas, session
@@ -93,6 +93,17 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
     async def set_registration(data: schemas.Policy) -> schemas.Policy:
         policy = await services.accounts.set_policy(session.member(), data.registration)
         return schemas.Policy(registration=policy)  # type: ignore[arg-type]
+
+    @api.post("/admin/anchor")
+    @validate_response(schemas.Ok, 202)
+    async def anchor_now() -> tuple[schemas.Ok, int]:
+        """Anchor the channels' new history now instead of at the next interval."""
+        if not session.member().is_admin:
+            raise Forbidden("only an admin can start anchoring")
+        if services.anchorer is None:
+            raise Conflict("this box anchors on no chain", detail="set registry_address")
+        services.anchorer.request()
+        return schemas.Ok(), 202
 
     @api.post("/admin/signup-codes")
     @validate_response(schemas.SignupCode, 201)
@@ -196,13 +207,9 @@ def _message_routes(api: Blueprint, services: WebServices) -> None:
         return await file_response(file)
 
     @api.get("/messages/<message_cid>/proof")
-    async def proof(message_cid: str) -> Response:
-        """The anchoring proof of a message, once the box anchors on a chain."""
-        await services.messages.find(session.member(), message_cid)
-        raise NotFound(
-            "this message is not anchored yet",
-            detail="this box is not connected to a chain, so it has no proof to give",
-        )
+    async def proof(message_cid: str) -> dict[str, Any]:
+        """The anchoring proof of a message: check it with ``chatbox verify CID --proof``."""
+        return await services.proofs.proof(session.member(), message_cid)
 
 
 def _box_routes(api: Blueprint, services: WebServices) -> None:

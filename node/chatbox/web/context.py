@@ -8,10 +8,12 @@ from typing import Any
 from chatbox.domain.channels import Channel
 from chatbox.domain.identity import fingerprint
 from chatbox.services.accounts import AccountService
+from chatbox.services.anchoring import Anchorer
 from chatbox.services.channels import ChannelService
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
 from chatbox.services.messages import Message, MessageService
+from chatbox.services.proofs import ProofService
 from chatbox.services.sessions import SessionService
 from chatbox.services.status import StatusService
 
@@ -25,6 +27,8 @@ class WebServices:
     files: FileService
     live: LiveFeed
     status: StatusService
+    proofs: ProofService
+    anchorer: Anchorer | None  # None when the box anchors on no chain
 
 
 def message_view(message: Message, names: dict[str, str]) -> dict[str, Any]:

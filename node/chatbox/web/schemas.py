@@ -82,6 +82,7 @@ class MessageOut(BaseModel):
     text: str | None
     file: FileRef | None
     pinned: bool
+    anchored: bool
 
 
 class MessageIn(BaseModel):

@@ -1,0 +1,60 @@
+"""The box's Ethereum account: a secp256k1 key in an encrypted keystore file.
+
+The keystore is the standard scrypt-protected JSON (Web3 Secret Storage) that other
+wallets read. Its password is derived from the box's vault key, so the key is never on
+disk in the clear and the box still starts unattended after a power cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from chatbox.errors import ConfigError
+
+# Cheaper than eth-account's default (2**18) so a Pi Zero opens it in about a second.
+_SCRYPT_N = 2**15
+
+
+def keystore_password(vault_key: bytes) -> str:
+    return hmac.new(vault_key, b"chatbox-chain-keystore-v1", hashlib.sha256).hexdigest()
+
+
+def load_or_create(path: Path, vault_key: bytes) -> LocalAccount:
+    """Open the keystore at ``path``, generating the account on first start."""
+    password = keystore_password(vault_key)
+    if path.exists():
+        return open_keystore(path.read_text("utf-8"), password, path)
+    account: LocalAccount = Account.create()
+    write_keystore(path, account.key, vault_key)
+    return account
+
+
+def write_keystore(path: Path, private_key: bytes, vault_key: bytes) -> None:
+    keystore = Account.encrypt(
+        private_key, keystore_password(vault_key), kdf="scrypt", iterations=_SCRYPT_N
+    )
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(keystore, file)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+def open_keystore(text: str, password: str, path: Path) -> LocalAccount:
+    try:
+        key = Account.decrypt(json.loads(text), password)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            "data_dir", f"the chain keystore {path} cannot be opened; restore it from a backup"
+        ) from exc
+    account: LocalAccount = Account.from_key(key)
+    return account

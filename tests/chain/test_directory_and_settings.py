@@ -1,0 +1,58 @@
+"""The public directory from the registry, registering channels, and the chain id check."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from chatbox.daemon import Node
+from chatbox.devstack import AnvilNode, IpfsDaemon
+from chatbox.domain.channels import public_channel
+from chatbox.errors import ConfigError
+from chatbox.services.accounts import Member
+from tests.chain.conftest import chain_settings, funded_client
+from tests.chain.test_anchoring import anchored_round
+
+
+async def test_a_wrong_chain_id_stops_start_up_naming_the_key(
+    tmp_path: Path, ipfs_daemon: IpfsDaemon, anvil: AnvilNode, registry: str
+) -> None:
+    settings = dataclasses.replace(
+        chain_settings(tmp_path / "n", ipfs_daemon, anvil, registry), chain_id=5
+    )
+    with pytest.raises(ConfigError) as stopped:
+        await Node(settings).start()
+    assert stopped.value.key == "chain_id" and "is chain 31337, not 5" in stopped.value.message
+
+
+async def test_channels_of_other_boxes_are_listed_and_joinable_and_ours_are_registered(
+    chain_node: Node, alice: Member, registry: str, anvil: AnvilNode
+) -> None:
+    other_box = await funded_client(anvil, registry)  # another box
+    fees = await other_box.fees()
+    signed = await other_box.sign_call(
+        "createChannel",
+        ["makerspace"],
+        await other_box.next_nonce(),
+        2 * fees.base_fee + fees.priority_fee,
+        fees.priority_fee,
+    )
+    await other_box.broadcast(signed.raw)
+    await other_box.close()
+    services = chain_node.services
+    await services.channels.create(alice, "general", "public")
+    await anchored_round(chain_node)
+    await services.directory.refresh()
+    listed = {
+        channel.name: joined for channel, joined in await services.channels.public_directory(alice)
+    }
+    assert listed == {"general": True, "makerspace": False}
+    makerspace = public_channel("makerspace")
+    await services.channels.join_public(alice, makerspace.id)
+    message = await services.messages.post_text(alice, makerspace.id, "hello from another box")
+    assert message.channel_id == makerspace.id
+    assert services.chain is not None
+    names = [channel.name for channel in await services.chain.public_channels()]
+    assert names == ["makerspace", "general"]
