@@ -188,9 +188,8 @@ class Node:
         )
 
     def restorer(self) -> backup.Restorer:
-        """What brings a backup's history back; needs a configured registry."""
-        if self._chain is None or self._store is None or self._ipfs is None:
-            raise ConfigError("registry_address", "restore finds the box's history through it")
+        """What brings a backup's history back; the caller has checked registry_address."""
+        assert self._chain is not None and self._store is not None and self._ipfs is not None
         secrets = self._secrets
         return backup.Restorer(
             self._store,

@@ -76,30 +76,17 @@ async def test_backup_wipe_restore_brings_every_channel_back_and_it_verifies(
     passphrase_file.write_text(PASSPHRASE + "\n")
     wrong_file.write_text("not the passphrase\n")
     restored_dir = tmp_path / "restored"
-    refused = chatbox(
-        ["restore", str(backup_file), "--passphrase-file", str(wrong_file)],
-        restored_dir,
-        ipfs_daemon,
-        anvil,
-        registry,
-    )
+
+    def restore(passphrase: Path, data_dir: Path):  # type: ignore[no-untyped-def]
+        command = ["restore", str(backup_file), "--passphrase-file", str(passphrase)]
+        return chatbox(command, data_dir, ipfs_daemon, anvil, registry)
+
+    refused = restore(wrong_file, restored_dir)
     assert refused.returncode == 1 and "password" in refused.stderr.lower(), refused.stderr
-    refused = chatbox(
-        ["restore", str(backup_file), "--passphrase-file", str(passphrase_file)],
-        settings.data_dir,
-        ipfs_daemon,
-        anvil,
-        registry,
-    )
+    refused = restore(passphrase_file, settings.data_dir)
     assert refused.returncode == 2 and "restore needs an empty box" in refused.stderr
 
-    done = chatbox(
-        ["restore", str(backup_file), "--passphrase-file", str(passphrase_file)],
-        restored_dir,
-        ipfs_daemon,
-        anvil,
-        registry,
-    )
+    done = restore(passphrase_file, restored_dir)
     assert done.returncode == 0, done.stderr
     assert "from 2 anchored batches" in done.stdout
 

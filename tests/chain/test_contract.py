@@ -45,7 +45,7 @@ def signer(web3: Web3) -> str:
 
 
 @pytest.fixture
-def contract(web3: Web3, signer: str, registry: str):  # type: ignore[no-untyped-def]
+def contract(web3: Web3, registry: str):  # type: ignore[no-untyped-def]
     return web3.eth.contract(address=Web3.to_checksum_address(registry), abi=ABI)
 
 

@@ -16,7 +16,12 @@ import aiohttp
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from web3 import AsyncHTTPProvider, AsyncWeb3
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TransactionNotFound,
+    Web3Exception,
+)
 from web3.types import Nonce, RPCEndpoint, Wei
 
 from chatbox.domain.merkle import keccak256
@@ -154,7 +159,7 @@ class ChainClient:
     async def receipt(self, tx_hash: str) -> Receipt | None:
         try:
             found = await _guard(self._w3.eth.get_transaction_receipt(HexStr(tx_hash)))
-        except _NotFound:
+        except TransactionNotFound:
             return None
         return Receipt(
             block_number=int(found["blockNumber"]),
@@ -224,23 +229,16 @@ class ChainClient:
         return response.get("result")
 
 
-class _NotFound(Exception):
-    pass
-
-
 async def _guard(awaitable: Any) -> Any:
     """Await a web3 call, turning transport failures into ChainUnavailable."""
     try:
         return await awaitable
-    except (ContractCustomError, ContractLogicError):
+    except (ContractCustomError, ContractLogicError, TransactionNotFound):
         raise
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise ChainUnavailable("the chain node does not answer", detail=str(exc)[:200]) from exc
     except Web3Exception as exc:
-        text = str(exc)
-        if "not found" in text.lower():
-            raise _NotFound(text) from exc
-        raise ChainRejected("the chain node refused the request", detail=text[:300]) from exc
+        raise ChainRejected("the chain node refused the request", detail=str(exc)[:300]) from exc
 
 
 def _revert_reason(exc: Exception) -> str:

@@ -89,26 +89,21 @@ class Anchorer:
                 if now >= next_directory:
                     await self._directory.refresh()
                     next_directory = now + DIRECTORY_REFRESH
-                busy = await self.step()
+                await self.step()
                 self.last_error = None
                 backoff = self._timing.poll
             except ChatboxError as exc:
                 self.last_error = exc.message + (f" ({exc.detail})" if exc.detail else "")
                 log.warning("anchoring waits: %s", self.last_error)
-                busy = False
                 backoff = min(backoff * 2, MAX_BACKOFF)
-            delay = self._timing.poll if busy and self.last_error is None else backoff
-            delay = min(delay, max(0.0, next_batch - time.monotonic()))
+            delay = min(backoff, max(0.0, next_batch - time.monotonic()))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
             self._wake.clear()
 
-    async def step(self) -> bool:
-        """One round: batch if due, store the open manifest, move the transaction queue.
-
-        Returns whether a transaction is still open.
-        """
+    async def step(self) -> None:
+        """One round: batch if due, pin the open manifest, move the transaction queue."""
         await self._check_chain()
         if self._due:
             self._due = False
@@ -117,19 +112,11 @@ class Anchorer:
                 log.info("recorded anchoring batch %d", batch_id)
         batch = await self._queue.open_batch()
         if batch is not None and not batch.stored:
+            # The manifest is on IPFS before any transaction names it; a failure raises.
             await self._content.put_blocks([batch.manifest])
             await self._queue.mark_manifest_stored(batch.id)
-            batch = await self._queue.open_batch()
-        next_tx = await self._queue.next_tx()
-        ready = not (
-            batch is not None
-            and next_tx is not None
-            and next_tx.id == batch.tx.id
-            and not batch.stored
-        )
-        tx = await self._sender.step(ready)
+        await self._sender.step()
         self.rounds += 1
-        return tx is not None
 
     async def build_batch(self) -> int | None:
         """Record a batch of every changed channel, unless one still waits for the chain."""

@@ -170,7 +170,7 @@ class Restorer:
             await self._store.join(ids[name.casefold()], channel_id)
         batches = await self._anchored_batches()
         latest: dict[str, list[str]] = {}
-        for _, entries in batches:
+        for _, _, entries in batches:
             for entry in entries:
                 latest[entry.channel_id] = entry.heads
         restored = {}
@@ -179,15 +179,16 @@ class Restorer:
             if channel_id in known:
                 report = await self._reindexer.rebuild(known[channel_id], heads)
                 restored[report.name] = report.entries
-        for event, entries in batches:
-            manifest = await self._content.get_block(event.manifest_cid, timeout=FETCH_TIMEOUT)
+        for event, raw, entries in batches:
             await self._queue.import_batch(
-                event, manifest, [(e.channel_id, e.heads, e.nonce) for e in entries]
+                event, raw, [(e.channel_id, e.heads, e.nonce) for e in entries]
             )
         return RestoreReport(len(backup.accounts), len(backup.channels), len(batches), restored)
 
-    async def _anchored_batches(self) -> list[tuple[AnchorEvent, list[manifests.BatchEntry]]]:
-        """Every batch this box anchored, oldest first, with all its entries opened."""
+    async def _anchored_batches(
+        self,
+    ) -> list[tuple[AnchorEvent, bytes, list[manifests.BatchEntry]]]:
+        """Every batch this box anchored, oldest first: its manifest and entries opened."""
         found = []
         for event in await self._chain.anchors(box=self._box_address):
             try:
@@ -206,5 +207,5 @@ class Restorer:
             if [e.leaf for e in ordered] != manifest.leaves:
                 log.warning("skipping manifest %s: entries do not match leaves", event.manifest_cid)
                 continue
-            found.append((event, ordered))
+            found.append((event, raw, ordered))
         return found

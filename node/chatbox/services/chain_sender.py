@@ -32,21 +32,15 @@ class ChainSender:
         self._queue = queue
         self._policy = policy
 
-    async def step(self, ready: bool = True) -> ChainTx | None:
-        """Advance the oldest open transaction by one stage; return it, or None if idle.
-
-        ``ready=False`` holds back signing (its manifest is not on IPFS yet) but still
-        follows a transaction already sent.
-        """
+    async def step(self) -> None:
+        """Advance the oldest open transaction by one stage."""
         tx = await self._queue.next_tx()
         if tx is None:
-            return None
+            return
         if tx.state == "queued":
-            if ready:
-                await self._send(tx)
+            await self._send(tx)
         else:
             await self._follow(tx)
-        return tx
 
     async def _send(self, tx: ChainTx) -> None:
         fees = await self._chain.fees()

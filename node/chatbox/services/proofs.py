@@ -192,7 +192,7 @@ class Verifier:
         for event in reversed(await self._all_events()):
             try:
                 manifest = await self._manifest(event.manifest_cid)
-            except (NotVerified, ChatboxError):
+            except ChatboxError:
                 continue
             for index, entry in manifest.open_entries.items():
                 if entry.channel_id == channel:
