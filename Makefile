@@ -8,9 +8,9 @@ IPFS_DIR := scripts/devstack/ipfs
 CHAIN_DIR := scripts/devstack/chain
 NODE_MAJOR := 20
 
-.PHONY: setup browser run test lint bench clean
+.PHONY: setup system-packages run test lint bench clean
 
-setup: $(VENV)/.installed $(IPFS_DIR)/node_modules/.installed $(CHAIN_DIR)/node_modules/.installed browser
+setup: $(VENV)/.installed $(IPFS_DIR)/node_modules/.installed $(CHAIN_DIR)/node_modules/.installed system-packages
 
 $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -30,13 +30,18 @@ $(CHAIN_DIR)/node_modules/.installed: $(CHAIN_DIR)/package-lock.json
 	cd $(CHAIN_DIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Browser tests drive Debian's Chromium through Playwright (which never downloads a browser).
-browser:
-	@command -v chromium >/dev/null || { \
-		echo "installing Debian's chromium for the browser tests"; \
+# Debian packages the tests use: Chromium, which browser tests drive through Playwright
+# (it never downloads a browser), and iproute2, whose `ip netns` gives the mDNS test two
+# hosts on one machine.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	[ -z "$$missing" ] || { \
+		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; }
 
 run: setup
 	$(BIN)/chatbox dev

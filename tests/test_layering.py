@@ -29,6 +29,7 @@ ALLOWED = {
         "web3",
         "eth_account",
         "eth_typing",
+        "zeroconf",
         "chatbox.adapters.sqlite",
         "chatbox.adapters.schema",
         "chatbox.adapters.car",

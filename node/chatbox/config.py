@@ -36,6 +36,7 @@ class Settings:
     gas_ceiling: int = 50_000_000_000  # wei per gas
     upload_limit: int = 100 * 1024 * 1024  # bytes
     serial_port: str = "/dev/ttyGS0"
+    mdns: str = "on"  # answer as <box_name>.local and find other boxes on the LAN
     registration: str = "invite"
     log_level: str = "INFO"
 
@@ -149,5 +150,6 @@ _CHECKS: dict[str, Any] = {
     "gas_ceiling": _positive,
     "upload_limit": _positive,
     "registration": _one_of(REGISTRATION_POLICIES),
+    "mdns": _one_of(("on", "off")),
     "log_level": _one_of(("DEBUG", "INFO", "WARNING", "ERROR")),
 }

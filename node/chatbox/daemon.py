@@ -25,10 +25,13 @@ from chatbox.adapters.account_store import SqliteAccountStore
 from chatbox.adapters.anchor_store import SqliteAnchorStore
 from chatbox.adapters.chain import ChainClient
 from chatbox.adapters.ipfs import IpfsClient
+from chatbox.adapters.mdns import MdnsResponder, open_zeroconf, txt_record
+from chatbox.adapters.peer_store import SqlitePeerStore
 from chatbox.adapters.store import SqliteStore
 from chatbox.config import Settings
+from chatbox.domain.identity import fingerprint
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST
-from chatbox.errors import ChainUnavailable, ConfigError
+from chatbox.errors import ChainUnavailable, ConfigError, Unavailable
 from chatbox.services import backup
 from chatbox.services.accounts import AccountService
 from chatbox.services.anchoring import POLL_SECONDS, Anchorer, AnchorTiming
@@ -40,10 +43,13 @@ from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
 from chatbox.services.messages import MessageService
 from chatbox.services.outbox import DEFAULT_OUTBOX_TIMING, Outbox, OutboxTiming
+from chatbox.services.peers import PeerService
+from chatbox.services.pinning import FilePinner
 from chatbox.services.proofs import AnchorContext, ProofService
 from chatbox.services.reindex import Reindexer
 from chatbox.services.sessions import SessionService
 from chatbox.services.status import BoxInfo, ChainInfo, StatusService
+from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
 from chatbox.web.app import WebServices, create_app
 
 log = logging.getLogger(__name__)
@@ -71,6 +77,9 @@ class Services:
     anchorer: Anchorer | None  # None when no registry is configured
     chain: ChainClient | None
     keys: BoxKeys
+    sync: ChannelSync
+    peers: PeerService
+    pinner: FilePinner
 
 
 class Node:
@@ -82,8 +91,13 @@ class Node:
         password_cost: int = DEFAULT_PASSWORD_COST,
         outbox_timing: OutboxTiming = DEFAULT_OUTBOX_TIMING,
         anchor_poll: float = POLL_SECONDS,
+        sync_timing: SyncTiming = DEFAULT_SYNC_TIMING,
+        advertise: bool = False,
     ) -> None:
         self.settings = settings
+        self._sync_timing = sync_timing
+        self._advertise = advertise
+        self.mdns: MdnsResponder | None = None
         self._anchor_poll = anchor_poll
         self._password_cost = password_cost
         self._outbox_timing = outbox_timing
@@ -107,7 +121,8 @@ class Node:
         chain = self._chain
         self._store = store = SqliteStore(data_dir / DATABASE_FILE)
         await store.open()
-        self._session = aiohttp.ClientSession()
+        # No connection cap: each channel's pubsub subscription holds one for good.
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         self._ipfs = ipfs = IpfsClient(self._session, self.settings.ipfs_api)
         outbox = Outbox(store, ipfs, self._outbox_timing)
         people = SqliteAccountStore(store.database)
@@ -118,6 +133,18 @@ class Node:
         messages = MessageService(store, channels, outbox, live)
         accounts = AccountService(store, people, self.settings.registration, self._password_cost)
         box = BoxInfo(self.settings.box_name, secrets.identity.public_key, __version__, time.time())
+        peer_store = SqlitePeerStore(store.database)
+        sync = ChannelSync(
+            secrets.identity,
+            self.settings.box_name,
+            ipfs,
+            store,
+            peer_store,
+            channels,
+            messages,
+            self._sync_timing,
+        )
+        peers = PeerService(ipfs, peer_store, sync, self._sync_timing)
         anchorer = None
         if chain is not None:
             sender = ChainSender(
@@ -152,7 +179,9 @@ class Node:
             files=FileService(store, ipfs, channels, messages, self.settings.upload_limit),
             outbox=outbox,
             reindexer=Reindexer(store, ipfs, channels, outbox),
-            status=StatusService(box, store, ipfs, outbox, chain_info),
+            status=StatusService(
+                box, store, ipfs, outbox, chain_info, sync, peers, self._mdns_status
+            ),
             sessions=SessionService(accounts, people),
             live=live,
             proofs=ProofService(anchor_queue, messages, context),
@@ -161,10 +190,47 @@ class Node:
             anchorer=anchorer,
             chain=chain,
             keys=BoxKeys(secrets.identity.private_bytes(), secrets.vault_key, bytes(account.key)),
+            sync=sync,
+            peers=peers,
+            pinner=FilePinner(ipfs, peer_store),
         )
         self.spawn(outbox.run(), "outbox")
+        self.spawn(sync.run(), "sync")
+        self.spawn(peers.run(), "peers")
+        self.spawn(self.services.pinner.run(), "pinning")
         if anchorer is not None:
             self.spawn(anchorer.run(), "anchoring")
+        if self._advertise:
+            self.spawn(self._run_mdns(), "mdns")
+
+    async def _run_mdns(self) -> None:
+        """Answer as <box_name>.local and find other boxes, once IPFS tells its peer id."""
+        assert self._ipfs is not None
+        while True:
+            try:
+                node = await self._ipfs.identity()
+                break
+            except Unavailable:
+                await asyncio.sleep(self._sync_timing.retry)
+        key = self._secrets.identity.public_key
+        port = self.settings.http_port
+        txt = txt_record(key, fingerprint(key), node.peer_id, node.addresses, port, __version__)
+        zeroconf = open_zeroconf()
+        peers = self.services.peers
+        self.mdns = MdnsResponder(
+            zeroconf, self.settings.box_name, self.settings.http_port, txt, peers.found, peers.lost
+        )
+        try:
+            await self.mdns.start()
+            await self.mdns.run()
+        finally:
+            await self.mdns.stop()
+            await zeroconf.async_close()
+
+    def _mdns_status(self) -> dict[str, Any]:
+        if self.mdns is None:
+            return {"state": "starting" if self._advertise else "off"}
+        return self.mdns.status()
 
     async def _check_chain_id(self, chain: ChainClient) -> None:
         """A chain that answers with another id is a wrong setting; one that is down may wait."""
@@ -234,7 +300,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    node = Node(settings)
+    node = Node(settings, advertise=settings.mdns == "on")
     await node.start()
     try:
         app = create_app(
@@ -265,6 +331,7 @@ def web_services(services: Services) -> WebServices:
         status=services.status,
         proofs=services.proofs,
         anchorer=services.anchorer,
+        peers=services.peers,
     )
 
 

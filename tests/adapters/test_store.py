@@ -97,3 +97,46 @@ async def test_opening_a_session_forgets_expired_ones(store: SqliteStore, tmp_pa
     with sqlite3.connect(tmp_path / "chatbox.db") as connection:
         kept = [row[0] for row in connection.execute("SELECT token_hash FROM sessions")]
     assert kept == [b"new" * 8]
+
+
+async def test_the_log_dag_and_envelope_bytes_serve_packs_even_after_pinning(
+    store: SqliteStore,
+) -> None:
+    author = Identity.generate()
+    root = envelope.create(author, CHANNEL, 1, [], 0, {"text": "root"})
+    left = envelope.create(author, CHANNEL, 2, [root.cid], 0, {"text": "left"})
+    right = envelope.create(Identity.generate(), CHANNEL, 2, [root.cid], 0, {"text": "right"})
+    merge = envelope.create(author, CHANNEL, 3, sorted([left.cid, right.cid]), 0, {"text": "m"})
+    for entry in (root, left, right, merge):
+        await store.append(entry, envelope.body_text(entry.body), None, False)
+    await store.mark_stored([root.cid, left.cid])
+
+    assert await store.log_links(CHANNEL) == {
+        root.cid: (1, []),
+        left.cid: (2, [root.cid]),
+        right.cid: (2, [root.cid]),
+        merge.cid: (3, sorted([left.cid, right.cid])),
+    }
+    # Pinned or not, the exact bytes stay: a pack is cut from SQLite, not fetched from IPFS.
+    assert await store.envelopes([root.cid, merge.cid, "bafkreiunknown"]) == {
+        root.cid: root.raw,
+        merge.cid: merge.raw,
+    }
+    assert await store.held([left.cid, "bafkreiunknown"]) == {left.cid}
+    assert await store.dangling(CHANNEL) == []
+
+
+async def test_dangling_names_the_parents_a_replica_still_lacks(store: SqliteStore) -> None:
+    author = Identity.generate()
+    entries = [envelope.create(author, CHANNEL, 1, [], 0, {"text": "0"})]
+    for number in range(1, 4):
+        entries.append(
+            envelope.create(
+                author, CHANNEL, number + 1, [entries[-1].cid], 0, {"text": f"{number}"}
+            )
+        )
+    for entry in (entries[3], entries[1]):  # two children whose parents have not arrived
+        await store.append(entry, envelope.body_text(entry.body), None, False)
+    assert await store.dangling(CHANNEL) == sorted([entries[2].cid, entries[0].cid])
+    await store.append(entries[2], envelope.body_text(entries[2].body), None, False)
+    assert await store.dangling(CHANNEL) == [entries[0].cid]

@@ -10,6 +10,7 @@ from quart.typing import TestClientProtocol as Client
 
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.daemon import Node
+from chatbox.devstack import IpfsDaemon
 from tests.conftest import unpinned
 from tests.web.conftest import json_session
 
@@ -32,6 +33,8 @@ PRIVATE_ROUTES = [
     ("GET", "/api/v1/channels/{id}/events"),
     ("GET", "/api/v1/messages/{cid}/proof"),
     ("GET", "/api/v1/peers"),
+    ("POST", "/api/v1/peers"),
+    ("DELETE", "/api/v1/peers/{peer}"),
     ("GET", "/api/v1/admin/registration"),
     ("PUT", "/api/v1/admin/registration"),
     ("POST", "/api/v1/admin/signup-codes"),
@@ -68,7 +71,7 @@ async def test_every_private_route_answers_401_when_logged_out(client: Client) -
     _, channel_id = await _owner_with_channel(client)
     fresh = client.app.test_client()
     for method, route in PRIVATE_ROUTES:
-        path = route.format(id=channel_id, cid="b" + "a" * 58)
+        path = route.format(id=channel_id, cid="b" + "a" * 58, peer="12D3KooWPeer")
         body = {"json": {}} if method in ("POST", "PUT") and "files" not in path else {}
         response = await fresh.open(path, method=method, **body)
         assert response.status_code == 401, (method, path, response.status_code)
@@ -255,6 +258,7 @@ async def test_openapi_document_lists_every_route_of_the_design(client: Client) 
     ]:
         template = route.replace("{id}", "{channel_id}").replace("{cid}", "{file_cid}")
         template = template.replace("messages/{file_cid}", "messages/{message_cid}")
+        template = template.replace("{peer}", "{peer_id}")
         assert method.lower() in paths[template], (method, template)
     upload = paths["/api/v1/channels/{channel_id}/files"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in upload
@@ -278,3 +282,54 @@ def _multipart(name: str, content: bytes) -> tuple[bytes, str]:
         head + content + f"\r\n--{boundary}--\r\n".encode(),
         f"multipart/form-data; boundary={boundary}",
     )
+
+
+async def test_an_admin_adds_and_removes_a_box_by_multiaddr(
+    client: Client, second_ipfs_daemon: IpfsDaemon
+) -> None:
+    csrf, _ = await _owner_with_channel(client)
+    headers = {"X-CSRF-Token": csrf}
+    async with aiohttp.ClientSession() as session:
+        other = await IpfsClient(session, second_ipfs_daemon.api_url).identity()
+    for bad in ("", "hello", "/ip4/127.0.0.1/tcp/4001", "/ip4/1.2.3.4/tcp/1/p2p/" + "x" * 400):
+        refused = await client.post("/api/v1/peers", json={"multiaddr": bad}, headers=headers)
+        assert refused.status_code == 400, bad
+        assert set(await refused.get_json()) == {"error", "detail"}
+
+    added = await client.post(
+        "/api/v1/peers", json={"multiaddr": other.addresses[0]}, headers=headers
+    )
+    assert added.status_code == 201
+    assert await added.get_json() == {"peer_id": other.peer_id, "connected": True}
+
+    async def listed() -> dict[str, object]:
+        boxes = (await (await client.get("/api/v1/peers")).get_json())["boxes"]
+        return {box["peer_id"]: box for box in boxes}.get(other.peer_id) or {}
+
+    for _ in range(100):  # the watcher notices the connection within its interval
+        if (await listed()).get("availability") == "online":
+            break
+        await asyncio.sleep(0.1)
+    box = await listed()
+    assert box["availability"] == "online" and box["source"] == "manual"
+    assert box["addresses"] == [other.addresses[0]]
+
+    code = (await (await client.post("/api/v1/admin/signup-codes", headers=headers)).get_json())[
+        "code"
+    ]
+    guest = client.app.test_client()
+    guest_csrf = await json_session(guest, "/api/v1/accounts", {**GUEST, "code": code})
+    for method, path in (("POST", "/api/v1/peers"), ("DELETE", f"/api/v1/peers/{other.peer_id}")):
+        forbidden = await guest.open(
+            path,
+            method=method,
+            json={"multiaddr": other.addresses[0]},
+            headers={"X-CSRF-Token": guest_csrf},
+        )
+        assert forbidden.status_code == 403, (method, forbidden.status_code)
+
+    removed = await client.delete(f"/api/v1/peers/{other.peer_id}", headers=headers)
+    assert removed.status_code == 200
+    assert await listed() == {}
+    again = await client.delete(f"/api/v1/peers/{other.peer_id}", headers=headers)
+    assert again.status_code == 404

@@ -109,8 +109,9 @@ class IpfsClient:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _unavailable(exc) from exc
 
-    async def pin(self, cid: str) -> None:
-        await self._post_json("pin/add", {"arg": cid})
+    async def pin(self, cid: str, timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        """Pin recursively, fetching what is missing from peers; ``None`` waits for any size."""
+        await self._post_json("pin/add", {"arg": cid}, timeout=timeout)
 
     async def unpin(self, cid: str) -> None:
         await self._post_json("pin/rm", {"arg": cid})
@@ -158,6 +159,14 @@ class IpfsClient:
 
     async def swarm_connect(self, multiaddr: str) -> None:
         await self._post_json("swarm/connect", {"arg": multiaddr})
+
+    async def swarm_disconnect(self, multiaddr: str) -> None:
+        await self._post_json("swarm/disconnect", {"arg": multiaddr})
+
+    async def swarm_peers(self) -> set[str]:
+        """Peer ids of the libp2p peers connected right now."""
+        reply = await self._post_json("swarm/peers", {})
+        return {str(peer["Peer"]) for peer in reply.get("Peers") or [] if "Peer" in peer}
 
     async def publish(self, topic: str, data: bytes) -> None:
         """Publish on a pubsub topic; Kubo 0.11+ takes the topic multibase-encoded.

@@ -141,7 +141,8 @@ class SqliteStore:
         """Index one verified entry and move the heads; False if it was already indexed.
 
         The write is queued at once, so appends commit in call order. ``stored=False``
-        keeps the envelope bytes in the outbox until IPFS has them pinned.
+        puts the entry in the outbox until IPFS has it pinned. The envelope bytes are
+        kept either way: packs for peers are read from here, not from IPFS.
         """
         return self._db.submit(_insert_entry, entry, body, file_cid, stored)
 
@@ -192,11 +193,75 @@ class SqliteStore:
         return [(row["cid"], bytes(row["raw"])) for row in rows]
 
     async def mark_stored(self, cids: list[str]) -> None:
-        """IPFS holds these pinned now: drop their bytes from the outbox."""
+        """IPFS holds these pinned now: they leave the outbox (their bytes stay for peers)."""
         await self._db.write(_mark_stored, cids)
 
     async def pending_count(self) -> int:
         return await self._db.read(fetch_count, "SELECT count(*) FROM entries WHERE stored = 0", ())
+
+    async def log_links(self, channel_id: str) -> dict[str, tuple[int, list[str]]]:
+        """Every entry of a channel as cid -> (clock, prev): the DAG a pack is cut from."""
+
+        def read(connection: sqlite3.Connection) -> dict[str, tuple[int, list[str]]]:
+            # One statement, so one snapshot: appends may commit while it runs.
+            log: dict[str, tuple[int, list[str]]] = {}
+            for cid, clock, parent in connection.execute(
+                "SELECT e.cid, e.clock, l.parent FROM entries e"
+                " LEFT JOIN links l ON l.child = e.cid WHERE e.channel_id = ?",
+                (channel_id,),
+            ):
+                parents = log.setdefault(cid, (clock, []))[1]
+                if parent is not None:
+                    parents.append(parent)
+            return log
+
+        return await self._db.read(read)
+
+    async def envelopes(self, cids: list[str]) -> dict[str, bytes]:
+        """The stored envelope bytes of those ``cids`` that have them."""
+
+        def read(connection: sqlite3.Connection) -> dict[str, bytes]:
+            found: dict[str, bytes] = {}
+            for start in range(0, len(cids), _SQL_BATCH):
+                chunk = cids[start : start + _SQL_BATCH]
+                marks = ",".join("?" * len(chunk))
+                for cid, raw in connection.execute(
+                    f"SELECT cid, raw FROM entries WHERE raw IS NOT NULL AND cid IN ({marks})",
+                    chunk,
+                ):
+                    found[cid] = bytes(raw)
+            return found
+
+        return await self._db.read(read)
+
+    async def held(self, cids: list[str]) -> set[str]:
+        """Those of ``cids`` the index holds."""
+
+        def read(connection: sqlite3.Connection) -> set[str]:
+            held: set[str] = set()
+            for start in range(0, len(cids), _SQL_BATCH):
+                chunk = cids[start : start + _SQL_BATCH]
+                marks = ",".join("?" * len(chunk))
+                held.update(
+                    row[0]
+                    for row in connection.execute(
+                        f"SELECT cid FROM entries WHERE cid IN ({marks})", chunk
+                    )
+                )
+            return held
+
+        return await self._db.read(read)
+
+    async def dangling(self, channel_id: str) -> list[str]:
+        """Parents named by a channel's entries that the index does not hold yet."""
+        rows = await self._db.read(
+            fetch_all,
+            "SELECT DISTINCT l.parent FROM entries e JOIN links l ON l.child = e.cid"
+            " WHERE e.channel_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM entries p WHERE p.cid = l.parent) ORDER BY l.parent",
+            (channel_id,),
+        )
+        return [row[0] for row in rows]
 
     async def entry_count(self, channel_id: str) -> int:
         return await self._db.read(
@@ -221,6 +286,10 @@ class SqliteStore:
         await self._db.write(rebuild)
 
 
+# SQLite's default limit of host parameters in one statement is 999 on older builds.
+_SQL_BATCH = 500
+
+
 def _insert_entry(
     connection: sqlite3.Connection, entry: Envelope, body: str, file_cid: str | None, stored: bool
 ) -> bool:
@@ -235,7 +304,7 @@ def _insert_entry(
             entry.ts,
             body,
             file_cid,
-            None if stored else entry.raw,
+            entry.raw,
             int(stored),
         ),
     )
@@ -269,9 +338,7 @@ def _insert_entry(
 
 
 def _mark_stored(connection: sqlite3.Connection, cids: list[str]) -> None:
-    connection.executemany(
-        "UPDATE entries SET stored = 1, raw = NULL WHERE cid = ?", [(cid,) for cid in cids]
-    )
+    connection.executemany("UPDATE entries SET stored = 1 WHERE cid = ?", [(cid,) for cid in cids])
 
 
 def _account(row: sqlite3.Row) -> AccountRecord:

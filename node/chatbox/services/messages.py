@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from chatbox.domain.envelope import Envelope
 from chatbox.domain.identity import fingerprint
 from chatbox.domain.log import next_position
 from chatbox.domain.sealing import open_sealed, seal
-from chatbox.errors import InvalidEnvelope, InvalidInput, NotFound
+from chatbox.errors import Forbidden, InvalidEnvelope, InvalidInput, NotFound
 from chatbox.ports import EntryRecord, LogStore
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
@@ -62,6 +63,11 @@ class MessageService:
         self._live = live
         self._heads: dict[str, set[tuple[str, int]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._post_listeners: list[Callable[[Channel, Envelope], None]] = []
+
+    def on_post(self, listener: Callable[[Channel, Envelope], None]) -> None:
+        """Call ``listener`` with each entry posted on this box, once it is durable."""
+        self._post_listeners.append(listener)
 
     async def post_text(self, member: Member, channel_id: str, text: str) -> Message:
         if not isinstance(text, str) or not text.strip():
@@ -89,25 +95,50 @@ class MessageService:
             self._heads.pop(channel.id, None)  # reload from the store on the next post
             raise
         self._outbox.wake()
+        for listener in self._post_listeners:
+            listener(channel, entry)
         message = _entry_message(entry, body, pinned=False)
         self._live.publish(channel.id, message)
         return message
 
     async def accept(self, channel: Channel, entry: Envelope, stored: bool) -> bool:
         """Index a verified entry that came from elsewhere (IPFS or a peer box)."""
-        if entry.channel != channel.id:
-            raise InvalidEnvelope("entry belongs to another channel")
-        body = open_body(channel, entry.body)
+        return bool(await self.accept_many(channel, [entry], stored))
+
+    async def accept_many(
+        self, channel: Channel, entries: list[Envelope], stored: bool
+    ) -> list[Envelope]:
+        """Index verified entries from elsewhere in one group of writes; returns the new ones.
+
+        Entries not yet ``stored`` on this box's IPFS wait in the outbox to be pinned.
+        """
+        bodies = [self.readable(channel, entry) for entry in entries]
         async with self._lock(channel.id):
-            added = await self._store.append(
-                entry, envelope.body_text(entry.body), _file_cid(body), stored
-            )
+            written = [
+                self._store.append(
+                    entry, envelope.body_text(entry.body), referenced_file(body), stored
+                )
+                for entry, body in zip(entries, bodies, strict=True)
+            ]
+            results = await asyncio.gather(*written)
             # Reload the heads on the next post; holding the lock orders this after any
             # post already queued, so the reload sees both.
             self._heads.pop(channel.id, None)
-        if added:
-            self._live.publish(channel.id, _entry_message(entry, body, stored))
+        added = []
+        for entry, body, is_new in zip(entries, bodies, results, strict=True):
+            if is_new:
+                added.append(entry)
+                self._live.publish(channel.id, _entry_message(entry, body, stored))
+        if added and not stored:
+            self._outbox.wake()
         return added
+
+    @staticmethod
+    def readable(channel: Channel, entry: Envelope) -> dict[str, Any]:
+        """The opened body of an entry of ``channel``; InvalidEnvelope if it may not be there."""
+        if entry.channel != channel.id:
+            raise InvalidEnvelope("entry belongs to another channel")
+        return open_body(channel, entry.body)
 
     async def history(
         self, member: Member, channel_id: str, before: str | None = None, limit: int = 50
@@ -134,6 +165,10 @@ class MessageService:
             raise NotFound("no such message", detail=str(cid)[:80])
         channel = await self._channels.for_member(member, record.channel_id)
         return self.view(channel, record)
+
+    async def count(self, channel_id: str) -> int:
+        """How many entries of a channel this box holds (its own and its peers')."""
+        return await self._store.entry_count(channel_id)
 
     def view(self, channel: Channel, record: EntryRecord) -> Message:
         body = open_body(channel, canonical.loads(record.body))
@@ -166,6 +201,8 @@ def _seal_body(channel: Channel, body: dict[str, Any]) -> dict[str, Any]:
 def open_body(channel: Channel, body: dict[str, Any]) -> dict[str, Any]:
     """The readable body: private bodies are opened with the channel key and checked."""
     if "sealed" not in body:
+        if channel.key is not None:
+            raise InvalidEnvelope("a private channel's entry must be sealed")
         return body
     if channel.key is None:
         raise InvalidEnvelope("sealed body in a public channel")
@@ -173,7 +210,10 @@ def open_body(channel: Channel, body: dict[str, Any]) -> dict[str, Any]:
         sealed = base64.b64decode(body["sealed"], validate=True)
     except ValueError as exc:
         raise InvalidEnvelope("sealed body is not base64") from exc
-    inner = canonical.loads(open_sealed(channel.key, sealed, _body_aad(channel.id)))
+    try:
+        inner = canonical.loads(open_sealed(channel.key, sealed, _body_aad(channel.id)))
+    except (Forbidden, InvalidInput) as exc:
+        raise InvalidEnvelope("sealed body does not open with the channel key") from exc
     envelope.check_body(inner)
     if "sealed" in inner:
         raise InvalidEnvelope("sealed body inside a sealed body")
@@ -184,7 +224,8 @@ def _body_aad(channel_id: str) -> bytes:
     return b"chatbox-body\n" + channel_id.encode("ascii")
 
 
-def _file_cid(body: dict[str, Any]) -> str | None:
+def referenced_file(body: dict[str, Any]) -> str | None:
+    """The CID of the file a body refers to, if any."""
     file = body.get("file")
     return str(file["cid"]) if isinstance(file, dict) else None
 

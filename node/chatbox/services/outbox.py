@@ -25,6 +25,10 @@ class OutboxTiming:
     batch_bytes: int = 4 * 1024 * 1024
     first_retry: float = 0.5
     max_retry: float = 30.0
+    # After a wake, wait this long before pinning, so a burst goes to IPFS as fewer
+    # batches. Off by default: on js-ipfs a longer wait makes longer stalls of its one
+    # thread, which delay pubsub more than many small batches do (scripts/bench_sync.py).
+    gather: float = 0.0
 
 
 DEFAULT_OUTBOX_TIMING = OutboxTiming()
@@ -65,6 +69,8 @@ class Outbox:
             if flushed == 0:
                 self._idle.set()
                 await self._wake.wait()
+                if self._timing.gather:
+                    await asyncio.sleep(self._timing.gather)
 
     async def flush_once(self) -> int:
         """Pin one batch; returns how many entries left the outbox."""

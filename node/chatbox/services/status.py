@@ -1,8 +1,9 @@
-"""What the box reports about itself: version, uptime, IPFS, outbox, and parts not built."""
+"""What the box reports about itself: version, uptime, IPFS, outbox, chain, mDNS and sync."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -11,6 +12,8 @@ from chatbox.errors import ChatboxError, Unavailable
 from chatbox.ports import Chain, ContentStore, LogStore
 from chatbox.services.anchoring import Anchorer
 from chatbox.services.outbox import Outbox
+from chatbox.services.peers import PeerService
+from chatbox.services.sync import ChannelSync
 
 WEI_PER_ETHER = 10**18
 # Gas of one anchoring transaction for the funding hint: scripts/bench_chain.py measures
@@ -44,12 +47,18 @@ class StatusService:
         content: ContentStore,
         outbox: Outbox,
         chain: ChainInfo,
+        sync: ChannelSync,
+        peers: PeerService,
+        mdns: Callable[[], dict[str, Any]],
     ) -> None:
         self._box = box
         self._store = store
         self._content = content
         self._outbox = outbox
         self._chain = chain
+        self._sync = sync
+        self._peers = peers
+        self._mdns = mdns
 
     async def status(self) -> dict[str, Any]:
         return {
@@ -65,7 +74,24 @@ class StatusService:
                 "last_error": self._outbox.last_error,
             },
             "chain": await self._chain_status(),
-            "mdns": {"state": "not running"},
+            "mdns": self._mdns(),
+            "sync": await self._sync_status(),
+        }
+
+    def mdns(self) -> dict[str, Any]:
+        """How the box answers on the LAN (name, renaming, addresses)."""
+        return self._mdns()
+
+    async def _sync_status(self) -> dict[str, Any]:
+        boxes = await self._peers.boxes()
+        return {
+            **self._sync.status(),
+            **await self._peers.status(),
+            "boxes": len(boxes),
+            "online": sum(box["availability"] == "online" for box in boxes),
+            "rejected_by_peer": {
+                box["peer_id"]: box["rejected"] for box in boxes if box["rejected"]
+            },
         }
 
     async def _ipfs(self) -> dict[str, Any]:

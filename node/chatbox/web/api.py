@@ -21,6 +21,7 @@ from chatbox.web import schemas, session
 from chatbox.web.context import (
     WebServices,
     channel_view,
+    discovery_text,
     invite_url,
     message_view,
     people_view,
@@ -217,7 +218,29 @@ def _box_routes(api: Blueprint, services: WebServices) -> None:
     @validate_response(schemas.Peers)
     async def peers() -> dict[str, Any]:
         """People on this box and other boxes, with their availability."""
-        return {"people": await people_view(services), "boxes": [], "discovery": "not running"}
+        return {
+            "people": await people_view(services),
+            "boxes": await services.peers.boxes(),
+            "discovery": discovery_text(services.status.mdns()),
+        }
+
+    @api.post("/peers")
+    @validate_request(schemas.PeerIn)
+    @validate_response(schemas.PeerAdded, 201)
+    async def add_peer(data: schemas.PeerIn) -> tuple[dict[str, Any], int]:
+        """Add a box beyond the LAN by its IPFS multiaddr (admin); kept and redialled."""
+        if not session.member().is_admin:
+            raise Forbidden("only an admin can add boxes")
+        return await services.peers.add(data.multiaddr), 201
+
+    @api.delete("/peers/<peer_id>")
+    @validate_response(schemas.Ok)
+    async def remove_peer(peer_id: str) -> schemas.Ok:
+        """Forget a box (admin); one on the LAN comes back when it is discovered again."""
+        if not session.member().is_admin:
+            raise Forbidden("only an admin can remove boxes")
+        await services.peers.remove(peer_id)
+        return schemas.Ok()
 
     @api.get("/status")
     async def status() -> Response:

@@ -13,6 +13,7 @@ from chatbox.services.channels import ChannelService
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
 from chatbox.services.messages import Message, MessageService
+from chatbox.services.peers import PeerService
 from chatbox.services.proofs import ProofService
 from chatbox.services.sessions import SessionService
 from chatbox.services.status import StatusService
@@ -29,6 +30,7 @@ class WebServices:
     status: StatusService
     proofs: ProofService
     anchorer: Anchorer | None  # None when the box anchors on no chain
+    peers: PeerService
 
 
 def message_view(message: Message, names: dict[str, str]) -> dict[str, Any]:
@@ -49,6 +51,16 @@ async def people_view(services: WebServices) -> list[dict[str, Any]]:
         }
         for person in await services.accounts.people()
     ]
+
+
+def discovery_text(mdns: dict[str, Any]) -> str:
+    """One line on how the box is found on the LAN."""
+    if mdns.get("state") != "advertising":
+        return f"mDNS {mdns.get('state', 'off')}"
+    text = f"answers as {mdns['name']}"
+    if mdns.get("renamed"):
+        text += f" ({mdns['requested']} is taken on this network)"
+    return text
 
 
 def channel_view(channel: Channel, unread: int = 0) -> dict[str, Any]:

@@ -112,14 +112,31 @@ class Person(BaseModel):
 
 class Box(BaseModel):
     name: str
-    peer_id: str
-    availability: Literal["online", "offline"]
+    peer_id: str = Field(description="libp2p peer id of the box's IPFS node")
+    fingerprint: str | None = Field(description="of the box key, once it announced itself")
+    addresses: list[str]
+    source: Literal["mdns", "manual", "pubsub"]
+    on_lan: bool = Field(description="advertised over mDNS right now")
+    availability: Literal["online", "offline"] = Field(description="connected right now")
+    last_seen: int = Field(description="unix time of its last valid announcement; 0 if never")
+    rejected: int = Field(description="invalid announcements or entries it sent")
 
 
 class Peers(BaseModel):
     people: list[Person]
     boxes: list[Box]
     discovery: str = Field(description="state of box discovery on the LAN")
+
+
+class PeerIn(BaseModel):
+    multiaddr: str = Field(
+        max_length=300, description="e.g. /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW..."
+    )
+
+
+class PeerAdded(BaseModel):
+    peer_id: str
+    connected: bool = Field(description="reached now; otherwise dialled again every 30 s")
 
 
 class Policy(BaseModel):

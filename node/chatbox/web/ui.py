@@ -18,6 +18,7 @@ from chatbox.services.sessions import SessionService
 from chatbox.web.context import (
     WebServices,
     channel_view,
+    discovery_text,
     invite_url,
     message_view,
     people_view,
@@ -121,8 +122,12 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
     async def people() -> Response | str:
         if (away := await gate()) is not None:
             return away
-        people = await people_view(services)
-        return await page("people.html", people=people)
+        return await page(
+            "people.html",
+            people=await people_view(services),
+            boxes=await services.peers.boxes(),
+            discovery=discovery_text(services.status.mdns()),
+        )
 
     @ui.get("/status")
     async def status() -> Response | str:

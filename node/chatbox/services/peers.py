@@ -1,0 +1,159 @@
+"""The buddy list of boxes: discovery, dialling, availability, and exchange on connect.
+
+Boxes come from mDNS on the LAN or are added by multiaddr for boxes beyond it. The box's
+IPFS node is connected to each (``swarm connect``) so bitswap and pubsub work without the
+public DHT; a dropped connection is dialled again. Whenever a peer connects or
+reconnects, this box announces its heads at once, which starts the repair of whatever
+either side missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import Any
+
+from chatbox.domain.identity import fingerprint
+from chatbox.errors import ChatboxError, InvalidInput, NotFound, Unavailable
+from chatbox.ports import DiscoveredBox, PeerNetwork, PeerRecord, PeerStore
+from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
+
+log = logging.getLogger(__name__)
+# A multiaddr ends in the peer id of the node it reaches (https://github.com/multiformats/multiaddr).
+_PEER_SUFFIX = re.compile(r"/(?:p2p|ipfs)/([1-9A-HJ-NP-Za-km-z]{40,100}|b[a-z2-7]{50,100})$")
+MAX_MULTIADDR = 300
+
+
+def peer_id_of(multiaddr: str) -> str:
+    """The peer id a dialable multiaddr ends in; InvalidInput if it names none."""
+    match = (
+        _PEER_SUFFIX.search(multiaddr)
+        if isinstance(multiaddr, str) and len(multiaddr) <= MAX_MULTIADDR
+        else None
+    )
+    if match is None or not multiaddr.startswith("/"):
+        raise InvalidInput(
+            "give the peer's full multiaddr, ending in /p2p/<peer id>",
+            detail=str(multiaddr)[:80],
+        )
+    return match.group(1)
+
+
+class PeerService:
+    def __init__(
+        self,
+        network: PeerNetwork,
+        peers: PeerStore,
+        sync: ChannelSync,
+        timing: SyncTiming = DEFAULT_SYNC_TIMING,
+    ) -> None:
+        self._network = network
+        self._peers = peers
+        self._sync = sync
+        self._timing = timing
+        self._connected: set[str] = set()
+        self._on_lan: dict[str, DiscoveredBox] = {}  # mDNS name -> box
+        self._last_dial: dict[str, float] = {}
+        self._exchange: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        """Watch connections: exchange heads with new ones, dial known boxes that dropped."""
+        while True:
+            try:
+                await self._watch()
+            except Unavailable as exc:
+                log.debug("cannot watch peers yet: %s", exc.message)
+            await asyncio.sleep(self._timing.watch)
+
+    async def found(self, box: DiscoveredBox) -> None:
+        """A box appeared (or changed) on the LAN: remember it and connect to it."""
+        self._on_lan[box.name] = box
+        addresses = box.multiaddrs or [
+            f"/ip4/{address}/tcp/4001/p2p/{box.peer_id}" for address in box.addresses
+        ]
+        await self._peers.remember(box.peer_id, "mdns", addresses, box.name)
+        await self._dial(box.peer_id, addresses)
+
+    def lost(self, name: str) -> None:
+        """A box left the LAN (its mDNS record expired or was withdrawn)."""
+        self._on_lan.pop(name, None)
+
+    async def add(self, multiaddr: str) -> dict[str, Any]:
+        """Add a box beyond the LAN by multiaddr; kept and redialled even if down now."""
+        peer_id = peer_id_of(multiaddr)
+        await self._peers.remember(peer_id, "manual", [multiaddr], "")
+        connected = await self._dial(peer_id, [multiaddr])
+        return {"peer_id": peer_id, "connected": connected}
+
+    async def remove(self, peer_id: str) -> None:
+        """Forget a box and drop the connection to it."""
+        known = {peer.peer_id: peer for peer in await self._peers.peers()}
+        if peer_id not in known or not await self._peers.forget(peer_id):
+            raise NotFound("no such peer", detail=str(peer_id)[:80])
+        for address in known[peer_id].addresses:
+            try:
+                await self._network.swarm_disconnect(address)
+            except ChatboxError:
+                continue  # not connected there
+            break
+
+    async def boxes(self) -> list[dict[str, Any]]:
+        """Every known box with its availability: online while connected, else last seen."""
+        lan_peers = {box.peer_id for box in self._on_lan.values()}
+        return [self._view(peer, peer.peer_id in lan_peers) for peer in await self._peers.peers()]
+
+    async def status(self) -> dict[str, Any]:
+        return {
+            "connected": len(self._connected),
+            "on_lan": sorted(self._on_lan),
+            "files": await self._peers.file_pin_counts(),
+        }
+
+    async def _watch(self) -> None:
+        connected = await self._network.swarm_peers()
+        arrived = connected - self._connected
+        self._connected = connected
+        known = await self._peers.peers()
+        # Only boxes count: a Kubo on the internet churns through DHT peers all day.
+        if arrived & {peer.peer_id for peer in known} and (
+            self._exchange is None or self._exchange.done()
+        ):
+            self._exchange = asyncio.create_task(self._exchange_soon())
+        for peer in known:
+            redial = self._timing.redial
+            since_dial = time.monotonic() - self._last_dial.get(peer.peer_id, -redial)
+            dialable = peer.source in ("mdns", "manual") and since_dial >= redial
+            if dialable and peer.peer_id not in connected:
+                await self._dial(peer.peer_id, peer.addresses)
+
+    async def _exchange_soon(self) -> None:
+        # Gossipsub learns the new peer's topics in its first exchange; wait for that.
+        await asyncio.sleep(self._timing.settle)
+        await self._sync.exchange()
+
+    async def _dial(self, peer_id: str, addresses: list[str]) -> bool:
+        self._last_dial[peer_id] = time.monotonic()
+        for address in addresses:
+            try:
+                await self._network.swarm_connect(address)
+            except ChatboxError as exc:
+                log.debug("cannot connect to %s at %s: %s", peer_id, address, exc.message)
+                continue
+            log.info("connected to box %s at %s", peer_id, address)
+            return True
+        return False
+
+    def _view(self, peer: PeerRecord, on_lan: bool) -> dict[str, Any]:
+        return {
+            "peer_id": peer.peer_id,
+            "name": peer.name,
+            "fingerprint": fingerprint(peer.box_key) if peer.box_key else None,
+            "addresses": peer.addresses,
+            "source": peer.source,
+            "on_lan": on_lan,
+            "availability": "online" if peer.peer_id in self._connected else "offline",
+            "last_seen": peer.last_seen,
+            "rejected": peer.rejected,
+        }

@@ -1,0 +1,354 @@
+"""Channel sync between boxes over IPFS pubsub (DESIGN.md section 3).
+
+Each channel this box holds has a subscription to its topic. A post here is announced at
+once with the new entries inline; heads are exchanged when a peer connects and every
+``exchange`` seconds. A box that hears of heads it lacks asks their sender for a pack (a
+``want`` carrying a sample of its own log) and, if no pack comes, fetches the missing
+entries by CID through IPFS, many at a time. Every entry is verified before it is
+indexed; whatever is invalid is dropped and its sender counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from chatbox.domain import envelope, sync
+from chatbox.domain.channels import Channel, pubsub_topic
+from chatbox.domain.cid import raw_cid
+from chatbox.domain.envelope import Envelope
+from chatbox.domain.identity import Identity
+from chatbox.errors import ChatboxError, InvalidEnvelope, Unavailable
+from chatbox.ports import LogStore, PeerNetwork, PeerStore
+from chatbox.services.channels import ChannelService
+from chatbox.services.messages import MessageService, referenced_file
+
+log = logging.getLogger(__name__)
+FETCHES_IN_FLIGHT = 32
+FETCH_TIMEOUT = 20.0
+HEARD_EVERY = 10.0  # seconds between buddy-list writes for one box
+
+
+@dataclass(frozen=True)
+class SyncTiming:
+    exchange: float = 30.0  # periodic head exchange, which repairs what pubsub lost
+    settle: float = 1.0  # after a peer connects: time for gossipsub to learn its topics
+    watch: float = 2.0  # how often new channels and new connections are looked for
+    repair: float = 3.0  # a want unanswered this long: fetch the entries by CID instead
+    retry: float = 2.0  # resubscribe after IPFS dropped a subscription
+    redial: float = 30.0  # dial a known box again this long after the last try
+
+
+DEFAULT_SYNC_TIMING = SyncTiming()
+
+
+class ChannelSync:
+    def __init__(
+        self,
+        box: Identity,
+        box_name: str,
+        network: PeerNetwork,
+        store: LogStore,
+        peers: PeerStore,
+        channels: ChannelService,
+        messages: MessageService,
+        timing: SyncTiming = DEFAULT_SYNC_TIMING,
+    ) -> None:
+        self._box = box
+        self._name = box_name
+        self._network = network
+        self._store = store
+        self._peers = peers
+        self._channels = channels
+        self._messages = messages
+        self._timing = timing
+        self._peer_id = ""
+        self._listeners: dict[str, asyncio.Task[None]] = {}
+        self._outgoing: dict[str, list[Envelope]] = {}
+        self._flushing: dict[str, asyncio.Task[None]] = {}
+        self._repairs: dict[str, asyncio.Task[None]] = {}
+        self._wanted: dict[str, set[str]] = {}
+        self._recent: dict[tuple[str, str, str], float] = {}
+        self._last_heard: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.received = 0
+        self.rejected = 0
+        self.last_error: str | None = None
+        messages.on_post(self._posted)
+
+    async def run(self) -> None:
+        """Keep every channel's subscription open and exchange heads periodically."""
+        try:
+            while not self._peer_id:
+                try:
+                    self._peer_id = (await self._network.identity()).peer_id
+                except Unavailable as exc:
+                    self._report(exc)
+                    await asyncio.sleep(self._timing.retry)
+            next_exchange = 0.0
+            while True:
+                await self._follow_channels()
+                if time.monotonic() >= next_exchange:
+                    await self.exchange()
+                    next_exchange = time.monotonic() + self._timing.exchange
+                await asyncio.sleep(self._timing.watch)
+        finally:
+            for task in [*self._listeners.values(), *self._tasks]:
+                task.cancel()
+
+    async def exchange(self) -> None:
+        """Announce the heads of every channel (on start, on a new peer, periodically)."""
+        for channel in await self._channels.all():
+            await self._announce_heads(channel)
+
+    def status(self) -> dict[str, object]:
+        return {
+            "channels": len(self._listeners),
+            "received": self.received,
+            "rejected": self.rejected,
+            "last_error": self.last_error,
+        }
+
+    # Subscriptions
+
+    async def _follow_channels(self) -> None:
+        for channel in await self._channels.all():
+            task = self._listeners.get(channel.id)
+            if task is not None and task.done() and not task.cancelled():
+                log.error(
+                    "sync of %s stopped; restarting it", channel.name, exc_info=task.exception()
+                )
+            if task is None or task.done():
+                self._listeners[channel.id] = asyncio.create_task(
+                    self._listen(channel), name=f"sync {channel.name}"
+                )
+
+    async def _listen(self, channel: Channel) -> None:
+        topic = pubsub_topic(channel)
+        while True:
+            try:
+                async for sender, data in self._network.subscribe(topic):
+                    await self._handle(channel, sender, data)
+            except Unavailable as exc:
+                self._report(exc)
+            await asyncio.sleep(self._timing.retry)
+
+    async def _handle(self, channel: Channel, sender: str, data: bytes) -> None:
+        if sender == self._peer_id:
+            return  # our own announcement, echoed back by the daemon
+        try:
+            announcement = sync.decode(data, channel.id, channel.key, sender)
+        except InvalidEnvelope as exc:
+            await self._reject(sender, channel, exc)
+            return
+        try:
+            await self._heard(sender, announcement)
+            if announcement.kind == "heads":
+                await self._on_heads(channel, announcement)
+            elif announcement.to == self._box.public_key and announcement.kind == "want":
+                # One pack per asker and channel at a time: a burst of wants (or a peer
+                # asking on purpose) never multiplies what this box sends.
+                if self._once_per_repair("pack", channel.id, announcement.box):
+                    self._spawn(self._send_pack(channel, announcement))
+            elif announcement.to == self._box.public_key:
+                await self._ingest(channel, announcement.entries, sender)
+        except Unavailable as exc:
+            self._report(exc)
+        except ChatboxError as exc:  # one bad exchange must not end the channel's sync
+            log.warning("sync of %s: %s", channel.name, exc.message)
+
+    # The three kinds
+
+    async def _on_heads(self, channel: Channel, heads: sync.Announcement) -> None:
+        await self._ingest(channel, heads.entries, heads.peer)
+        unknown = set(heads.cids) - await self._store.held(list(heads.cids))
+        if unknown:
+            self._wanted.setdefault(channel.id, set()).update(unknown)
+            if self._once_per_repair("want", channel.id, heads.box):
+                await self._publish(channel, "want", await self._sample(channel), heads.box)
+            self._schedule_repair(channel)
+        elif set(heads.cids) != {
+            cid for cid, _ in await self._store.heads(channel.id)
+        } and self._once_per_repair("heads", channel.id, heads.box):
+            await self._announce_heads(channel)  # the sender may lack what we hold
+
+    async def _send_pack(self, channel: Channel, want: sync.Announcement) -> None:
+        """Send the asker every entry that is not an ancestor of what it holds."""
+        cids = sync.lacking(await self._store.log_links(channel.id), want.cids)
+        envelopes = await self._store.envelopes(cids)
+        # Entries indexed before their bytes were kept in SQLite come from IPFS.
+        older = [cid for cid in cids if cid not in envelopes]
+        for cid, raw in zip(older, await self._blocks(older), strict=True):
+            if raw is not None:
+                envelopes[cid] = raw
+        for pack in sync.packs([envelopes[cid] for cid in cids if cid in envelopes]):
+            await self._publish(channel, "pack", [], want.box, pack)
+        log.debug("sent %d entries of %s to %s", len(cids), channel.name, want.name)
+
+    async def _ingest(self, channel: Channel, raws: Iterable[bytes], sender: str) -> None:
+        """Verify entries a peer sent; index the valid ones, count the sender for the rest."""
+        entries: list[Envelope] = []
+        for raw in raws:
+            try:
+                entry = envelope.parse(raw)
+                self._messages.readable(channel, entry)
+            except InvalidEnvelope as exc:
+                await self._reject(sender, channel, exc)
+                continue
+            entries.append(entry)
+        if not entries:
+            return
+        added = await self._messages.accept_many(channel, entries, stored=False)
+        self.received += len(added)
+        await self._want_files(channel, added)
+        parents = list({cid for entry in added for cid in entry.prev})
+        if len(await self._store.held(parents)) < len(parents):
+            self._schedule_repair(channel)
+
+    # Repair: fetch by CID what packs did not bring
+
+    def _schedule_repair(self, channel: Channel) -> None:
+        running = self._repairs.get(channel.id)
+        if running is None or running.done():
+            self._repairs[channel.id] = self._spawn(self._repair(channel))
+
+    async def _repair(self, channel: Channel) -> None:
+        await asyncio.sleep(self._timing.repair)
+        while True:
+            wanted = self._wanted.pop(channel.id, set())
+            missing = set(await self._store.dangling(channel.id))
+            missing |= wanted - await self._store.held(list(wanted))
+            if not missing:
+                return
+            fetched = await self._fetch(channel, sorted(missing))
+            if not fetched:
+                return  # nobody serves them now; the next exchange tries again
+
+    async def _fetch(self, channel: Channel, cids: list[str]) -> int:
+        raws = [raw for raw in await self._blocks(cids) if raw is not None]
+        before = self.received
+        await self._ingest(channel, raws, "")
+        return self.received - before
+
+    async def _blocks(self, cids: list[str]) -> list[bytes | None]:
+        """Blocks by CID through IPFS (from peers by bitswap), many in flight; None if not."""
+        gate = asyncio.Semaphore(FETCHES_IN_FLIGHT)
+
+        async def fetch(cid: str) -> bytes | None:
+            async with gate:
+                try:
+                    raw = await self._network.get_block(cid, timeout=FETCH_TIMEOUT)
+                except ChatboxError:
+                    return None
+            return raw if raw_cid(raw) == cid else None
+
+        return list(await asyncio.gather(*map(fetch, cids)))
+
+    # Sending
+
+    def _posted(self, channel: Channel, entry: Envelope) -> None:
+        """A post on this box: announce it soon, with others posted meanwhile."""
+        self._outgoing.setdefault(channel.id, []).append(entry)
+        running = self._flushing.get(channel.id)
+        if running is None or running.done():
+            self._flushing[channel.id] = self._spawn(self._flush(channel))
+
+    async def _flush(self, channel: Channel) -> None:
+        while self._outgoing.get(channel.id):
+            entries = self._outgoing.pop(channel.id)
+            heads = [entries[-1].cid]
+            for pack in sync.packs([entry.raw for entry in entries]):
+                try:
+                    await self._publish(channel, "heads", heads, "", pack)
+                except Unavailable as exc:
+                    self._report(exc)  # the next exchange announces these heads again
+
+    async def _announce_heads(self, channel: Channel) -> None:
+        heads = [cid for cid, _ in await self._store.heads(channel.id)]
+        if heads:
+            try:
+                await self._publish(channel, "heads", heads[: sync.MAX_LISTED_CIDS], "")
+            except Unavailable as exc:
+                self._report(exc)
+
+    async def _publish(
+        self,
+        channel: Channel,
+        kind: sync.Kind,
+        cids: list[str],
+        to: str,
+        entries: list[bytes] | None = None,
+    ) -> None:
+        announcement = sync.Announcement(
+            kind=kind,
+            box=self._box.public_key,
+            name=self._name,
+            peer=self._peer_id,
+            channel=channel.id,
+            ts=time.time_ns() // 1_000_000,
+            cids=tuple(cids),
+            to=to,
+            entries=tuple(entries or ()),
+        )
+        data = sync.encode(announcement, self._box, channel.key)
+        await self._network.publish(pubsub_topic(channel), data)
+
+    async def _sample(self, channel: Channel) -> list[str]:
+        log_links = await self._store.log_links(channel.id)
+        newest_first = sorted(log_links, key=lambda cid: (log_links[cid][0], cid), reverse=True)
+        return sync.sample(newest_first)
+
+    # Helpers
+
+    async def _want_files(self, channel: Channel, entries: list[Envelope]) -> None:
+        files = []
+        for entry in entries:
+            cid = referenced_file(self._messages.readable(channel, entry))
+            if cid is not None:
+                files.append((cid, channel.id))
+        if files:
+            await self._peers.want_files(files)
+
+    def _once_per_repair(self, kind: str, channel_id: str, box: str) -> bool:
+        """True at most once per ``repair`` interval for each kind, channel and box."""
+        key = (kind, channel_id, box)
+        if time.monotonic() - self._recent.get(key, -self._timing.repair) < self._timing.repair:
+            return False
+        self._recent[key] = time.monotonic()
+        return True
+
+    async def _heard(self, sender: str, announcement: sync.Announcement) -> None:
+        # One write per box every few seconds, not one per message.
+        if time.monotonic() - self._last_heard.get(sender, -HEARD_EVERY) >= HEARD_EVERY:
+            self._last_heard[sender] = time.monotonic()
+            await self._peers.heard(sender, announcement.box, announcement.name)
+
+    async def _reject(self, sender: str, channel: Channel, exc: ChatboxError) -> None:
+        self.rejected += 1
+        log.warning("dropped an invalid announcement on %s from %s: %s", channel.name, sender, exc)
+        if sender:
+            await self._peers.rejected(sender)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            if isinstance(exc, Unavailable):
+                self._report(exc)
+            else:
+                log.error("a sync task failed", exc_info=exc)
+
+    def _report(self, exc: Unavailable) -> None:
+        if self.last_error != exc.message:
+            log.warning("sync with other boxes waits: %s", exc.message)
+        self.last_error = exc.message

@@ -1,0 +1,220 @@
+"""Benchmark of sync between two boxes on the development stack; prints figures, asserts nothing.
+
+    .venv/bin/python scripts/bench_sync.py [--quick]
+
+Starts two IPFS daemons (js-ipfs, or Kubo if installed) and two nodes in this process,
+peered by multiaddr as an owner would, and measures:
+- propagation A -> B: from the start of a post on A to its arrival on B's live stream,
+  p50/p99 over 1,000 messages posted one every 10 ms;
+- convergence: B's IPFS node stopped, 10,000 messages posted on A, B's IPFS started again;
+  the time until B holds all of them (indexed, visible), and until B pinned them too;
+- throughput: both boxes posting at once, messages per second until each holds all.
+Both boxes share this process and this machine's cores, which a pair of Pis would not.
+``--defer-pinning`` holds each box's outbox back, which shows how much of the latency is
+the IPFS node pinning beside pubsub rather than the sync protocol itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from chatbox.adapters.ipfs import IpfsClient
+from chatbox.config import Settings
+from chatbox.daemon import Node
+from chatbox.devstack import IpfsDaemon
+from chatbox.services.accounts import Member
+from chatbox.services.outbox import DEFAULT_OUTBOX_TIMING, OutboxTiming
+from chatbox.services.sync import SyncTiming
+
+TIMING = SyncTiming(exchange=10.0, settle=0.5, watch=0.5, repair=2.0, retry=0.5, redial=1.0)
+POSTERS = 10
+
+
+class Box:
+    def __init__(self, scratch: Path, name: str, outbox: OutboxTiming) -> None:
+        self.daemon = IpfsDaemon(scratch / f"{name}-ipfs")
+        self.name = name
+        self.scratch = scratch
+        self.outbox = outbox
+        self.node: Node
+        self.member: Member
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.daemon.start)
+        settings = Settings(data_dir=self.scratch / self.name, ipfs_api=self.daemon.api_url)
+        self.node = Node(settings, password_cost=10, outbox_timing=self.outbox, sync_timing=TIMING)
+        await self.node.start()
+        self.member = await self.node.services.accounts.register(self.name, "bench password")
+
+    async def address(self) -> str:
+        async with aiohttp.ClientSession() as session:
+            return (await IpfsClient(session, self.daemon.api_url).identity()).addresses[0]
+
+    async def count(self, channel_id: str) -> int:
+        return await self.node.services.messages.count(channel_id)
+
+    async def stop(self) -> None:
+        await self.node.stop()
+        await asyncio.to_thread(self.daemon.stop)
+
+
+async def main(quick: bool, defer_pinning: bool) -> None:
+    outbox = OutboxTiming(gather=30.0) if defer_pinning else DEFAULT_OUTBOX_TIMING
+    if defer_pinning:
+        print("pinning deferred by 30 s after each wake, to time sync without it")
+    with tempfile.TemporaryDirectory(prefix="chatbox-bench-sync-") as scratch:
+        a, b = Box(Path(scratch), "box-a", outbox), Box(Path(scratch), "box-b", outbox)
+        await a.start()
+        await b.start()
+        try:
+            await run(a, b, quick)
+        finally:
+            await b.stop()
+            await a.stop()
+
+
+async def run(a: Box, b: Box, quick: bool) -> None:
+    agent = (await a.node.services.status.status())["ipfs"].get("agent")
+    print(f"IPFS: {agent}; {os.cpu_count()} cores; Python {sys.version.split()[0]}")
+    channel = await a.node.services.channels.create(a.member, "bench", "public")
+    await b.node.services.channels.create(b.member, "bench", "public")
+    await b.node.services.peers.add(await a.address())
+    await wait_for(lambda: counts_at_least(b, channel.id, 0), 10)
+    await warm_up(a, b, channel.id)
+
+    await propagation(a, b, channel.id, 200 if quick else 1_000)
+    await convergence(a, b, channel.id, 1_000 if quick else 10_000)
+    await throughput(a, b, channel.id, 500 if quick else 2_000)
+
+
+async def warm_up(a: Box, b: Box, channel_id: str) -> None:
+    """Post until B has seen one live: gossipsub has then formed its mesh."""
+    for number in range(100):
+        await a.node.services.messages.post_text(a.member, channel_id, f"warm-up {number}")
+        await asyncio.sleep(0.2)
+        if await b.count(channel_id) > 0:
+            return
+    raise SystemExit("box B never received anything from box A; is pubsub working?")
+
+
+async def propagation(a: Box, b: Box, channel_id: str, count: int) -> None:
+    print(f"\n== propagation A -> B, {count} messages, one every 10 ms")
+    arrived: dict[str, float] = {}
+    done = asyncio.Event()
+
+    async def watch() -> None:
+        async for message in b.node.services.live.watch(channel_id, b.member.account_id, 1.0):
+            if message is not None and (message.text or "").startswith("latency "):
+                arrived[message.text] = time.perf_counter()
+                if len(arrived) == count:
+                    done.set()
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0.2)
+    started: dict[str, float] = {}
+    for number in range(count):
+        text = f"latency {number}"
+        started[text] = time.perf_counter()
+        await a.node.services.messages.post_text(a.member, channel_id, text)
+        await asyncio.sleep(0.01)
+    try:
+        async with asyncio.timeout(60):
+            await done.wait()
+    except TimeoutError:
+        pass
+    watcher.cancel()
+    latencies = sorted(1000 * (arrived[text] - started[text]) for text in arrived)
+    if not latencies:
+        print("nothing arrived")
+        return
+    print(f"arrived live: {len(latencies)}/{count}")
+    print(
+        f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, ",
+        end="",
+    )
+    print(f"max {latencies[-1]:.1f} ms (targets: p50 <= 50 ms, p99 <= 250 ms)")
+
+
+async def convergence(a: Box, b: Box, channel_id: str, count: int) -> None:
+    print(f"\n== convergence after a partition: {count} messages posted on A while B is cut off")
+    await asyncio.to_thread(b.daemon.stop)
+    started = time.perf_counter()
+    await post_many(a, channel_id, count, "partition")
+    print(f"posted on A in {time.perf_counter() - started:.1f} s")
+    target = await a.count(channel_id)
+    healed = time.perf_counter()
+    await asyncio.to_thread(b.daemon.start)
+    ready = time.perf_counter()
+    await wait_for(lambda: counts_at_least(b, channel_id, target), 300)
+    held = time.perf_counter()
+    await b.node.services.outbox.drained()
+    pinned = time.perf_counter()
+    print(
+        f"B's IPFS back in {ready - healed:.1f} s; then B held all {target} entries after ", end=""
+    )
+    print(
+        f"{held - ready:.1f} s (target <= 20 s), and had pinned them after {pinned - ready:.1f} s"
+    )
+
+
+async def throughput(a: Box, b: Box, channel_id: str, each: int) -> None:
+    print(f"\n== both boxes posting at once, {each} messages each, {POSTERS} posters per box")
+    before = await a.count(channel_id)
+    started = time.perf_counter()
+    await asyncio.gather(post_many(a, channel_id, each, "a"), post_many(b, channel_id, each, "b"))
+    posted = time.perf_counter()
+    target = before + 2 * each
+    await wait_for(lambda: counts_at_least(a, channel_id, target), 300)
+    await wait_for(lambda: counts_at_least(b, channel_id, target), 300)
+    synced = time.perf_counter()
+    print(f"posted {2 * each} in {posted - started:.1f} s; both boxes held all after ", end="")
+    print(
+        f"{synced - started:.1f} s: {2 * each / (synced - started):.0f} messages/s across two boxes"
+    )
+
+
+async def post_many(box: Box, channel_id: str, count: int, prefix: str) -> None:
+    queue = iter(range(count))
+
+    async def poster() -> None:
+        for number in queue:
+            await box.node.services.messages.post_text(box.member, channel_id, f"{prefix} {number}")
+
+    await asyncio.gather(*(poster() for _ in range(POSTERS)))
+
+
+async def counts_at_least(box: Box, channel_id: str, expected: int) -> bool:
+    return await box.count(channel_id) >= expected
+
+
+async def wait_for(check, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.perf_counter() + timeout
+    while not await check():
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"gave up after {timeout:.0f} s")
+        await asyncio.sleep(0.05)
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer messages, for a smoke run")
+    parser.add_argument(
+        "--defer-pinning",
+        action="store_true",
+        help="hold the outbox back 30 s, to separate sync from the IPFS node's pinning work",
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.quick, args.defer_pinning))
