@@ -142,8 +142,10 @@ class Node:
             peer_store,
             channels,
             messages,
+            accounts.local_names,
             self._sync_timing,
         )
+        accounts.also_name_from(sync.names)
         peers = PeerService(ipfs, peer_store, sync, self._sync_timing)
         anchorer = None
         if chain is not None:

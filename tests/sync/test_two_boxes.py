@@ -53,7 +53,6 @@ async def test_a_message_reaches_the_other_box_live_and_a_file_downloads_there(
         )
     finally:
         watcher.cancel()
-
     photo = os.urandom(300_000)
     upload = await a.services.files.post_file(
         alice, channel.id, "photo.bin", "application/octet-stream", _chunks(photo)
@@ -70,6 +69,12 @@ async def test_a_message_reaches_the_other_box_live_and_a_file_downloads_there(
     await eventually(downloaded, what="the file downloading on B")
     await eventually(lambda: _pinned_files(b, 1), what="B pinning the file that came from A")
     await b.services.outbox.drained()  # B pinned A's entries on its own IPFS too
+    # B learned from A's announcements what A's accounts are called.
+    assert (await b.services.accounts.names())[alice.identity.public_key] == "alice (box-a)"
+    seen = {p["name"]: p for p in await b.services.peers.people()}
+    assert seen["alice"]["box"] == "box-a" and seen["alice"]["availability"] == "online"
+    boxes = await b.services.peers.boxes()
+    assert [(box["name"], box["availability"]) for box in boxes] == [("box-a", "online")]
     assert [m.text for m in await history(b, bob, channel.id)][-1] is None  # the file message
 
 

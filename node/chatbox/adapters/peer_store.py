@@ -12,7 +12,7 @@ import sqlite3
 import time
 
 from chatbox.adapters.sqlite import Database, fetch_all
-from chatbox.ports import FilePin, PeerRecord
+from chatbox.ports import FilePin, PeerRecord, RemotePerson
 
 
 class SqlitePeerStore:
@@ -77,6 +77,26 @@ class SqlitePeerStore:
             )
             for row in rows
         ]
+
+    async def met(self, people: list[RemotePerson]) -> None:
+        """Remember authors from other boxes with the names their boxes gave."""
+
+        def upsert(connection: sqlite3.Connection) -> None:
+            connection.executemany(
+                "INSERT INTO remote_people (public_key, name, box_name, last_seen)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (public_key) DO UPDATE SET name = excluded.name,"
+                " box_name = excluded.box_name,"
+                " last_seen = max(remote_people.last_seen, excluded.last_seen)",
+                [(p.public_key, p.name, p.box_name, p.last_seen) for p in people],
+            )
+
+        await self._db.write(upsert)
+
+    async def remote_people(self) -> list[RemotePerson]:
+        rows = await self._db.read(
+            fetch_all, "SELECT * FROM remote_people ORDER BY name, public_key", ()
+        )
+        return [RemotePerson(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def want_files(self, files: list[tuple[str, str]]) -> None:
         """Queue (file cid, channel id) pairs to pin; already known ones are left alone."""

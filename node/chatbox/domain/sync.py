@@ -41,8 +41,9 @@ MAX_LISTED_CIDS = 256
 _SIGNING_CONTEXT = b"chatbox-announcement-v1\n"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _FIELDS = frozenset(
-    {"v", "kind", "box", "name", "peer", "ch", "ts", "cids", "to", "entries", "sig"}
+    {"v", "kind", "box", "name", "peer", "ch", "ts", "cids", "to", "entries", "people", "sig"}
 )
+MAX_PERSON_NAME = 64
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Announcement:
     cids: tuple[str, ...] = ()  # heads (heads) or the sample of what the asker holds (want)
     to: str = ""  # the box a want or pack is meant for
     entries: tuple[bytes, ...] = field(default=(), repr=False)
+    # The names the sending box's accounts go by, for authors of inline entries.
+    people: tuple[tuple[str, str], ...] = ()
 
 
 def encode(announcement: Announcement, box: Identity, channel_key: bytes | None) -> bytes:
@@ -160,6 +163,7 @@ def _fields(announcement: Announcement) -> dict[str, Any]:
         "cids": list(announcement.cids),
         "to": announcement.to,
         "entries": [base64.b64encode(raw).decode("ascii") for raw in announcement.entries],
+        "people": dict(announcement.people),
     }
 
 
@@ -191,6 +195,7 @@ def _parse(fields: Any) -> Announcement:
         cids=_cids(fields["cids"]),
         to=fields["to"],
         entries=_entries(fields["entries"]),
+        people=_people(fields["people"]),
     )
 
 
@@ -203,6 +208,16 @@ def _cids(value: Any) -> tuple[str, ...]:
     except (InvalidInput, TypeError) as exc:
         raise InvalidEnvelope("announcement lists an invalid CID") from exc
     return tuple(value)
+
+
+def _people(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or len(value) > MAX_LISTED_CIDS:
+        raise InvalidEnvelope("announcement people must be a map of keys to names")
+    for key, name in value.items():
+        valid_name = isinstance(name, str) and 0 < len(name) <= MAX_PERSON_NAME
+        if not (_HEX64.fullmatch(key) and valid_name and name.isprintable()):
+            raise InvalidEnvelope("announcement names a person with a bad key or name")
+    return tuple(sorted(value.items()))
 
 
 def _entries(value: Any) -> tuple[bytes, ...]:

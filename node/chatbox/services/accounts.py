@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chatbox.domain.identity import Identity, fingerprint
@@ -56,6 +57,7 @@ class AccountService:
         self._password_cost = password_cost
         self._setup_lock = asyncio.Lock()
         self._names: dict[str, str] | None = None
+        self._remote_names: Callable[[], Awaitable[dict[str, str]]] | None = None
 
     async def setup_admin(self, name: str, password: str) -> Member:
         """Create the owner's account; refused once any account exists."""
@@ -143,10 +145,21 @@ class AccountService:
         return await self._people.people()
 
     async def names(self) -> dict[str, str]:
-        """Account name by public key, for every account on this box."""
+        """Name by public key: this box's accounts, and authors other boxes named."""
+        local = await self.local_names()
+        if self._remote_names is None:
+            return local
+        return {**await self._remote_names(), **local}
+
+    async def local_names(self) -> dict[str, str]:
+        """Account name by public key, for the accounts on this box only."""
         if self._names is None:
             self._names = {person.public_key: person.name for person in await self.people()}
         return self._names
+
+    def also_name_from(self, source: Callable[[], Awaitable[dict[str, str]]]) -> None:
+        """Let ``source`` name authors of other boxes; this box's names always win."""
+        self._remote_names = source
 
     async def seen(self, member: Member) -> None:
         await self._people.touch(member.account_id, int(time.time()))

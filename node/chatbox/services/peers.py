@@ -18,6 +18,7 @@ from typing import Any
 from chatbox.domain.identity import fingerprint
 from chatbox.errors import ChatboxError, InvalidInput, NotFound, Unavailable
 from chatbox.ports import DiscoveredBox, PeerNetwork, PeerRecord, PeerStore
+from chatbox.services.live import ONLINE_GRACE
 from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,20 @@ class PeerService:
             except ChatboxError:
                 continue  # not connected there
             break
+
+    async def people(self) -> list[dict[str, Any]]:
+        """Authors on other boxes, online while their latest message is recent."""
+        now = time.time()
+        return [
+            {
+                "name": person.name,
+                "fingerprint": fingerprint(person.public_key),
+                "is_admin": False,
+                "availability": "online" if now - person.last_seen < ONLINE_GRACE else "offline",
+                "box": person.box_name,
+            }
+            for person in await self._sync.people()
+        ]
 
     async def boxes(self) -> list[dict[str, Any]]:
         """Every known box with its availability: online while connected, else last seen."""

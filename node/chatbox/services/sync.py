@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from chatbox.domain.cid import raw_cid
 from chatbox.domain.envelope import Envelope
 from chatbox.domain.identity import Identity
 from chatbox.errors import ChatboxError, InvalidEnvelope, Unavailable
-from chatbox.ports import LogStore, PeerNetwork, PeerStore
+from chatbox.ports import LogStore, PeerNetwork, PeerStore, RemotePerson
 from chatbox.services.channels import ChannelService
 from chatbox.services.messages import MessageService, referenced_file
 
@@ -56,6 +56,7 @@ class ChannelSync:
         peers: PeerStore,
         channels: ChannelService,
         messages: MessageService,
+        local_names: Callable[[], Awaitable[dict[str, str]]],
         timing: SyncTiming = DEFAULT_SYNC_TIMING,
     ) -> None:
         self._box = box
@@ -65,6 +66,8 @@ class ChannelSync:
         self._peers = peers
         self._channels = channels
         self._messages = messages
+        self._local_names = local_names
+        self._remote: dict[str, RemotePerson] | None = None
         self._timing = timing
         self._peer_id = ""
         self._listeners: dict[str, asyncio.Task[None]] = {}
@@ -104,6 +107,16 @@ class ChannelSync:
         """Announce the heads of every channel (on start, on a new peer, periodically)."""
         for channel in await self._channels.all():
             await self._announce_heads(channel)
+
+    async def people(self) -> list[RemotePerson]:
+        """Authors on other boxes whose entries reached this one, as their boxes name them."""
+        if self._remote is None:
+            self._remote = {p.public_key: p for p in await self._peers.remote_people()}
+        return sorted(self._remote.values(), key=lambda person: (person.name, person.box_name))
+
+    async def names(self) -> dict[str, str]:
+        """Display names of authors on other boxes: their name and their box's."""
+        return {p.public_key: f"{p.name} ({p.box_name})" for p in await self.people()}
 
     def status(self) -> dict[str, object]:
         return {
@@ -155,7 +168,8 @@ class ChannelSync:
                 if self._once_per_repair("pack", channel.id, announcement.box):
                     self._spawn(self._send_pack(channel, announcement))
             elif announcement.to == self._box.public_key:
-                await self._ingest(channel, announcement.entries, sender)
+                added = await self._ingest(channel, announcement.entries, sender)
+                await self._met(announcement, added)
         except Unavailable as exc:
             self._report(exc)
         except ChatboxError as exc:  # one bad exchange must not end the channel's sync
@@ -164,7 +178,7 @@ class ChannelSync:
     # The three kinds
 
     async def _on_heads(self, channel: Channel, heads: sync.Announcement) -> None:
-        await self._ingest(channel, heads.entries, heads.peer)
+        await self._met(heads, await self._ingest(channel, heads.entries, heads.peer))
         unknown = set(heads.cids) - await self._store.held(list(heads.cids))
         if unknown:
             self._wanted.setdefault(channel.id, set()).update(unknown)
@@ -185,12 +199,18 @@ class ChannelSync:
         for cid, raw in zip(older, await self._blocks(older), strict=True):
             if raw is not None:
                 envelopes[cid] = raw
+        # The names of this box's accounts go along; the asker keeps those of authors the
+        # packs held. Capped to what one announcement may list.
+        names = dict(list((await self._local_names()).items())[: sync.MAX_LISTED_CIDS])
         for pack in sync.packs([envelopes[cid] for cid in cids if cid in envelopes]):
-            await self._publish(channel, "pack", [], want.box, pack)
+            await self._publish(channel, "pack", [], want.box, pack, names)
         log.debug("sent %d entries of %s to %s", len(cids), channel.name, want.name)
 
-    async def _ingest(self, channel: Channel, raws: Iterable[bytes], sender: str) -> None:
-        """Verify entries a peer sent; index the valid ones, count the sender for the rest."""
+    async def _ingest(self, channel: Channel, raws: Iterable[bytes], sender: str) -> list[Envelope]:
+        """Verify entries a peer sent; index the valid ones, count the sender for the rest.
+
+        Returns the entries that were new here.
+        """
         entries: list[Envelope] = []
         for raw in raws:
             try:
@@ -201,13 +221,33 @@ class ChannelSync:
                 continue
             entries.append(entry)
         if not entries:
-            return
+            return []
         added = await self._messages.accept_many(channel, entries, stored=False)
         self.received += len(added)
         await self._want_files(channel, added)
         parents = list({cid for entry in added for cid in entry.prev})
         if len(await self._store.held(parents)) < len(parents):
             self._schedule_repair(channel)
+        return added
+
+    async def _met(self, announcement: sync.Announcement, added: list[Envelope]) -> None:
+        """Learn the names of the authors a box's announcement carried entries of."""
+        if not announcement.people or not added:
+            return
+        newest: dict[str, int] = {}
+        for entry in added:
+            newest[entry.author] = max(newest.get(entry.author, 0), entry.ts // 1000)
+        local = await self._local_names()
+        met = [
+            RemotePerson(key, name, announcement.name, newest[key])
+            for key, name in announcement.people
+            if key in newest and key not in local
+        ]
+        if met:
+            await self._peers.met(met)
+            await self.people()  # loads the cache from SQLite before it is updated
+            assert self._remote is not None
+            self._remote.update({person.public_key: person for person in met})
 
     # Repair: fetch by CID what packs did not bring
 
@@ -261,9 +301,13 @@ class ChannelSync:
         while self._outgoing.get(channel.id):
             entries = self._outgoing.pop(channel.id)
             heads = [entries[-1].cid]
+            names = await self._local_names()
+            people = {
+                entry.author: names[entry.author] for entry in entries if entry.author in names
+            }
             for pack in sync.packs([entry.raw for entry in entries]):
                 try:
-                    await self._publish(channel, "heads", heads, "", pack)
+                    await self._publish(channel, "heads", heads, "", pack, people)
                 except Unavailable as exc:
                     self._report(exc)  # the next exchange announces these heads again
 
@@ -282,6 +326,7 @@ class ChannelSync:
         cids: list[str],
         to: str,
         entries: list[bytes] | None = None,
+        people: dict[str, str] | None = None,
     ) -> None:
         announcement = sync.Announcement(
             kind=kind,
@@ -293,6 +338,7 @@ class ChannelSync:
             cids=tuple(cids),
             to=to,
             entries=tuple(entries or ()),
+            people=tuple(sorted((people or {}).items())),
         )
         data = sync.encode(announcement, self._box, channel.key)
         await self._network.publish(pubsub_topic(channel), data)

@@ -41,22 +41,24 @@ def message_view(message: Message, names: dict[str, str]) -> dict[str, Any]:
 
 
 async def people_view(services: WebServices) -> list[dict[str, Any]]:
-    """Everyone with an account on this box, with their availability."""
-    return [
+    """Everyone with an account on this box, then people seen from other boxes."""
+    here = [
         {
             "name": person.name,
             "fingerprint": fingerprint(person.public_key),
             "is_admin": person.is_admin,
             "availability": services.live.availability(person.id, person.last_seen),
+            "box": None,
         }
         for person in await services.accounts.people()
     ]
+    return here + await services.peers.people()
 
 
 def discovery_text(mdns: dict[str, Any]) -> str:
     """One line on how the box is found on the LAN."""
     if mdns.get("state") != "advertising":
-        return f"mDNS {mdns.get('state', 'off')}"
+        return f"is not advertised on the LAN (mDNS {mdns.get('state', 'off')})"
     text = f"answers as {mdns['name']}"
     if mdns.get("renamed"):
         text += f" ({mdns['requested']} is taken on this network)"

@@ -108,6 +108,7 @@ class Person(BaseModel):
     fingerprint: str
     is_admin: bool
     availability: Literal["online", "offline"]
+    box: str | None = Field(None, description="the other box this person posts from; null here")
 
 
 class Box(BaseModel):

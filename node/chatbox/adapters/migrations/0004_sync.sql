@@ -11,6 +11,13 @@ CREATE TABLE peers (
     added_at INTEGER NOT NULL
 );
 
+CREATE TABLE remote_people (
+    public_key TEXT PRIMARY KEY,        -- an author on another box
+    name TEXT NOT NULL,                 -- the name its box gave, for display only
+    box_name TEXT NOT NULL,
+    last_seen INTEGER NOT NULL          -- unix time of the newest of their entries that arrived
+);
+
 CREATE TABLE file_pins (
     cid TEXT PRIMARY KEY,
     channel_id TEXT NOT NULL,
