@@ -98,6 +98,7 @@ class Node:
         self._sync_timing = sync_timing
         self._advertise = advertise
         self.mdns: MdnsResponder | None = None
+        self._mdns_error: str | None = None
         self._anchor_poll = anchor_poll
         self._password_cost = password_cost
         self._outbox_timing = outbox_timing
@@ -217,7 +218,13 @@ class Node:
         key = self._secrets.identity.public_key
         port = self.settings.http_port
         txt = txt_record(key, fingerprint(key), node.peer_id, node.addresses, port, __version__)
-        zeroconf = open_zeroconf()
+        try:
+            zeroconf = open_zeroconf()
+        except OSError as exc:
+            # Most often another mDNS responder (avahi-daemon) holds UDP 5353.
+            self._mdns_error = f"cannot open mDNS on UDP 5353: {exc}"
+            log.error("%s; is avahi-daemon running? The box stays reachable by IP", exc)
+            return
         peers = self.services.peers
         self.mdns = MdnsResponder(
             zeroconf, self.settings.box_name, self.settings.http_port, txt, peers.found, peers.lost
@@ -230,6 +237,8 @@ class Node:
             await zeroconf.async_close()
 
     def _mdns_status(self) -> dict[str, Any]:
+        if self._mdns_error is not None:
+            return {"state": "failed", "detail": self._mdns_error}
         if self.mdns is None:
             return {"state": "starting" if self._advertise else "off"}
         return self.mdns.status()

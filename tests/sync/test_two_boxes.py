@@ -13,7 +13,7 @@ from chatbox.adapters.ipfs import IpfsClient
 from chatbox.daemon import Node
 from chatbox.devstack import IpfsDaemon
 from chatbox.domain import envelope, sync
-from chatbox.domain.channels import pubsub_topic
+from chatbox.domain.channels import Channel, pubsub_topic
 from chatbox.domain.cid import raw_cid
 from chatbox.domain.identity import Identity
 from chatbox.errors import NotFound
@@ -29,13 +29,7 @@ async def _chunks(data: bytes, size: int = 64_000) -> AsyncIterator[bytes]:
 async def test_a_message_reaches_the_other_box_live_and_a_file_downloads_there(
     boxes: Boxes, daemons: list[IpfsDaemon]
 ) -> None:
-    a = await boxes.start("box-a", daemons[0])
-    b = await boxes.start("box-b", daemons[1])
-    alice, bob = await admin(a, "alice"), await admin(b, "bob")
-    channel = await a.services.channels.create(alice, "general", "public")
-    # A public channel's id is its name's hash: the same channel on every box.
-    assert (await b.services.channels.create(bob, "general", "public")).id == channel.id
-    await peer_with(b, daemons[0])
+    a, b, alice, bob, channel = await _general_on_two_boxes(boxes, daemons)
 
     arrived: asyncio.Queue[str] = asyncio.Queue()
 
@@ -100,14 +94,8 @@ async def _pinned_files(node: Node, count: int) -> bool:
 async def test_partitioned_boxes_converge_on_one_history_after_healing(
     boxes: Boxes, daemons: list[IpfsDaemon]
 ) -> None:
-    a = await boxes.start("box-a", daemons[0])
-    b = await boxes.start("box-b", daemons[1])
-    alice, bob = await admin(a, "alice"), await admin(b, "bob")
-    channel = await a.services.channels.create(alice, "general", "public")
-    await b.services.channels.create(bob, "general", "public")
-    await peer_with(b, daemons[0])
-    await a.services.messages.post_text(alice, channel.id, "before the partition")
-    await eventually(lambda: _count(b, bob, channel.id, 1), what="the first message on B")
+    a, b, alice, bob, channel = await _general_on_two_boxes(boxes, daemons)
+    await _first_message_arrives(a, b, alice, bob, channel.id, "before the partition")
 
     # The partition: B's IPFS node goes away, so neither pubsub nor bitswap reach it.
     await asyncio.to_thread(daemons[1].stop)
@@ -146,14 +134,8 @@ async def _count(node: Node, reader: Member, channel_id: str, expected: int) -> 
 async def test_forged_announcements_and_entries_are_rejected_and_nothing_is_stored(
     boxes: Boxes, daemons: list[IpfsDaemon]
 ) -> None:
-    a = await boxes.start("box-a", daemons[0])
-    b = await boxes.start("box-b", daemons[1])
-    alice, bob = await admin(a, "alice"), await admin(b, "bob")
-    channel = await a.services.channels.create(alice, "general", "public")
-    await b.services.channels.create(bob, "general", "public")
-    await peer_with(b, daemons[0])
-    await a.services.messages.post_text(alice, channel.id, "real")
-    await eventually(lambda: _count(b, bob, channel.id, 1), what="the first message on B")
+    a, b, alice, bob, channel = await _general_on_two_boxes(boxes, daemons)
+    await _first_message_arrives(a, b, alice, bob, channel.id, "real")
 
     # A rogue program on A's IPFS node publishes on the channel's topic directly.
     author = Identity.generate()
@@ -236,3 +218,24 @@ async def test_a_box_without_the_key_learns_nothing_of_a_private_channel(
     for message in await history(b, bob, secret.id):
         with pytest.raises(NotFound):
             await c.services.messages.find(carol, message.cid)
+
+
+async def _general_on_two_boxes(
+    boxes: Boxes, daemons: list[IpfsDaemon]
+) -> tuple[Node, Node, Member, Member, Channel]:
+    """Boxes A and B, each with an admin in the public channel 'general', B peered to A."""
+    a = await boxes.start("box-a", daemons[0])
+    b = await boxes.start("box-b", daemons[1])
+    alice, bob = await admin(a, "alice"), await admin(b, "bob")
+    channel = await a.services.channels.create(alice, "general", "public")
+    # A public channel's id is its name's hash: the same channel on every box.
+    assert (await b.services.channels.create(bob, "general", "public")).id == channel.id
+    await peer_with(b, daemons[0])
+    return a, b, alice, bob, channel
+
+
+async def _first_message_arrives(
+    a: Node, b: Node, alice: Member, bob: Member, channel_id: str, text: str
+) -> None:
+    await a.services.messages.post_text(alice, channel_id, text)
+    await eventually(lambda: _count(b, bob, channel_id, 1), what="the first message on B")
