@@ -212,19 +212,24 @@ class ChannelSync:
         Returns the entries that were new here.
         """
         entries: list[Envelope] = []
+        files: dict[str, str] = {}  # entry cid -> the file it refers to
         for raw in raws:
             try:
                 entry = envelope.parse(raw)
-                self._messages.readable(channel, entry)
+                file_cid = referenced_file(self._messages.readable(channel, entry))
             except InvalidEnvelope as exc:
                 await self._reject(sender, channel, exc)
                 continue
             entries.append(entry)
+            if file_cid is not None:
+                files[entry.cid] = file_cid
         if not entries:
             return []
         added = await self._messages.accept_many(channel, entries, stored=False)
         self.received += len(added)
-        await self._want_files(channel, added)
+        wanted = [(files[entry.cid], channel.id) for entry in added if entry.cid in files]
+        if wanted:  # pinned by the file pinner, whoever posted them
+            await self._peers.want_files(wanted)
         parents = list({cid for entry in added for cid in entry.prev})
         if len(await self._store.held(parents)) < len(parents):
             self._schedule_repair(channel)
@@ -349,15 +354,6 @@ class ChannelSync:
         return sync.sample(newest_first)
 
     # Helpers
-
-    async def _want_files(self, channel: Channel, entries: list[Envelope]) -> None:
-        files = []
-        for entry in entries:
-            cid = referenced_file(self._messages.readable(channel, entry))
-            if cid is not None:
-                files.append((cid, channel.id))
-        if files:
-            await self._peers.want_files(files)
 
     def _once_per_repair(self, kind: str, channel_id: str, box: str) -> bool:
         """True at most once per ``repair`` interval for each kind, channel and box."""
