@@ -61,12 +61,16 @@ class PeerService:
 
     async def run(self) -> None:
         """Watch connections: exchange heads with new ones, dial known boxes that dropped."""
-        while True:
-            try:
-                await self._watch()
-            except Unavailable as exc:
-                log.debug("cannot watch peers yet: %s", exc.message)
-            await asyncio.sleep(self._timing.watch)
+        try:
+            while True:
+                try:
+                    await self._watch()
+                except Unavailable as exc:
+                    log.debug("cannot watch peers yet: %s", exc.message)
+                await asyncio.sleep(self._timing.watch)
+        finally:
+            if self._exchange is not None:
+                self._exchange.cancel()
 
     async def found(self, box: DiscoveredBox) -> None:
         """A box appeared (or changed) on the LAN: remember it and connect to it."""
