@@ -166,9 +166,12 @@ class MdnsResponder:
             log.info("ignoring %s: its mDNS record is not a chatbox's", name)
             return
         self.boxes[label] = box
-        result = self._found(box)
-        if asyncio.iscoroutine(result):
-            await result
+        try:
+            result = self._found(box)
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception:  # a failing listener must not stop discovery of the others
+            log.exception("could not take in the box %s found on the LAN", label)
 
 
 def open_zeroconf() -> AsyncZeroconf:
