@@ -187,14 +187,6 @@ class RemotePerson:
     last_seen: int  # unix seconds of the newest of their entries that arrived
 
 
-@dataclass(frozen=True)
-class FilePin:
-    cid: str
-    channel_id: str
-    attempts: int
-    last_error: str | None
-
-
 class PeerStore(Protocol):
     """The buddy list of boxes and the queue of peers' files to pin."""
 
@@ -208,7 +200,7 @@ class PeerStore(Protocol):
     async def met(self, people: list[RemotePerson]) -> None: ...
     async def remote_people(self) -> list[RemotePerson]: ...
     async def want_files(self, files: list[tuple[str, str]]) -> None: ...
-    async def files_to_pin(self, limit: int, retry_before: int) -> list[FilePin]: ...
+    async def files_to_pin(self, limit: int, retry_before: int) -> list[str]: ...
     async def file_pinned(self, cid: str, error: str | None) -> None: ...
     async def file_pin_counts(self) -> dict[str, int]: ...
 

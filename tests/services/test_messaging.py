@@ -90,9 +90,10 @@ async def _copy_log(source: Node, target: Node, channel_id: str) -> None:
     store = source.services.messages._store  # type: ignore[attr-defined]
     channel = await target.services.channels.get(channel_id)
     records = await store.page(channel_id, None, 10_000)
+    messages = target.services.messages
     for record in records:
-        full = await _raw(source, record.cid)
-        await target.services.messages.accept(channel, envelope.parse(full, record.cid), False)
+        entry = envelope.parse(await _raw(source, record.cid), record.cid)
+        await messages.accept_many(channel, [(entry, messages.readable(channel, entry))])
 
 
 async def _raw(node: Node, cid: str) -> bytes:

@@ -61,6 +61,7 @@ class MdnsResponder:
         self._lost = lost
         self._addresses = addresses or lan_addresses
         self._info: AsyncServiceInfo | None = None
+        self._announced: list[str] = []  # the addresses the records carry now
         self._browser: AsyncServiceBrowser | None = None
         self._resolving: set[asyncio.Task[None]] = set()
         self.boxes: dict[str, DiscoveredBox] = {}
@@ -71,7 +72,8 @@ class MdnsResponder:
             candidate = self.requested if number == 1 else f"{self.requested}-{number}"
             if await self._taken(candidate):
                 continue
-            self._info = self._service_info(candidate, self._addresses())
+            self._announced = self._addresses()
+            self._info = self._service_info(candidate, self._announced)
             try:
                 await (await self._zc.async_register_service(self._info))
             except NonUniqueNameException:
@@ -100,11 +102,12 @@ class MdnsResponder:
             return
         if txt is not None:
             self._txt = dict(txt)
-        info = self._service_info(self.host, self._addresses())
+        addresses = self._addresses()
+        info = self._service_info(self.host, addresses)
         if info.addresses != self._info.addresses or info.properties != self._info.properties:
-            self._info = info
+            self._info, self._announced = info, addresses
             await (await self._zc.async_update_service(info))
-            log.info("re-announced %s.local at %s", self.host, ", ".join(self._addresses()))
+            log.info("re-announced %s.local at %s", self.host, ", ".join(addresses))
 
     async def stop(self) -> None:
         for task in self._resolving:
@@ -120,7 +123,7 @@ class MdnsResponder:
             "name": f"{self.host}.local",
             "requested": f"{self.requested}.local",
             "renamed": self.host != self.requested,
-            "addresses": self._addresses(),
+            "addresses": self._announced,
             "boxes_on_lan": sorted(self.boxes),
         }
 

@@ -12,7 +12,7 @@ import sqlite3
 import time
 
 from chatbox.adapters.sqlite import Database, fetch_all
-from chatbox.ports import FilePin, PeerRecord, RemotePerson
+from chatbox.ports import PeerRecord, RemotePerson
 
 
 class SqlitePeerStore:
@@ -109,15 +109,15 @@ class SqlitePeerStore:
 
         await self._db.write(insert)
 
-    async def files_to_pin(self, limit: int, retry_before: int) -> list[FilePin]:
+    async def files_to_pin(self, limit: int, retry_before: int) -> list[str]:
         """Unpinned files, those never tried first, then those last tried before the given time."""
         rows = await self._db.read(
             fetch_all,
-            "SELECT cid, channel_id, attempts, last_error FROM file_pins WHERE pinned = 0"
+            "SELECT cid FROM file_pins WHERE pinned = 0"
             " AND (attempts = 0 OR updated_at < ?) ORDER BY attempts, updated_at LIMIT ?",
             (retry_before, limit),
         )
-        return [FilePin(row[0], row[1], row[2], row[3]) for row in rows]
+        return [row[0] for row in rows]
 
     async def file_pinned(self, cid: str, error: str | None) -> None:
         """Record a pin's outcome: done when ``error`` is None, else tried once more."""

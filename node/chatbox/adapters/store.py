@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
 from chatbox.adapters.schema import migrate
@@ -221,16 +221,8 @@ class SqliteStore:
         """The stored envelope bytes of those ``cids`` that have them."""
 
         def read(connection: sqlite3.Connection) -> dict[str, bytes]:
-            found: dict[str, bytes] = {}
-            for start in range(0, len(cids), _SQL_BATCH):
-                chunk = cids[start : start + _SQL_BATCH]
-                marks = ",".join("?" * len(chunk))
-                for cid, raw in connection.execute(
-                    f"SELECT cid, raw FROM entries WHERE raw IS NOT NULL AND cid IN ({marks})",
-                    chunk,
-                ):
-                    found[cid] = bytes(raw)
-            return found
+            sql = "SELECT cid, raw FROM entries WHERE raw IS NOT NULL AND cid IN ({})"
+            return {cid: bytes(raw) for cid, raw in _rows_for(connection, sql, cids)}
 
         return await self._db.read(read)
 
@@ -238,17 +230,8 @@ class SqliteStore:
         """Those of ``cids`` the index holds."""
 
         def read(connection: sqlite3.Connection) -> set[str]:
-            held: set[str] = set()
-            for start in range(0, len(cids), _SQL_BATCH):
-                chunk = cids[start : start + _SQL_BATCH]
-                marks = ",".join("?" * len(chunk))
-                held.update(
-                    row[0]
-                    for row in connection.execute(
-                        f"SELECT cid FROM entries WHERE cid IN ({marks})", chunk
-                    )
-                )
-            return held
+            sql = "SELECT cid FROM entries WHERE cid IN ({})"
+            return {row[0] for row in _rows_for(connection, sql, cids)}
 
         return await self._db.read(read)
 
@@ -288,6 +271,13 @@ class SqliteStore:
 
 # SQLite's default limit of host parameters in one statement is 999 on older builds.
 _SQL_BATCH = 500
+
+
+def _rows_for(connection: sqlite3.Connection, sql: str, values: list[str]) -> Iterator[sqlite3.Row]:
+    """Rows of ``sql`` (its ``IN ({})`` filled with ``values``), a bounded chunk at a time."""
+    for start in range(0, len(values), _SQL_BATCH):
+        chunk = values[start : start + _SQL_BATCH]
+        yield from connection.execute(sql.format(",".join("?" * len(chunk))), chunk)
 
 
 def _insert_entry(

@@ -101,35 +101,31 @@ class MessageService:
         self._live.publish(channel.id, message)
         return message
 
-    async def accept(self, channel: Channel, entry: Envelope, stored: bool) -> bool:
-        """Index a verified entry that came from elsewhere (IPFS or a peer box)."""
-        return bool(await self.accept_many(channel, [entry], stored))
-
     async def accept_many(
-        self, channel: Channel, entries: list[Envelope], stored: bool
+        self, channel: Channel, opened: list[tuple[Envelope, dict[str, Any]]]
     ) -> list[Envelope]:
-        """Index verified entries from elsewhere in one group of writes; returns the new ones.
+        """Index entries from a peer box in one group of writes; returns the new ones.
 
-        Entries not yet ``stored`` on this box's IPFS wait in the outbox to be pinned.
+        ``opened`` pairs each verified entry with its body as ``readable`` gave it. The
+        entries wait in the outbox until this box's IPFS has them pinned too.
         """
-        bodies = [self.readable(channel, entry) for entry in entries]
         async with self._lock(channel.id):
             written = [
                 self._store.append(
-                    entry, envelope.body_text(entry.body), referenced_file(body), stored
+                    entry, envelope.body_text(entry.body), referenced_file(body), False
                 )
-                for entry, body in zip(entries, bodies, strict=True)
+                for entry, body in opened
             ]
             results = await asyncio.gather(*written)
             # Reload the heads on the next post; holding the lock orders this after any
             # post already queued, so the reload sees both.
             self._heads.pop(channel.id, None)
         added = []
-        for entry, body, is_new in zip(entries, bodies, results, strict=True):
+        for (entry, body), is_new in zip(opened, results, strict=True):
             if is_new:
                 added.append(entry)
-                self._live.publish(channel.id, _entry_message(entry, body, stored))
-        if added and not stored:
+                self._live.publish(channel.id, _entry_message(entry, body, pinned=False))
+        if added:
             self._outbox.wake()
         return added
 

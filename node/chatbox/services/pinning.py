@@ -53,7 +53,7 @@ class FilePinner:
         waiting = await self._peers.files_to_pin(
             self._timing.batch, int(time.time()) - self._timing.retry_after
         )
-        await asyncio.gather(*(self._pin(pin.cid) for pin in waiting))
+        await asyncio.gather(*map(self._pin, waiting))
         return len(waiting)
 
     async def _pin(self, cid: str) -> None:

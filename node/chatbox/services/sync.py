@@ -67,7 +67,8 @@ class ChannelSync:
         self._channels = channels
         self._messages = messages
         self._local_names = local_names
-        self._remote: dict[str, RemotePerson] | None = None
+        self._remote: dict[str, RemotePerson] | None = None  # loaded from SQLite once
+        self._names: dict[str, str] | None = None
         self._timing = timing
         self._peer_id = ""
         self._listeners: dict[str, asyncio.Task[None]] = {}
@@ -75,8 +76,7 @@ class ChannelSync:
         self._flushing: dict[str, asyncio.Task[None]] = {}
         self._repairs: dict[str, asyncio.Task[None]] = {}
         self._wanted: dict[str, set[str]] = {}
-        self._recent: dict[tuple[str, str, str], float] = {}
-        self._last_heard: dict[str, float] = {}
+        self._recent: dict[tuple[str, ...], float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.received = 0
         self.rejected = 0
@@ -110,13 +110,18 @@ class ChannelSync:
 
     async def people(self) -> list[RemotePerson]:
         """Authors on other boxes whose entries reached this one, as their boxes name them."""
-        if self._remote is None:
-            self._remote = {p.public_key: p for p in await self._peers.remote_people()}
-        return sorted(self._remote.values(), key=lambda person: (person.name, person.box_name))
+        remote = await self._remote_people()
+        return sorted(remote.values(), key=lambda person: (person.name, person.box_name))
 
     async def names(self) -> dict[str, str]:
-        """Display names of authors on other boxes: their name and their box's."""
-        return {p.public_key: f"{p.name} ({p.box_name})" for p in await self.people()}
+        """Display names of authors on other boxes: their name and their box's.
+
+        Asked for every message shown, so kept built between arrivals of new names.
+        """
+        if self._names is None:
+            remote = await self._remote_people()
+            self._names = {p.public_key: f"{p.name} ({p.box_name})" for p in remote.values()}
+        return self._names
 
     def status(self) -> dict[str, object]:
         return {
@@ -165,7 +170,7 @@ class ChannelSync:
             elif announcement.to == self._box.public_key and announcement.kind == "want":
                 # One pack per asker and channel at a time: a burst of wants (or a peer
                 # asking on purpose) never multiplies what this box sends.
-                if self._once_per_repair("pack", channel.id, announcement.box):
+                if self._due(("pack", channel.id, announcement.box), self._timing.repair):
                     self._spawn(self._send_pack(channel, announcement))
             elif announcement.to == self._box.public_key:
                 added = await self._ingest(channel, announcement.entries, sender)
@@ -182,12 +187,12 @@ class ChannelSync:
         unknown = set(heads.cids) - await self._store.held(list(heads.cids))
         if unknown:
             self._wanted.setdefault(channel.id, set()).update(unknown)
-            if self._once_per_repair("want", channel.id, heads.box):
+            if self._due(("want", channel.id, heads.box), self._timing.repair):
                 await self._publish(channel, "want", await self._sample(channel), heads.box)
             self._schedule_repair(channel)
         elif set(heads.cids) != {
             cid for cid, _ in await self._store.heads(channel.id)
-        } and self._once_per_repair("heads", channel.id, heads.box):
+        } and self._due(("heads", channel.id, heads.box), self._timing.repair):
             await self._announce_heads(channel)  # the sender may lack what we hold
 
     async def _send_pack(self, channel: Channel, want: sync.Announcement) -> None:
@@ -211,21 +216,21 @@ class ChannelSync:
 
         Returns the entries that were new here.
         """
-        entries: list[Envelope] = []
+        opened: list[tuple[Envelope, dict[str, Any]]] = []
         files: dict[str, str] = {}  # entry cid -> the file it refers to
         for raw in raws:
             try:
                 entry = envelope.parse(raw)
-                file_cid = referenced_file(self._messages.readable(channel, entry))
+                body = self._messages.readable(channel, entry)
             except InvalidEnvelope as exc:
                 await self._reject(sender, channel, exc)
                 continue
-            entries.append(entry)
-            if file_cid is not None:
+            opened.append((entry, body))
+            if (file_cid := referenced_file(body)) is not None:
                 files[entry.cid] = file_cid
-        if not entries:
+        if not opened:
             return []
-        added = await self._messages.accept_many(channel, entries, stored=False)
+        added = await self._messages.accept_many(channel, opened)
         self.received += len(added)
         wanted = [(files[entry.cid], channel.id) for entry in added if entry.cid in files]
         if wanted:  # pinned by the file pinner, whoever posted them
@@ -250,9 +255,8 @@ class ChannelSync:
         ]
         if met:
             await self._peers.met(met)
-            await self.people()  # loads the cache from SQLite before it is updated
-            assert self._remote is not None
-            self._remote.update({person.public_key: person for person in met})
+            (await self._remote_people()).update({person.public_key: person for person in met})
+            self._names = None
 
     # Repair: fetch by CID what packs did not bring
 
@@ -275,9 +279,7 @@ class ChannelSync:
 
     async def _fetch(self, channel: Channel, cids: list[str]) -> int:
         raws = [raw for raw in await self._blocks(cids) if raw is not None]
-        before = self.received
-        await self._ingest(channel, raws, "")
-        return self.received - before
+        return len(await self._ingest(channel, raws, ""))
 
     async def _blocks(self, cids: list[str]) -> list[bytes | None]:
         """Blocks by CID through IPFS (from peers by bitswap), many in flight; None if not."""
@@ -355,18 +357,22 @@ class ChannelSync:
 
     # Helpers
 
-    def _once_per_repair(self, kind: str, channel_id: str, box: str) -> bool:
-        """True at most once per ``repair`` interval for each kind, channel and box."""
-        key = (kind, channel_id, box)
-        if time.monotonic() - self._recent.get(key, -self._timing.repair) < self._timing.repair:
+    async def _remote_people(self) -> dict[str, RemotePerson]:
+        if self._remote is None:
+            self._remote = {p.public_key: p for p in await self._peers.remote_people()}
+        return self._remote
+
+    def _due(self, key: tuple[str, ...], every: float) -> bool:
+        """True at most once per ``every`` seconds for each ``key``."""
+        now = time.monotonic()
+        if now - self._recent.get(key, -every) < every:
             return False
-        self._recent[key] = time.monotonic()
+        self._recent[key] = now
         return True
 
     async def _heard(self, sender: str, announcement: sync.Announcement) -> None:
         # One write per box every few seconds, not one per message.
-        if time.monotonic() - self._last_heard.get(sender, -HEARD_EVERY) >= HEARD_EVERY:
-            self._last_heard[sender] = time.monotonic()
+        if self._due(("heard", sender), HEARD_EVERY):
             await self._peers.heard(sender, announcement.box, announcement.name)
 
     async def _reject(self, sender: str, channel: Channel, exc: ChatboxError) -> None:
