@@ -18,11 +18,19 @@ from pathlib import Path
 
 import aiohttp
 
-from chatbox import __version__, config, devstack
+from chatbox import __version__, config, devstack, firstboot
 from chatbox.adapters import chain_account, keyfile
 from chatbox.adapters.chain import ChainClient
 from chatbox.adapters.ipfs import IpfsClient
-from chatbox.daemon import BOX_KEY_FILE, CHAIN_KEYSTORE_FILE, DATABASE_FILE, Node, serve
+from chatbox.adapters.wifi import CONNECTIONS_DIR
+from chatbox.daemon import (
+    BOX_KEY_FILE,
+    CHAIN_KEYSTORE_FILE,
+    DATABASE_FILE,
+    Node,
+    run_console,
+    serve,
+)
 from chatbox.domain.identity import Identity
 from chatbox.errors import ChatboxError, ConfigError, InvalidInput, NotVerified, Unavailable
 from chatbox.services import backup
@@ -40,7 +48,7 @@ PASSPHRASE_VARIABLE = "CHATBOX_BACKUP_PASSPHRASE"
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = config.load(args.config)
+        settings = _settings(args)
         logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
         return int(args.command(args, settings))
     except ConfigError as exc:
@@ -56,6 +64,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 0
+
+
+def _settings(args: argparse.Namespace) -> config.Settings:
+    """The owner's settings; the boot-time commands go on without them if they are broken
+    (the box must stay reachable to be fixed) and report the problem instead."""
+    args.settings_problem = None
+    try:
+        return config.load(args.config)
+    except ConfigError as exc:
+        if not getattr(args, "tolerates_broken_settings", False):
+            raise
+        args.settings_problem = f"{args.config}: {exc.message}"
+        return config.Settings()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +108,32 @@ def _parser() -> argparse.ArgumentParser:
         "reindex", help="rebuild the message index from the channel heads on IPFS"
     )
     reindex.set_defaults(command=_reindex)
+    console = commands.add_parser(
+        "console", help="the serial console for a headless owner (status, ip, wifi, ...)"
+    )
+    console.add_argument(
+        "--port", help="serial device (default: serial_port, e.g. /dev/ttyGS0 or /dev/serial0)"
+    )
+    console.add_argument(
+        "--network-dir",
+        type=Path,
+        default=CONNECTIONS_DIR,
+        help="where NetworkManager keeps its connections (default: %(default)s)",
+    )
+    console.set_defaults(command=_console, tolerates_broken_settings=True)
+    boot = commands.add_parser(
+        "firstboot",
+        help="apply chatbox.toml from the boot partition, make keys, set up Kubo (idempotent)",
+    )
+    boot.add_argument("--root", type=Path, default=Path("/"), help="the system's root")
+    boot.add_argument(
+        "--boot",
+        type=Path,
+        default=firstboot.Layout().boot,
+        help="the boot (FAT) partition (default: %(default)s)",
+    )
+    boot.add_argument("--ipfs-bin", default="ipfs", help="the Kubo binary (default: ipfs)")
+    boot.set_defaults(command=_firstboot, tolerates_broken_settings=True)
     verify = commands.add_parser(
         "verify",
         help="check that messages are anchored on chain, from IPFS and the chain alone",
@@ -117,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, settings: config.Settings) -> int:
-    asyncio.run(serve(settings, on_ready=_announce))
+    asyncio.run(serve(settings, on_ready=_announce, settings_file=args.config))
     return 0
 
 
@@ -169,6 +216,25 @@ def _reindex(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def _announce(url: str) -> None:
     print(f"chatbox is running at {url} (Ctrl-C stops it)", flush=True)
+
+
+def _console(args: argparse.Namespace, settings: config.Settings) -> int:
+    port = args.port or settings.serial_port
+    asyncio.run(run_console(settings, port, args.config, args.settings_problem, args.network_dir))
+    return 0
+
+
+def _firstboot(args: argparse.Namespace, settings: config.Settings) -> int:
+    layout = firstboot.Layout(root=args.root, boot=args.boot)
+    report = firstboot.run(layout, args.ipfs_bin)
+    for change in report.changed:
+        print(change, flush=True)
+    if not report.changed:
+        print("nothing to change", flush=True)
+    if report.problem:
+        # The box keeps running on its current settings; the status page and console say why.
+        print(f"chatbox: {report.problem}", file=sys.stderr)
+    return 0
 
 
 def _verify(args: argparse.Namespace, settings: config.Settings) -> int:

@@ -35,10 +35,22 @@ class Settings:
     anchor_confirmations: int = 3  # blocks, counting the one holding the transaction
     gas_ceiling: int = 50_000_000_000  # wei per gas
     upload_limit: int = 100 * 1024 * 1024  # bytes
+    disk_reserve: int = 64 * 1024 * 1024  # bytes kept free: text stops below it, uploads at 2x
     serial_port: str = "/dev/ttyGS0"
     mdns: str = "on"  # answer as <box_name>.local and find other boxes on the LAN
     registration: str = "invite"
     log_level: str = "INFO"
+    # The optional light client (systemd/chatbox-light-client.service), set up by first
+    # boot; it runs only while chain_rpc_url points at it and an execution RPC is given.
+    light_client_network: str = "mainnet"
+    light_client_execution_rpc: str = ""  # often carries an API key: a secret
+    light_client_consensus_rpc: str = ""  # empty: the light client's own default
+
+
+# Settings whose values may carry credentials (RPC URLs with API keys): first boot removes
+# them from the boot partition once applied, and nothing logs them.
+SECRET_SETTINGS = ("chain_rpc_url", "light_client_execution_rpc", "light_client_consensus_rpc")
+LIGHT_CLIENT_NETWORKS = ("mainnet", "sepolia", "holesky")
 
 
 def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +120,10 @@ def _http_url(value: str) -> str | None:
     return None if ok else "must be an http:// or https:// URL"
 
 
+def _optional_url(value: str) -> str | None:
+    return None if value == "" else _http_url(value)
+
+
 def _loopback_url(value: str) -> str | None:
     # The Kubo RPC API is admin-level: the node only ever talks to it on this machine.
     problem = _http_url(value)
@@ -149,6 +165,10 @@ _CHECKS: dict[str, Any] = {
     "anchor_confirmations": _positive,
     "gas_ceiling": _positive,
     "upload_limit": _positive,
+    "disk_reserve": _positive,
+    "light_client_network": _one_of(LIGHT_CLIENT_NETWORKS),
+    "light_client_execution_rpc": _optional_url,
+    "light_client_consensus_rpc": _optional_url,
     "registration": _one_of(REGISTRATION_POLICIES),
     "mdns": _one_of(("on", "off")),
     "log_level": _one_of(("DEBUG", "INFO", "WARNING", "ERROR")),

@@ -13,31 +13,39 @@ import signal
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
-from chatbox import __version__
+from chatbox import __version__, firstboot
 from chatbox.adapters import chain_account, keyfile
 from chatbox.adapters.account_store import SqliteAccountStore
 from chatbox.adapters.anchor_store import SqliteAnchorStore
 from chatbox.adapters.chain import ChainClient
+from chatbox.adapters.control_socket import SOCKET_NAME, ControlClient, serve_control
+from chatbox.adapters.disk import usage_of
 from chatbox.adapters.ipfs import IpfsClient
-from chatbox.adapters.mdns import MdnsResponder, open_zeroconf, txt_record
+from chatbox.adapters.mdns import MdnsResponder, lan_addresses, open_zeroconf, txt_record
 from chatbox.adapters.peer_store import SqlitePeerStore
+from chatbox.adapters.serial_line import SerialLine
 from chatbox.adapters.store import SqliteStore
+from chatbox.adapters.wifi import NetworkManagerWifi
 from chatbox.config import Settings
 from chatbox.domain.identity import fingerprint
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST
-from chatbox.errors import ChainUnavailable, ConfigError, Unavailable
+from chatbox.errors import ChainUnavailable, ConfigError, Disconnected, Unavailable
 from chatbox.services import backup
 from chatbox.services.accounts import AccountService
 from chatbox.services.anchoring import POLL_SECONDS, Anchorer, AnchorTiming
 from chatbox.services.backup import BoxKeys
 from chatbox.services.chain_sender import ChainSender, FeePolicy
 from chatbox.services.channels import ChannelService
+from chatbox.services.console import ConsoleShell, LocalInfo
+from chatbox.services.control import NodeControl
 from chatbox.services.directory import RegistryDirectory
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
@@ -48,16 +56,18 @@ from chatbox.services.pinning import FilePinner
 from chatbox.services.proofs import AnchorContext, ProofService
 from chatbox.services.reindex import Reindexer
 from chatbox.services.sessions import SessionService
-from chatbox.services.status import BoxInfo, ChainInfo, StatusService
+from chatbox.services.status import BoxInfo, ChainInfo, LanInfo, StatusService
+from chatbox.services.storage import StorageGuard
 from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
 from chatbox.web.app import WebServices, create_app
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10.0
 DATABASE_FILE = "chatbox.db"
-BOX_KEY_FILE = "box.key"
-CHAIN_KEYSTORE_FILE = "chain-account.json"
+BOX_KEY_FILE = keyfile.FILE_NAME
+CHAIN_KEYSTORE_FILE = chain_account.FILE_NAME
 CHAIN_CHECK_TIMEOUT = 5.0
+CONSOLE_REOPEN_SECONDS = 1.0
 
 
 @dataclass
@@ -93,8 +103,11 @@ class Node:
         anchor_poll: float = POLL_SECONDS,
         sync_timing: SyncTiming = DEFAULT_SYNC_TIMING,
         advertise: bool = False,
+        settings_file: Path | None = None,
     ) -> None:
         self.settings = settings
+        # First boot records beside the settings file whether the owner's file was applied.
+        self._settings_file = settings_file
         self._sync_timing = sync_timing
         self._advertise = advertise
         self.mdns: MdnsResponder | None = None
@@ -107,6 +120,8 @@ class Node:
         self._store: SqliteStore | None = None
         self._chain: ChainClient | None = None
         self._ipfs: IpfsClient | None = None
+        self._control: asyncio.Server | None = None
+        self._stopped = False
         self.services: Services
 
     async def start(self) -> None:
@@ -131,7 +146,8 @@ class Node:
         directory = RegistryDirectory(chain, anchor_queue)
         live = LiveFeed()
         channels = ChannelService(store, people, secrets.vault_key, directory)
-        messages = MessageService(store, channels, outbox, live)
+        storage = StorageGuard(partial(usage_of, data_dir), self.settings.disk_reserve)
+        messages = MessageService(store, channels, outbox, live, storage)
         accounts = AccountService(store, people, self.settings.registration, self._password_cost)
         box = BoxInfo(self.settings.box_name, secrets.identity.public_key, __version__, time.time())
         peer_store = SqlitePeerStore(store.database)
@@ -179,11 +195,20 @@ class Node:
             accounts=accounts,
             channels=channels,
             messages=messages,
-            files=FileService(store, ipfs, channels, messages, self.settings.upload_limit),
+            files=FileService(store, ipfs, channels, messages, storage, self.settings.upload_limit),
             outbox=outbox,
             reindexer=Reindexer(store, ipfs, channels, outbox),
             status=StatusService(
-                box, store, ipfs, outbox, chain_info, sync, peers, self._mdns_status
+                box,
+                store,
+                ipfs,
+                outbox,
+                chain_info,
+                sync,
+                peers,
+                self._mdns_status,
+                storage,
+                LanInfo(self.settings.http_port, lan_addresses, self._notices),
             ),
             sessions=SessionService(accounts, people),
             live=live,
@@ -197,6 +222,8 @@ class Node:
             peers=peers,
             pinner=FilePinner(ipfs, peer_store),
         )
+        control = NodeControl(self.services.status, peers, channels, messages, accounts, anchorer)
+        self._control = await serve_control(data_dir / SOCKET_NAME, control.handle)
         self.spawn(outbox.run(), "outbox")
         self.spawn(sync.run(), "sync")
         self.spawn(peers.run(), "peers")
@@ -235,6 +262,12 @@ class Node:
         finally:
             await self.mdns.stop()
             await zeroconf.async_close()
+
+    def _notices(self) -> list[str]:
+        if self._settings_file is None:
+            return []
+        problem = firstboot.read_problem(self._settings_file.parent / firstboot.RECORD_FILE)
+        return [problem] if problem else []
 
     def _mdns_status(self) -> dict[str, Any]:
         if self._mdns_error is not None:
@@ -287,7 +320,12 @@ class Node:
         task.add_done_callback(self._finished)
 
     async def stop(self) -> None:
-        """Cancel the workers, then close the adapters, in reverse order of start."""
+        """Cancel the workers, then close the adapters, in reverse order of start (once)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._control is not None:
+            self._control.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -305,13 +343,17 @@ class Node:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
 
-async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
+async def serve(
+    settings: Settings,
+    on_ready: Callable[[str], None] | None = None,
+    settings_file: Path | None = None,
+) -> None:
     """Run the node and its web app until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    node = Node(settings, advertise=settings.mdns == "on")
+    node = Node(settings, advertise=settings.mdns == "on", settings_file=settings_file)
     await node.start()
     try:
         app = create_app(
@@ -328,6 +370,53 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     finally:
         with contextlib.suppress(Exception):
             await node.stop()
+
+
+async def run_console(
+    settings: Settings,
+    port: str,
+    settings_file: Path,
+    settings_problem: str | None,
+    network_dir: Path,
+) -> None:
+    """The serial console on ``port`` until SIGINT or SIGTERM, reopening it after an unplug."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    record = settings_file.parent / firstboot.RECORD_FILE
+    local = LocalInfo(
+        settings.box_name,
+        settings.http_port,
+        lan_addresses,
+        lambda: settings_problem or firstboot.read_problem(record),
+    )
+    shell = ConsoleShell(
+        ControlClient(settings.data_dir / SOCKET_NAME), NetworkManagerWifi(network_dir), local
+    )
+    waiting_logged = False
+    while not stop.is_set():
+        line = SerialLine(port)
+        try:
+            line.open()
+            log.info("serial console on %s", port)
+            waiting_logged = False
+            session = asyncio.create_task(shell.session(line))
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({session, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if session.done():
+                session.result()  # raises Disconnected when the cable went
+            else:
+                session.cancel()
+        except Disconnected as exc:
+            if not waiting_logged:
+                log.info("serial console: %s; waiting for it", exc.message)
+                waiting_logged = True
+        finally:
+            line.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), CONSOLE_REOPEN_SECONDS)
 
 
 def web_services(services: Services) -> WebServices:

@@ -95,7 +95,7 @@ class IpfsDaemon(Daemon):
         self.api_url = f"http://127.0.0.1:{self.api_port}"
 
     def start(self) -> IpfsDaemon:
-        binary = _ipfs_binary()
+        binary = ipfs_binary()
         env = {"IPFS_PATH": str(self.repo)}
         if not (self.repo / "config").exists():
             subprocess.run(
@@ -160,7 +160,7 @@ class AnvilNode(Daemon):
         return self
 
 
-def _ipfs_binary() -> str:
+def ipfs_binary() -> str:
     kubo = shutil.which("ipfs")
     if kubo:
         return kubo

@@ -78,6 +78,18 @@ class Unavailable(ChatboxError):
     code = "unavailable"
 
 
+class Disconnected(Unavailable):
+    """The serial console's cable was unplugged (or its device vanished)."""
+
+    code = "disconnected"
+
+
+class StorageFull(ChatboxError):
+    """The box keeps its disk reserve free: the post or upload would eat into it."""
+
+    code = "storage_full"
+
+
 class IpfsUnavailable(Unavailable):
     code = "ipfs_unavailable"
 

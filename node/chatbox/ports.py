@@ -26,6 +26,12 @@ class NodeIdentity:
 
 
 @dataclass(frozen=True)
+class DiskUsage:
+    total: int  # bytes
+    free: int  # bytes an unprivileged process may still write
+
+
+@dataclass(frozen=True)
 class RepoStats:
     repo_size: int
     objects: int
@@ -209,6 +215,11 @@ class AccountStore(Protocol):
     """Durable state about people: sessions, sign-up codes, settings, read positions."""
 
     async def people(self) -> list[PersonRecord]: ...
+    async def former_names(self) -> dict[str, str]: ...
+    async def add_reset_code(self, code_hash: bytes, expires_at: int) -> None: ...
+    async def rekey_with_code(
+        self, code_hash: bytes, now: int, account_id: int, keys: tuple[str, str, bytes]
+    ) -> bool: ...
     async def touch(self, account_id: int, when: int) -> None: ...
     async def add_session(
         self, token_hash: bytes, account_id: int, sealed_keys: bytes, expires_at: int
@@ -355,3 +366,20 @@ class AnchorStore(Protocol):
     async def import_batch(
         self, event: AnchorEvent, manifest: bytes, leaves: list[tuple[str, list[str], bytes]]
     ) -> None: ...
+
+
+class Terminal(Protocol):
+    """A line-oriented terminal (the serial console); ``Disconnected`` when it goes away."""
+
+    async def read_line(self, echo: bool = True) -> str: ...
+    async def write(self, text: str) -> None: ...
+
+
+class BoxControl(Protocol):
+    """The running node, as the console reaches it: ``call("status")`` and the like."""
+
+    async def call(self, command: str) -> Any: ...
+
+
+class WifiSetter(Protocol):
+    async def connect(self, ssid: str, passphrase: str) -> str: ...

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -79,17 +77,6 @@ async def peer_with(node: Node, other: IpfsDaemon) -> None:
     address = await multiaddr(other)
     added = await node.services.peers.add(address)
     assert added["connected"], f"could not reach {address}"
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "condition"
-) -> None:
-    """Wait until ``check()`` holds, polling; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {timeout:.0f} s")
-        await asyncio.sleep(0.1)
 
 
 async def history(node: Node, reader: Member, channel_id: str) -> list[Message]:

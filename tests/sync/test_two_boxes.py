@@ -18,7 +18,8 @@ from chatbox.domain.cid import raw_cid
 from chatbox.domain.identity import Identity
 from chatbox.errors import NotFound
 from chatbox.services.accounts import Member
-from tests.sync.conftest import Boxes, admin, eventually, history, peer_with
+from tests.conftest import eventually
+from tests.sync.conftest import Boxes, admin, history, peer_with
 
 
 async def _chunks(data: bytes, size: int = 64_000) -> AsyncIterator[bytes]:

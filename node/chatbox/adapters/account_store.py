@@ -31,6 +31,62 @@ class SqliteAccountStore:
             for row in rows
         ]
 
+    async def former_names(self) -> dict[str, str]:
+        """Account name by each public key an account had before a password reset."""
+        rows = await self._db.read(
+            fetch_all,
+            "SELECT former_keys.public_key, accounts.name FROM former_keys"
+            " JOIN accounts ON accounts.id = former_keys.account_id",
+            (),
+        )
+        return {row["public_key"]: row["name"] for row in rows}
+
+    async def add_reset_code(self, code_hash: bytes, expires_at: int) -> None:
+        def insert(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "DELETE FROM admin_reset_codes WHERE expires_at <= strftime('%s', 'now')"
+            )
+            connection.execute(
+                "INSERT INTO admin_reset_codes (code_hash, expires_at) VALUES (?, ?)",
+                (code_hash, expires_at),
+            )
+
+        await self._db.write(insert)
+
+    async def rekey_with_code(
+        self,
+        code_hash: bytes,
+        now: int,
+        account_id: int,
+        keys: tuple[str, str, bytes],
+    ) -> bool:
+        """Spend a reset code and give the account new keys, in one transaction: the old
+        public key is kept (its messages keep their author's name) and every session of the
+        account ends. False, changing nothing, if the code is unknown, used or expired."""
+        public_key, sealing_public_key, locked_keys = keys
+
+        def rekey(connection: sqlite3.Connection) -> bool:
+            spent = connection.execute(
+                "DELETE FROM admin_reset_codes WHERE code_hash = ? AND expires_at > ?",
+                (code_hash, now),
+            ).rowcount
+            if not spent:
+                return False
+            connection.execute(
+                "INSERT OR IGNORE INTO former_keys (public_key, account_id, retired_at)"
+                " SELECT public_key, id, ? FROM accounts WHERE id = ?",
+                (now, account_id),
+            )
+            connection.execute(
+                "UPDATE accounts SET public_key = ?, sealing_public_key = ?, locked_keys = ?"
+                " WHERE id = ?",
+                (public_key, sealing_public_key, locked_keys, account_id),
+            )
+            connection.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
+            return True
+
+        return bool(await self._db.write(rekey))
+
     async def touch(self, account_id: int, when: int) -> None:
         await self._db.write(
             execute, "UPDATE accounts SET last_seen = ? WHERE id = ?", (when, account_id)

@@ -22,6 +22,9 @@ from chatbox.errors import ConfigError
 _SCRYPT_N = 2**15
 
 
+FILE_NAME = "chain-account.json"  # in the data directory
+
+
 def keystore_password(vault_key: bytes) -> str:
     return hmac.new(vault_key, b"chatbox-chain-keystore-v1", hashlib.sha256).hexdigest()
 

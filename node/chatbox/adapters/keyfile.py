@@ -16,6 +16,7 @@ from chatbox.domain.identity import Identity
 from chatbox.domain.sealing import KEY_LENGTH, new_key
 from chatbox.errors import ConfigError
 
+FILE_NAME = "box.key"  # in the data directory
 _MAGIC = b"CBK1"
 _IDENTITY_LENGTH = 64
 

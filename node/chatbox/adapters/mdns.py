@@ -17,13 +17,13 @@ import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import ifaddr
 from zeroconf import (
     AddressResolverIPv4,
     IPVersion,
     NonUniqueNameException,
     ServiceStateChange,
     Zeroconf,
-    get_all_addresses,
 )
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
@@ -246,11 +246,14 @@ async def resolve(zeroconf: AsyncZeroconf, host: str, timeout_ms: int = RESOLVE_
 
 def lan_addresses() -> list[str]:
     """This machine's IPv4 addresses others can reach: not loopback, not link-local."""
-    found = []
-    for address in get_all_addresses():
-        parsed = ipaddress.IPv4Address(address)
-        if not (parsed.is_loopback or parsed.is_link_local):
-            found.append(address)
+    found = set()
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if not isinstance(ip.ip, str):
+                continue  # IPv6: (address, flowinfo, scope)
+            parsed = ipaddress.IPv4Address(ip.ip)
+            if not (parsed.is_loopback or parsed.is_link_local):
+                found.add(ip.ip)
     return sorted(found) or ["127.0.0.1"]
 
 

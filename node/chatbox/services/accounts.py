@@ -25,6 +25,9 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 REGISTRATION_POLICIES = ("open", "invite", "closed")
 SIGNUP_CODE_LIFETIME = 7 * 24 * 3600
+RESET_CODE_LIFETIME = 15 * 60
+# Easy to read off a serial terminal and type on a phone: no 0/O or 1/I.
+_RESET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
 _POLICY_KEY = "registration"
 
@@ -141,6 +144,38 @@ class AccountService:
         await self._people.add_signup_code(_code_hash(code), admin.account_id, expires)
         return code
 
+    async def new_admin_reset_code(self) -> str:
+        """A one-time code (15 minutes) to set a new password for an admin account.
+
+        Only the serial console hands these out: whoever holds the box's console cable has
+        the box anyway. The account gets new keys, since its old ones are locked by the
+        forgotten password; its old messages keep its name.
+        """
+        raw = "".join(secrets.choice(_RESET_ALPHABET) for _ in range(10))
+        code = f"{raw[:5]}-{raw[5:]}"
+        expires = int(time.time()) + RESET_CODE_LIFETIME
+        await self._people.add_reset_code(_reset_hash(code), expires)
+        return code
+
+    async def reset_admin_password(self, name: str, code: str, password: str) -> Member:
+        """Give admin ``name`` new keys locked by ``password``, spending ``code``."""
+        _check_credentials(name, password)
+        record = await self._store.account_by_name(name)
+        if record is None or not record.is_admin:
+            raise Forbidden("that is not an admin account of this box")
+        if not isinstance(code, str) or not code.strip():
+            raise Forbidden("a reset code from the box's serial console is needed")
+        identity = Identity.generate()
+        locked = await asyncio.to_thread(
+            lock_with_password, identity.private_bytes(), password, self._password_cost
+        )
+        keys = (identity.public_key, identity.sealing_public_key, locked)
+        digest = _reset_hash(code)
+        if not await self._people.rekey_with_code(digest, int(time.time()), record.id, keys):
+            raise Forbidden("that reset code is unknown, used or expired")
+        self._names = None
+        return Member(record.id, record.name, identity, record.is_admin)
+
     async def people(self) -> list[PersonRecord]:
         return await self._people.people()
 
@@ -154,7 +189,8 @@ class AccountService:
     async def local_names(self) -> dict[str, str]:
         """Account name by public key, for the accounts on this box only."""
         if self._names is None:
-            self._names = {person.public_key: person.name for person in await self.people()}
+            current = {person.public_key: person.name for person in await self.people()}
+            self._names = {**await self._people.former_names(), **current}
         return self._names
 
     def also_name_from(self, source: Callable[[], Awaitable[dict[str, str]]]) -> None:
@@ -181,3 +217,8 @@ def _require_admin(member: Member) -> None:
 
 def _code_hash(code: str) -> bytes:
     return hashlib.sha256(b"chatbox-signup\n" + code.encode()).digest()
+
+
+def _reset_hash(code: str) -> bytes:
+    normal = code.strip().upper().replace("-", "").replace(" ", "")
+    return hashlib.sha256(b"chatbox-admin-reset\n" + normal.encode()).digest()

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from chatbox.domain.channels import Channel
 from chatbox.domain.sealing import StreamOpener, StreamSealer
-from chatbox.errors import NotFound, TooLarge
+from chatbox.errors import ChatboxError, NotFound, TooLarge
 from chatbox.ports import ContentStore, LogStore
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
 from chatbox.services.messages import Message, MessageService
+from chatbox.services.storage import StorageGuard
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 _MIME = re.compile(r"[a-z0-9][a-z0-9.+\-]*/[a-z0-9][a-z0-9.+\-]*")
@@ -40,8 +41,10 @@ class FileService:
         content: ContentStore,
         channels: ChannelService,
         messages: MessageService,
+        storage: StorageGuard,
         upload_limit: int,
     ) -> None:
+        self._storage = storage
         self._store = store
         self._content = content
         self._channels = channels
@@ -55,19 +58,23 @@ class FileService:
         name: str,
         mime: str | None,
         chunks: AsyncIterator[bytes],
+        expected_size: int = 0,
     ) -> Message:
-        """Stream a file into IPFS, pinned, and post a message that refers to it."""
+        """Stream a file into IPFS, pinned, and post a message that refers to it.
+
+        ``expected_size`` is what the request announced (0 when unknown); the disk reserve
+        is checked against it before the first byte is written, then as the file arrives.
+        """
         channel = await self._channels.for_member(member, channel_id)
         name = clean_file_name(name)
-        meter = _SizeLimit(chunks, self.upload_limit)
+        self._storage.require_for_upload(expected_size)
+        meter = _Upload(chunks, self.upload_limit, self._storage)
         source = _sealed(channel, meter.stream()) if channel.is_private else meter.stream()
         try:
             added = await self._content.add_stream(source, name)
         except Exception:
-            if meter.exceeded:
-                raise TooLarge(
-                    f"file is larger than the upload limit of {self.upload_limit} bytes"
-                ) from None
+            if meter.stopped is not None:
+                raise meter.stopped from None
             raise
         body = {
             "file": {
@@ -96,22 +103,27 @@ class FileService:
         raise NotFound("no such file in your channels", detail=str(file_cid)[:80])
 
 
-class _SizeLimit:
-    """Pass chunks through, counting; stop the stream once it passes ``limit`` bytes."""
+class _Upload:
+    """Pass chunks through, counting, within the size limit and the disk reserve; remember
+    why the stream was stopped, since the IPFS client reports it as its own failure."""
 
-    def __init__(self, chunks: AsyncIterator[bytes], limit: int) -> None:
+    def __init__(self, chunks: AsyncIterator[bytes], limit: int, storage: StorageGuard) -> None:
         self._chunks = chunks
         self._limit = limit
+        self._storage = storage
         self.size = 0
-        self.exceeded = False
+        self.stopped: ChatboxError | None = None
 
     async def stream(self) -> AsyncIterator[bytes]:
-        async for chunk in self._chunks:
-            self.size += len(chunk)
-            if self.size > self._limit:
-                self.exceeded = True
-                raise TooLarge("file is larger than the upload limit")
-            yield chunk
+        try:
+            async for chunk in self._storage.watch(self._chunks):
+                self.size += len(chunk)
+                if self.size > self._limit:
+                    raise TooLarge(f"file is larger than the upload limit of {self._limit} bytes")
+                yield chunk
+        except ChatboxError as exc:
+            self.stopped = exc
+            raise
 
 
 async def _sealed(channel: Channel, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

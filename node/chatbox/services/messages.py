@@ -27,6 +27,7 @@ from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
 from chatbox.services.live import LiveFeed
 from chatbox.services.outbox import Outbox
+from chatbox.services.storage import StorageGuard
 
 MAX_PAGE = 200
 
@@ -55,9 +56,15 @@ class Page:
 
 class MessageService:
     def __init__(
-        self, store: LogStore, channels: ChannelService, outbox: Outbox, live: LiveFeed
+        self,
+        store: LogStore,
+        channels: ChannelService,
+        outbox: Outbox,
+        live: LiveFeed,
+        storage: StorageGuard,
     ) -> None:
         self._store = store
+        self._storage = storage
         self._channels = channels
         self._outbox = outbox
         self._live = live
@@ -80,6 +87,7 @@ class MessageService:
     ) -> Message:
         """Sign ``body`` into the channel's log; returns once it is durable on this box."""
         envelope.check_body(body)
+        self._storage.require_for_text()
         signed_body = _seal_body(channel, body) if channel.is_private else body
         async with self._lock(channel.id):
             heads = await self._cached_heads(channel.id)

@@ -59,6 +59,20 @@ class SessionService:
             raise
         return await self.open(member), member
 
+    async def reset_admin(
+        self, name: str, code: str, password: str, client: str
+    ) -> tuple[str, Member]:
+        """Set an admin's new password with a console reset code; throttled like logins."""
+        keys = [f"reset:{str(name).lower()}", f"client:{client}"]
+        self._check_throttle(keys)
+        try:
+            member = await self._accounts.reset_admin_password(name, code, password)
+        except ChatboxError:
+            self._record_failure(keys)
+            raise
+        self._cache.clear()  # the account's other sessions were ended in the store
+        return await self.open(member), member
+
     async def open(self, member: Member) -> str:
         """A new session for an already unlocked member (after setup or sign-up)."""
         token = secrets.token_urlsafe(32)

@@ -13,6 +13,7 @@ from chatbox.ports import Chain, ContentStore, LogStore
 from chatbox.services.anchoring import Anchorer
 from chatbox.services.outbox import Outbox
 from chatbox.services.peers import PeerService
+from chatbox.services.storage import StorageGuard
 from chatbox.services.sync import ChannelSync
 
 WEI_PER_ETHER = 10**18
@@ -28,6 +29,13 @@ class BoxInfo:
     public_key: str
     version: str
     started_at: float
+
+
+@dataclass(frozen=True)
+class LanInfo:
+    http_port: int
+    addresses: Callable[[], list[str]]  # this machine's IPv4 addresses on the LAN
+    notices: Callable[[], list[str]]  # problems for the owner, e.g. a rejected settings file
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,11 @@ class StatusService:
         sync: ChannelSync,
         peers: PeerService,
         mdns: Callable[[], dict[str, Any]],
+        storage: StorageGuard,
+        lan: LanInfo,
     ) -> None:
+        self._storage = storage
+        self._lan = lan
         self._box = box
         self._store = store
         self._content = content
@@ -76,7 +88,15 @@ class StatusService:
             "chain": await self._chain_status(),
             "mdns": self._mdns(),
             "sync": await self._sync_status(),
+            "storage": self._storage.status(),
+            "network": {"urls": self.urls()},
+            "notices": self._lan.notices(),
         }
+
+    def urls(self) -> list[str]:
+        """The box's web address at each of its LAN IP addresses, for when .local fails."""
+        port = "" if self._lan.http_port == 80 else f":{self._lan.http_port}"
+        return [f"http://{address}{port}/" for address in self._lan.addresses()]
 
     def mdns(self) -> dict[str, Any]:
         """How the box answers on the LAN (name, renaming, addresses)."""

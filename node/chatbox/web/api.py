@@ -70,6 +70,17 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
         token, member = await services.sessions.login(data.name, data.password, client)
         return _session_response(member, token, 200)
 
+    @api.post("/admin/reset")
+    @validate_request(schemas.AdminReset)
+    @document_response(schemas.SessionOut)
+    async def reset_admin(data: schemas.AdminReset) -> Response:
+        """Set a new admin password with a one-time code from the box's serial console."""
+        client = request.remote_addr or "unknown"
+        token, member = await services.sessions.reset_admin(
+            data.name, data.code, data.password, client
+        )
+        return _session_response(member, token, 200)
+
     @api.get("/session")
     @validate_response(schemas.SessionOut)
     async def who_am_i() -> schemas.SessionOut:
@@ -197,7 +208,12 @@ def _message_routes(api: Blueprint, services: WebServices) -> None:
         member = session.member()
         upload = await file_part(request.body, request.headers.get("Content-Type", ""))
         message = await services.files.post_file(
-            member, channel_id, upload.name, upload.mime, upload.chunks
+            member,
+            channel_id,
+            upload.name,
+            upload.mime,
+            upload.chunks,
+            expected_size=request.content_length or 0,
         )
         return message_view(message, await services.accounts.names()), 201
 

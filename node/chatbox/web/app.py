@@ -12,7 +12,9 @@ from chatbox.web.downloads import INLINE_IMAGES
 __all__ = ["WebServices", "create_app"]
 
 # API endpoints that answer without a session.
-PUBLIC_API = frozenset({"api.setup", "api.sign_up", "api.log_in", "api.status", "openapi"})
+PUBLIC_API = frozenset(
+    {"api.setup", "api.sign_up", "api.log_in", "api.reset_admin", "api.status", "openapi"}
+)
 
 
 def create_app(

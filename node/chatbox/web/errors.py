@@ -22,6 +22,7 @@ _STATUS = {
     errors.RateLimited: 429,
     errors.Conflict: 409,
     errors.Unavailable: 503,
+    errors.StorageFull: 507,
 }
 
 

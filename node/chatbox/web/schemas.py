@@ -12,6 +12,10 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class AdminReset(Credentials):
+    code: str = Field(min_length=1, max_length=32)
+
+
 class SignUp(Credentials):
     code: str | None = Field(default=None, max_length=64)
 

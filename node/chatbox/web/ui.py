@@ -64,6 +64,10 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         policy = await services.accounts.policy()
         return await page("login.html", policy=policy, next=_local(request.args.get("next")))
 
+    @ui.get("/reset")
+    async def reset() -> str:
+        return await page("reset.html")
+
     @ui.get("/signup")
     async def signup() -> str:
         return await page("signup.html", policy=await services.accounts.policy())
@@ -133,7 +137,11 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
     async def status() -> Response | str:
         if (away := await gate()) is not None:
             return away
-        return await page("status.html", status=await services.status.status())
+        report = await services.status.status()
+        # A QR code of the plain-IP address, for phones on which <box_name>.local fails.
+        urls = report["network"]["urls"]
+        qr = segno.make(urls[0], error="m").svg_inline(scale=4, dark="#111", light="#fff")
+        return await page("status.html", status=report, ip_qr=qr)
 
     @ui.get("/admin")
     async def admin() -> Response | str:

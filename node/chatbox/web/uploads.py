@@ -16,6 +16,9 @@ from chatbox.errors import InvalidInput
 
 FILE_FIELD = "file"
 _MAX_HEADER_BYTES = 64 * 1024
+# The decoder refuses to buffer more than _MAX_HEADER_BYTES at once, and a read from the
+# client may be larger than that: it is fed in slices well under the bound.
+_FEED_BYTES = 16 * 1024
 
 
 @dataclass
@@ -43,12 +46,20 @@ async def file_part(body: AsyncIterator[bytes], content_type: str) -> Upload:
 
 async def _events(decoder: MultipartDecoder, body: AsyncIterator[bytes]) -> AsyncIterator[object]:
     chunks = body.__aiter__()
+    pending = memoryview(b"")
     while True:
         event = decoder.next_event()
         if isinstance(event, NeedData):
             if decoder.complete:
                 raise InvalidInput("upload ended in the middle of a part")
-            decoder.receive_data(await anext(chunks, None))
+            if not pending:
+                chunk = await anext(chunks, None)
+                if chunk is None:
+                    decoder.receive_data(None)
+                    continue
+                pending = memoryview(chunk)
+            decoder.receive_data(bytes(pending[:_FEED_BYTES]))
+            pending = pending[_FEED_BYTES:]
             continue
         yield event
         if isinstance(event, Epilogue):
