@@ -31,12 +31,15 @@ $(CHAIN_DIR)/node_modules/.installed: $(CHAIN_DIR)/package-lock.json
 	touch $@
 
 # Debian packages the tests use: Chromium, which browser tests drive through Playwright
-# (it never downloads a browser), and iproute2, whose `ip netns` gives the mDNS test two
-# hosts on one machine.
+# (it never downloads a browser); iproute2, whose `ip netns` gives the mDNS test two
+# hosts on one machine; systemd, whose systemd-analyze checks the units; e2fsprogs, for
+# the small loop-mounted disk of the disk-full test.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v mkfs.ext4 >/dev/null || missing="$$missing e2fsprogs"; \
 	[ -z "$$missing" ] || { \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \

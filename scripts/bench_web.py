@@ -58,7 +58,7 @@ async def main() -> None:
 
 
 async def run(base: str, node: psutil.Process) -> None:
-    await _wait_for(base)
+    await wait_for(base)
     jar = aiohttp.CookieJar(unsafe=True)  # keep the cookie of a bare IP address
     connector = aiohttp.TCPConnector(limit=200)
     async with aiohttp.ClientSession(base, cookie_jar=jar, connector=connector) as http:
@@ -161,7 +161,8 @@ async def _fan_out(
     )
 
 
-async def _wait_for(base: str) -> None:
+async def wait_for(base: str) -> None:
+    """Wait until the node at ``base`` answers /healthz (also used by bench_appliance)."""
     async with aiohttp.ClientSession() as http:
         for _ in range(300):
             try:

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import aiohttp
 
-from chatbox import __version__, config, devstack, firstboot
+from chatbox import __version__, config, firstboot
 from chatbox.adapters import chain_account, keyfile
-from chatbox.adapters.chain import ChainClient
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.adapters.wifi import CONNECTIONS_DIR
 from chatbox.daemon import (
@@ -169,6 +168,8 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def _dev(args: argparse.Namespace, settings: config.Settings) -> int:
+    from chatbox import devstack  # the development stack, and the chain stack with it
+
     data_dir = args.data_dir.resolve()
     ipfs = devstack.IpfsDaemon(data_dir / "ipfs")
     anvil = devstack.AnvilNode(data_dir / "anvil")
@@ -250,6 +251,8 @@ def _verify(args: argparse.Namespace, settings: config.Settings) -> int:
             raise InvalidInput(f"cannot read the proof {args.proof}", detail=str(exc)) from exc
 
     async def check() -> int:
+        from chatbox.adapters.chain import ChainClient  # web3, loaded by the commands using it
+
         chain = ChainClient(rpc, registry)
         async with aiohttp.ClientSession() as session:
             verifier = Verifier(IpfsClient(session, args.ipfs or settings.ipfs_api), chain)

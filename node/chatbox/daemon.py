@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from hypercorn.asyncio import serve as hypercorn_serve
@@ -25,7 +25,6 @@ from chatbox import __version__, firstboot
 from chatbox.adapters import chain_account, keyfile
 from chatbox.adapters.account_store import SqliteAccountStore
 from chatbox.adapters.anchor_store import SqliteAnchorStore
-from chatbox.adapters.chain import ChainClient
 from chatbox.adapters.control_socket import SOCKET_NAME, ControlClient, serve_control
 from chatbox.adapters.disk import usage_of
 from chatbox.adapters.ipfs import IpfsClient
@@ -61,6 +60,10 @@ from chatbox.services.storage import StorageGuard
 from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
 from chatbox.web.app import WebServices, create_app
 
+if TYPE_CHECKING:
+    # web3 is loaded only by a box that anchors (about 8 MB more; see Node.start).
+    from chatbox.adapters.chain import ChainClient
+
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10.0
 DATABASE_FILE = "chatbox.db"
@@ -86,7 +89,6 @@ class Services:
     anchor_queue: SqliteAnchorStore
     anchorer: Anchorer | None  # None when no registry is configured
     chain: ChainClient | None
-    keys: BoxKeys
     sync: ChannelSync
     peers: PeerService
     pinner: FilePinner
@@ -128,12 +130,19 @@ class Node:
         data_dir = self.settings.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self._secrets = secrets = keyfile.load_or_create(data_dir / BOX_KEY_FILE)
-        account = chain_account.load_or_create(data_dir / CHAIN_KEYSTORE_FILE, secrets.vault_key)
+        keystore = data_dir / CHAIN_KEYSTORE_FILE
         if self.settings.registry_address:
+            from chatbox.adapters.chain import ChainClient
+
+            account = chain_account.load_or_create(keystore, secrets.vault_key)
+            address = str(account.address)
             self._chain = ChainClient(
                 self.settings.chain_rpc_url, self.settings.registry_address, account
             )
             await self._check_chain_id(self._chain)
+        else:
+            # Without a chain the box needs only its address (shown for funding it).
+            address = chain_account.address_or_create(keystore, secrets.vault_key)
         chain = self._chain
         self._store = store = SqliteStore(data_dir / DATABASE_FILE)
         await store.open()
@@ -186,10 +195,10 @@ class Node:
         context = (
             None
             if chain is None
-            else AnchorContext(self.settings.chain_id, chain.registry, account.address)
+            else AnchorContext(self.settings.chain_id, chain.registry, address)
         )
         chain_info = ChainInfo(
-            self.settings.chain_rpc_url, self.settings.chain_id, chain, anchorer, account.address
+            self.settings.chain_rpc_url, self.settings.chain_id, chain, anchorer, address
         )
         self.services = Services(
             accounts=accounts,
@@ -217,7 +226,6 @@ class Node:
             anchor_queue=anchor_queue,
             anchorer=anchorer,
             chain=chain,
-            keys=BoxKeys(secrets.identity.private_bytes(), secrets.vault_key, bytes(account.key)),
             sync=sync,
             peers=peers,
             pinner=FilePinner(ipfs, peer_store),
@@ -293,9 +301,11 @@ class Node:
 
     async def export_backup(self, passphrase: str) -> bytes:
         assert self._store is not None
-        return await backup.export(
-            self._store, self.services.channels, self.services.keys, passphrase
-        )
+        secrets = self._secrets
+        keystore = self.settings.data_dir / CHAIN_KEYSTORE_FILE
+        account = chain_account.load_or_create(keystore, secrets.vault_key)
+        keys = BoxKeys(secrets.identity.private_bytes(), secrets.vault_key, bytes(account.key))
+        return await backup.export(self._store, self.services.channels, keys, passphrase)
 
     def restorer(self) -> backup.Restorer:
         """What brings a backup's history back; the caller has checked registry_address."""

@@ -254,6 +254,7 @@ async def test_openapi_document_lists_every_route_of_the_design(client: Client) 
         *PRIVATE_ROUTES,
         ("POST", "/api/v1/setup"),
         ("POST", "/api/v1/session"),
+        ("POST", "/api/v1/admin/reset"),
         ("GET", "/api/v1/status"),
     ]:
         template = route.replace("{id}", "{channel_id}").replace("{cid}", "{file_cid}")

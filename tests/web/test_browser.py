@@ -99,6 +99,10 @@ async def test_onboarding_public_and_private_channels_live_between_two_people(
         await page.goto(served + "/status")
         await expect(page.locator("dl.status")).to_contain_text("IPFS peer id")
         await expect(page.locator("dl.status")).to_contain_text(" pins")
+        # For phones on which <box>.local does not resolve: the IP address and its QR code.
+        await expect(page.locator("dl.status")).to_contain_text("By IP address")
+        await expect(page.locator("dl.status .qr svg")).to_be_visible()
+        await expect(page.locator("dl.status")).to_contain_text("kept in reserve")
         await page.screenshot(path=ARTIFACTS / f"status-{size}.png")
     await owner_context.close()
     await guest_context.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from quart.typing import TestClientProtocol as Client
+from quart.wrappers import Response
 
 from chatbox.daemon import DATABASE_FILE, Node, web_services
 from chatbox.devstack import IpfsDaemon
@@ -71,6 +72,16 @@ def _fill_until_free(directory: Path, free: int) -> Path:
     return ballast
 
 
+async def _upload(client: Client, channel: str, headers: dict[str, str]) -> Response:
+    """Upload a 1 MiB picture to ``channel``."""
+    body, content_type = _multipart("photo.jpg", os.urandom(MIB))
+    return await client.post(
+        f"/api/v1/channels/{channel}/files",
+        data=body,
+        headers={**headers, "Content-Type": content_type},
+    )
+
+
 def _multipart(name: str, content: bytes) -> tuple[bytes, str]:
     boundary = "diskfullboundary"
     body = (
@@ -104,12 +115,7 @@ async def test_full_disk_refuses_files_then_text_and_loses_nothing(
     assert await post("before the disk filled") == 201
     ballast = _fill_until_free(small_disk, RESERVE + 3 * MIB)
 
-    body, content_type = _multipart("photo.jpg", os.urandom(MIB))
-    upload = await client.post(
-        f"/api/v1/channels/{channel}/files",
-        data=body,
-        headers={**headers, "Content-Type": content_type},
-    )
+    upload = await _upload(client, channel, headers)
     assert upload.status_code == 507, await upload.get_data(as_text=True)
     refusal = await upload.get_json()
     assert refusal["error"].startswith("the box is nearly out of storage")
@@ -148,12 +154,7 @@ async def test_full_disk_refuses_files_then_text_and_loses_nothing(
 
     ballast.unlink()
     assert await post("after space was freed") == 201
-    body, content_type = _multipart("photo.jpg", os.urandom(MIB))
-    upload = await client.post(
-        f"/api/v1/channels/{channel}/files",
-        data=body,
-        headers={**headers, "Content-Type": content_type},
-    )
+    upload = await _upload(client, channel, headers)
     assert upload.status_code == 201, await upload.get_data(as_text=True)
     status = await (await client.get("/api/v1/status")).get_json()
     assert status["storage"]["state"] == "ok"
