@@ -423,6 +423,9 @@ async def run_console(
             if not waiting_logged:
                 log.info("serial console: %s; waiting for it", exc.message)
                 waiting_logged = True
+        except Exception:
+            # A fault in one session must not leave a headless box without its console.
+            log.exception("serial console failed; reopening %s", port)
         finally:
             line.close()
         with contextlib.suppress(TimeoutError):

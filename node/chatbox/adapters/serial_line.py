@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import termios
 
 import serial
 
@@ -20,6 +21,9 @@ WRITE_TIMEOUT = 5.0
 MAX_LINE = 1024
 _BACKSPACE = (b"\x08", b"\x7f")
 _CANCEL = b"\x03"  # Ctrl-C drops the line being typed
+# What a vanished port raises: pyserial's own error, the OS's, and termios's (tcdrain and
+# tcsetattr on a dead tty raise termios.error, which is neither of the others).
+_GONE = (serial.SerialException, OSError, termios.error)
 
 
 class SerialLine:
@@ -35,13 +39,13 @@ class SerialLine:
             self._serial = serial.Serial(
                 self.port, BAUD_RATE, timeout=READ_TIMEOUT, write_timeout=WRITE_TIMEOUT
             )
-        except (serial.SerialException, OSError) as exc:
+        except _GONE as exc:
             raise Disconnected(f"cannot open {self.port}", detail=str(exc)) from exc
 
     def close(self) -> None:
         self._closing = True
         if self._serial is not None:
-            with contextlib.suppress(serial.SerialException, OSError):  # gone with the cable
+            with contextlib.suppress(*_GONE):  # gone with the cable
                 self._serial.close()
             self._serial = None
 
@@ -57,7 +61,7 @@ class SerialLine:
         try:
             port.write(data)
             port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except _GONE as exc:
             raise Disconnected(f"{self.port} went away", detail=str(exc)) from exc
 
     def _read_line(self, echo: bool) -> str:
@@ -66,7 +70,7 @@ class SerialLine:
         while not self._closing:
             try:
                 byte = port.read(1)
-            except (serial.SerialException, OSError) as exc:
+            except _GONE as exc:
                 raise Disconnected(f"{self.port} went away", detail=str(exc)) from exc
             if not byte:
                 continue
