@@ -116,7 +116,7 @@ def _apply_boot_settings(layout: Layout, report: Report) -> None:
     try:
         config.load(offered, environ={})
     except ConfigError as exc:
-        report.problem = f"{offered} was not applied: {exc.message}"
+        _add_problem(report, f"{offered} was not applied: {exc.message}")
         return
     text = offered.read_text()
     if _write_if_changed(layout.settings_file, text.encode(), mode=0o640):
@@ -151,7 +151,7 @@ def _installed_settings(layout: Layout, report: Report) -> config.Settings:
     try:
         return config.load(layout.settings_file, environ={})
     except ConfigError as exc:
-        report.problem = report.problem or f"{layout.settings_file}: {exc.message}"
+        _add_problem(report, f"{layout.settings_file}: {exc.message}")
         return config.Settings()
 
 
@@ -185,13 +185,18 @@ def _init_kubo(layout: Layout, ipfs_binary: str, report: Report) -> None:
     config_file = repo / "config"
     if not config_file.exists():
         repo.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [ipfs_binary, "init", "--profile", "lowpower"],
-            env={**os.environ, "IPFS_PATH": str(repo)},
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+        try:
+            subprocess.run(
+                [ipfs_binary, "init", "--profile", "lowpower"],
+                env={**os.environ, "IPFS_PATH": str(repo)},
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            # The rest of the set-up still holds; the node waits for IPFS and says so.
+            _add_problem(report, f"the Kubo repository could not be made ({ipfs_binary}): {exc}")
+            return
         report.changed.append("Kubo repository initialised (lowpower profile)")
     settings = json.loads(config_file.read_text())
     for path, value in KUBO_SETTINGS.items():
@@ -234,6 +239,10 @@ def _record(layout: Layout, report: Report) -> None:
         "problem": report.problem,
     }
     _write_if_changed(layout.record_file, (json.dumps(record, indent=2) + "\n").encode(), 0o644)
+
+
+def _add_problem(report: Report, problem: str) -> None:
+    report.problem = problem if report.problem is None else f"{report.problem}; {problem}"
 
 
 def _write_if_changed(path: Path, content: bytes, mode: int) -> bool:

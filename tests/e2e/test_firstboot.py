@@ -34,19 +34,17 @@ def layout(tmp_path: Path) -> firstboot.Layout:
     return firstboot.Layout(root=root, boot=boot)
 
 
-def _run(layout: firstboot.Layout) -> subprocess.CompletedProcess[str]:
+def _run(layout: firstboot.Layout, ipfs: str = "") -> subprocess.CompletedProcess[str]:
+    places = ["--root", str(layout.root), "--boot", str(layout.boot)]
     return subprocess.run(
         [
             sys.executable,
             "-m",
             "chatbox",
             "firstboot",
-            "--root",
-            str(layout.root),
-            "--boot",
-            str(layout.boot),
+            *places,
             "--ipfs-bin",
-            ipfs_binary(),
+            ipfs or ipfs_binary(),
         ],
         capture_output=True,
         text=True,
@@ -150,3 +148,12 @@ def test_light_client_is_off_when_the_chain_is_reached_elsewhere(
     )
     assert _run(layout).returncode == 0
     assert not (layout.etc / "light-client.env").exists()
+
+
+def test_a_missing_kubo_is_reported_and_the_rest_is_done(layout: firstboot.Layout) -> None:
+    result = _run(layout, ipfs=str(layout.root / "no-such-ipfs"))
+    assert result.returncode == 0, result.stderr
+    assert "the Kubo repository could not be made" in result.stderr
+    assert (layout.root / "var/lib/chatbox/box.key").exists()
+    assert (layout.root / "etc/hostname").read_text() == "chatbox\n"
+    assert "Kubo repository" in (firstboot.read_problem(layout.record_file) or "")
