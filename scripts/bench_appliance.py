@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import aiohttp
 import psutil
-from bench_web import wait_for
+from bench_web import spawn_node, wait_for
 
 from chatbox.devstack import IpfsDaemon, free_port
 
@@ -40,20 +39,7 @@ async def main() -> None:
         data_dir = Path(scratch) / "node"
         daemon = await asyncio.to_thread(IpfsDaemon(Path(scratch) / "ipfs").start)
         port = free_port()
-        env = {
-            **os.environ,
-            "CHATBOX_DATA_DIR": str(data_dir),
-            "CHATBOX_HTTP_PORT": str(port),
-            "CHATBOX_HTTP_HOST": "127.0.0.1",
-            "CHATBOX_IPFS_API": daemon.api_url,
-        }
-        node = await asyncio.to_thread(
-            subprocess.Popen,
-            [sys.executable, "-m", "chatbox", "--config", "/nonexistent", "run"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        node = await asyncio.to_thread(spawn_node, data_dir, daemon.api_url, port)
         try:
             process = psutil.Process(node.pid)
             base = f"http://127.0.0.1:{port}"

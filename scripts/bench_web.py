@@ -35,20 +35,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="chatbox-bench-web-") as scratch:
         daemon = await asyncio.to_thread(IpfsDaemon(Path(scratch) / "ipfs").start)
         port = free_port()
-        env = {
-            **os.environ,
-            "CHATBOX_DATA_DIR": str(Path(scratch) / "node"),
-            "CHATBOX_HTTP_PORT": str(port),
-            "CHATBOX_HTTP_HOST": "127.0.0.1",
-            "CHATBOX_IPFS_API": daemon.api_url,
-        }
-        node = await asyncio.to_thread(
-            subprocess.Popen,
-            [sys.executable, "-m", "chatbox", "--config", "/nonexistent", "run"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        node = await asyncio.to_thread(spawn_node, Path(scratch) / "node", daemon.api_url, port)
         try:
             await run(f"http://127.0.0.1:{port}", psutil.Process(node.pid))
         finally:
@@ -158,6 +145,23 @@ async def _fan_out(
     print(
         f"node RSS with {WATCHERS} live clients connected: {rss:.1f} MB"
         f" (after {TIMED_POSTS} posts: {peak:.1f} MB)"
+    )
+
+
+def spawn_node(data_dir: Path, ipfs_api: str, port: int) -> subprocess.Popen[bytes]:
+    """`chatbox run` on 127.0.0.1:``port`` (also used by bench_appliance)."""
+    env = {
+        **os.environ,
+        "CHATBOX_DATA_DIR": str(data_dir),
+        "CHATBOX_HTTP_PORT": str(port),
+        "CHATBOX_HTTP_HOST": "127.0.0.1",
+        "CHATBOX_IPFS_API": ipfs_api,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "chatbox", "--config", "/nonexistent", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
