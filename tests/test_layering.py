@@ -35,6 +35,7 @@ ALLOWED = {
         "chatbox.adapters.sqlite",
         "chatbox.adapters.schema",
         "chatbox.adapters.car",
+        "chatbox.adapters.atomic",
     },
     "chatbox.web": {
         "chatbox.services",

@@ -20,6 +20,7 @@ import aiohttp
 
 from chatbox import __version__, config, firstboot
 from chatbox.adapters import chain_account, keyfile
+from chatbox.adapters.atomic import write_file
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.adapters.wifi import CONNECTIONS_DIR
 from chatbox.daemon import (
@@ -287,7 +288,7 @@ def _backup(args: argparse.Namespace, settings: config.Settings) -> int:
             data = await node.export_backup(passphrase)
         finally:
             await node.stop()
-        _write_private(args.file, data)
+        write_file(args.file, data)
 
     asyncio.run(write())
     print(f"chatbox: backup written to {args.file}; keep it and its passphrase apart")
@@ -341,9 +342,3 @@ def _passphrase(args: argparse.Namespace, confirm: bool) -> str:
     if confirm and getpass.getpass("again: ") != passphrase:
         raise InvalidInput("the two passphrases differ")
     return passphrase
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)

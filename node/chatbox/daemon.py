@@ -217,7 +217,8 @@ class Node:
                 peers,
                 self._mdns_status,
                 storage,
-                LanInfo(self.settings.http_port, lan_addresses, self._notices),
+                LanInfo(self.settings.http_port, lan_addresses),
+                self._notices(),
             ),
             sessions=SessionService(accounts, people),
             live=live,
@@ -272,6 +273,7 @@ class Node:
             await zeroconf.async_close()
 
     def _notices(self) -> list[str]:
+        """What first boot (which runs before the node) could not do, for the status page."""
         if self._settings_file is None:
             return []
         problem = firstboot.read_problem(self._settings_file.parent / firstboot.RECORD_FILE)
@@ -359,10 +361,7 @@ async def serve(
     settings_file: Path | None = None,
 ) -> None:
     """Run the node and its web app until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    stop = _stop_on_signals()
     node = Node(settings, advertise=settings.mdns == "on", settings_file=settings_file)
     await node.start()
     try:
@@ -390,10 +389,7 @@ async def run_console(
     network_dir: Path,
 ) -> None:
     """The serial console on ``port`` until SIGINT or SIGTERM, reopening it after an unplug."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    stop = _stop_on_signals()
     record = settings_file.parent / firstboot.RECORD_FILE
     local = LocalInfo(
         settings.box_name,
@@ -430,6 +426,15 @@ async def run_console(
             line.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), CONSOLE_REOPEN_SECONDS)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (Ctrl-C, systemctl stop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
 
 
 def web_services(services: Services) -> WebServices:

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from chatbox import config
 from chatbox.adapters import chain_account, keyfile
+from chatbox.adapters.atomic import write_file
 from chatbox.errors import ConfigError
 
 BOOT_SETTINGS = "chatbox.toml"
@@ -249,15 +250,7 @@ def _write_if_changed(path: Path, content: bytes, mode: int) -> bool:
     """Write ``content`` atomically unless the file already holds it; True if written."""
     if path.exists() and path.read_bytes() == content and (path.stat().st_mode & 0o777) == mode:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(content)
-        file.flush()
-        os.fsync(file.fileno())
-    os.chmod(temporary, mode)
-    os.replace(temporary, path)
+    write_file(path, content, mode)
     return True
 
 

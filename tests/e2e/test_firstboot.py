@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 
 from chatbox import config, firstboot
-from chatbox.devstack import ipfs_binary
+from chatbox.daemon import Node, web_services
+from chatbox.devstack import IpfsDaemon, ipfs_binary
+from chatbox.web.app import create_app
+from tests.conftest import TEST_PASSWORD_COST, node_settings
+from tests.web.conftest import json_session
 
 SECRET_URL = "https://eth-mainnet.example.net/v2/SECRET-API-KEY"
 OWNER_SETTINGS = f"""# the owner's settings, as written on the boot partition
@@ -157,3 +161,23 @@ def test_a_missing_kubo_is_reported_and_the_rest_is_done(layout: firstboot.Layou
     assert (layout.root / "var/lib/chatbox/box.key").exists()
     assert (layout.root / "etc/hostname").read_text() == "chatbox\n"
     assert "Kubo repository" in (firstboot.read_problem(layout.record_file) or "")
+
+
+async def test_the_status_page_names_the_rejected_settings(
+    layout: firstboot.Layout, ipfs_daemon: IpfsDaemon
+) -> None:
+    (layout.boot / "chatbox.toml").write_text("http_port = 99999\n")
+    assert _run(layout).returncode == 0
+    settings = node_settings(layout.root / "var/lib/chatbox", ipfs_daemon.api_url)
+    node = Node(settings, password_cost=TEST_PASSWORD_COST, settings_file=layout.settings_file)
+    await node.start()
+    try:
+        client = create_app(web_services(node.services), 1024, "chatbox", "test").test_client()
+        status = await (await client.get("/api/v1/status")).get_json()
+        [notice] = status["notices"]
+        assert "chatbox.toml was not applied: setting 'http_port'" in notice
+        await json_session(client, "/api/v1/setup", {"name": "owner", "password": "owner pass"})
+        page = await (await client.get("/status")).get_data(as_text=True)
+        assert "setting &#39;http_port&#39;: must be a port number" in page
+    finally:
+        await node.stop()

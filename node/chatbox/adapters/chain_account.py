@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chatbox.adapters.atomic import write_file
 from chatbox.domain.merkle import keccak256
 from chatbox.errors import ConfigError
 
@@ -71,13 +71,7 @@ def write_keystore(path: Path, private_key: bytes, vault_key: bytes) -> None:
     keystore = Account.encrypt(
         private_key, keystore_password(vault_key), kdf="scrypt", iterations=_SCRYPT_N
     )
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        json.dump(keystore, file)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    write_file(path, json.dumps(keystore).encode(), 0o600)
 
 
 def open_keystore(text: str, password: str, path: Path) -> LocalAccount:

@@ -8,10 +8,10 @@ service user), not by a passphrase; backups are passphrase-encrypted instead.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from chatbox.adapters.atomic import write_file
 from chatbox.domain.identity import Identity
 from chatbox.domain.sealing import KEY_LENGTH, new_key
 from chatbox.errors import ConfigError
@@ -38,14 +38,7 @@ def load_or_create(path: Path) -> BoxSecrets:
 
 def write(path: Path, secrets: BoxSecrets) -> None:
     """Write the box secrets atomically, readable by the service user only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(_MAGIC + secrets.identity.private_bytes() + secrets.vault_key)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    write_file(path, _MAGIC + secrets.identity.private_bytes() + secrets.vault_key, 0o600)
 
 
 def _read(path: Path) -> BoxSecrets:

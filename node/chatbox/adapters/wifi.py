@@ -9,11 +9,11 @@ is still written and used at the next boot.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import uuid
 from pathlib import Path
 
+from chatbox.adapters.atomic import write_file
 from chatbox.errors import InvalidInput, Unavailable
 
 CONNECTION = "chatbox-wifi"
@@ -31,12 +31,7 @@ class NetworkManagerWifi:
     async def connect(self, ssid: str, passphrase: str) -> str:
         _check(ssid, passphrase)
         path = self._dir / f"{CONNECTION}.nmconnection"
-        self._dir.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(keyfile(ssid, passphrase))
-        os.replace(temporary, path)
+        write_file(path, keyfile(ssid, passphrase).encode(), 0o600)
         if shutil.which(self._nmcli) is None:
             return f"saved {ssid}; NetworkManager is not running here, it applies at next boot"
         await self._run("connection", "load", str(path))

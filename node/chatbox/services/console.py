@@ -14,6 +14,7 @@ from typing import Any
 
 from chatbox.errors import ChatboxError, InvalidInput, Unavailable
 from chatbox.ports import BoxControl, Terminal, WifiSetter
+from chatbox.services.status import web_address
 
 PROMPT = "chatbox> "
 HELP = """commands:
@@ -100,9 +101,9 @@ class ConsoleShell:
         return "\n".join(self._urls())
 
     def _urls(self) -> list[str]:
-        port = "" if self._local.http_port == 80 else f":{self._local.http_port}"
-        lines = [f"open http://{self._local.box_name}.local{port}/ or, if that fails:"]
-        lines += [f"  http://{address}{port}/" for address in self._local.addresses()]
+        port = self._local.http_port
+        lines = [f"open {web_address(f'{self._local.box_name}.local', port)} or, if that fails:"]
+        lines += [f"  {web_address(address, port)}" for address in self._local.addresses()]
         return lines
 
     async def _peers(self, terminal: Terminal, args: list[str]) -> str:
@@ -136,11 +137,10 @@ class ConsoleShell:
     async def _admin_code(self, terminal: Terminal, args: list[str]) -> str:
         _no_arguments("admin-code", args)
         code = await self._box.call("admin-code")
-        address = self._local.addresses()[0]
-        port = "" if self._local.http_port == 80 else f":{self._local.http_port}"
+        page = web_address(self._local.addresses()[0], self._local.http_port, "/reset")
         return (
             f"reset code: {code} (valid 15 minutes, once)\n"
-            f"open http://{address}{port}/reset and enter it with the admin's name"
+            f"open {page} and enter it with the admin's name"
         )
 
     async def _anchor_now(self, terminal: Terminal, args: list[str]) -> str:

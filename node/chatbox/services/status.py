@@ -23,6 +23,11 @@ ANCHOR_GAS = 40_000
 HINT_ANCHORS = 100
 
 
+def web_address(host: str, port: int, path: str = "/") -> str:
+    """The box's URL at ``host`` (an IP address or <name>.local), as people type it."""
+    return f"http://{host}{'' if port == 80 else f':{port}'}{path}"
+
+
 @dataclass(frozen=True)
 class BoxInfo:
     name: str
@@ -35,7 +40,6 @@ class BoxInfo:
 class LanInfo:
     http_port: int
     addresses: Callable[[], list[str]]  # this machine's IPv4 addresses on the LAN
-    notices: Callable[[], list[str]]  # problems for the owner, e.g. a rejected settings file
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,11 @@ class StatusService:
         mdns: Callable[[], dict[str, Any]],
         storage: StorageGuard,
         lan: LanInfo,
+        notices: list[str],  # problems for the owner, e.g. a rejected settings file
     ) -> None:
         self._storage = storage
         self._lan = lan
+        self._notices = notices
         self._box = box
         self._store = store
         self._content = content
@@ -90,13 +96,12 @@ class StatusService:
             "sync": await self._sync_status(),
             "storage": self._storage.status(),
             "network": {"urls": self.urls()},
-            "notices": self._lan.notices(),
+            "notices": self._notices,
         }
 
     def urls(self) -> list[str]:
         """The box's web address at each of its LAN IP addresses, for when .local fails."""
-        port = "" if self._lan.http_port == 80 else f":{self._lan.http_port}"
-        return [f"http://{address}{port}/" for address in self._lan.addresses()]
+        return [web_address(address, self._lan.http_port) for address in self._lan.addresses()]
 
     def mdns(self) -> dict[str, Any]:
         """How the box answers on the LAN (name, renaming, addresses)."""
