@@ -35,6 +35,7 @@ from chatbox.adapters.store import SqliteStore
 from chatbox.adapters.wifi import NetworkManagerWifi
 from chatbox.config import Settings
 from chatbox.domain.identity import fingerprint
+from chatbox.domain.redaction import shown_url
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST
 from chatbox.errors import ChainUnavailable, ConfigError, Disconnected, Unavailable
 from chatbox.services import backup
@@ -292,13 +293,14 @@ class Node:
             async with asyncio.timeout(CHAIN_CHECK_TIMEOUT):
                 actual = await chain.chain_id()
         except (ChainUnavailable, TimeoutError):
-            log.warning("the chain at %s does not answer; anchors wait", chain.rpc_url)
+            log.warning("the chain at %s does not answer; anchors wait", shown_url(chain.rpc_url))
             return
         if actual != self.settings.chain_id:
             await chain.close()
             raise ConfigError(
                 "chain_id",
-                f"the chain at {chain.rpc_url} is chain {actual}, not {self.settings.chain_id}",
+                f"the chain at {shown_url(chain.rpc_url)} is chain {actual},"
+                f" not {self.settings.chain_id}",
             )
 
     async def export_backup(self, passphrase: str) -> bytes:

@@ -6,14 +6,17 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
+from chatbox.adapters.chain import ChainClient
 from chatbox.daemon import Node
-from chatbox.devstack import AnvilNode, IpfsDaemon
+from chatbox.devstack import AnvilNode, IpfsDaemon, free_port
 from chatbox.domain.channels import public_channel
-from chatbox.errors import ConfigError
+from chatbox.errors import ChatboxError, ConfigError
 from chatbox.services.accounts import Member
 from tests.chain.conftest import chain_settings, funded_client
 from tests.chain.test_anchoring import anchored_round
+from tests.conftest import node_settings
 
 
 async def test_a_wrong_chain_id_stops_start_up_naming_the_key(
@@ -56,3 +59,37 @@ async def test_channels_of_other_boxes_are_listed_and_joinable_and_ours_are_regi
     assert services.chain is not None
     names = [channel.name for channel in await services.chain.public_channels()]
     assert names == ["makerspace", "general"]
+
+
+async def test_an_rpc_urls_key_stays_out_of_errors_and_the_status_api(
+    tmp_path: Path, ipfs_daemon: IpfsDaemon
+) -> None:
+    # A real HTTP server that answers as a provider does to a wrong key: 401.
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=401, text="invalid API key")
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url = f"http://127.0.0.1:{port}/v2/SECRET-API-KEY"
+    try:
+        client = ChainClient(url, "")
+        with pytest.raises(ChatboxError) as refused:
+            await client.chain_id()
+        await client.close()
+        assert "SECRET-API-KEY" not in refused.value.message + refused.value.detail
+        assert f"127.0.0.1:{port}/…" in refused.value.detail
+
+        settings = node_settings(tmp_path / "n", ipfs_daemon.api_url, chain_rpc_url=url)
+        node = Node(settings)
+        await node.start()
+        try:
+            status = await node.services.status.status()
+        finally:
+            await node.stop()
+        assert status["chain"]["rpc_url"] == f"http://127.0.0.1:{port}/…"
+    finally:
+        await runner.cleanup()

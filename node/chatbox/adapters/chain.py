@@ -25,6 +25,7 @@ from web3.exceptions import (
 from web3.types import Nonce, RPCEndpoint, Wei
 
 from chatbox.domain.merkle import keccak256
+from chatbox.domain.redaction import without_url_secrets
 from chatbox.errors import ChainRejected, ChainUnavailable, InvalidInput
 from chatbox.ports import AnchorEvent, Fees, Receipt, RegisteredChannel, SignedTx
 
@@ -236,9 +237,11 @@ async def _guard(awaitable: Any) -> Any:
     except (ContractCustomError, ContractLogicError, TransactionNotFound):
         raise
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        raise ChainUnavailable("the chain node does not answer", detail=str(exc)[:200]) from exc
+        detail = without_url_secrets(str(exc))[:200]
+        raise ChainUnavailable("the chain node does not answer", detail=detail) from exc
     except Web3Exception as exc:
-        raise ChainRejected("the chain node refused the request", detail=str(exc)[:300]) from exc
+        detail = without_url_secrets(str(exc))[:300]
+        raise ChainRejected("the chain node refused the request", detail=detail) from exc
 
 
 def _revert_reason(exc: Exception) -> str:

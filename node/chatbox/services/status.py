@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from chatbox.domain.identity import fingerprint
+from chatbox.domain.redaction import shown_url
 from chatbox.errors import ChatboxError, Unavailable
 from chatbox.ports import Chain, ContentStore, LogStore
 from chatbox.services.anchoring import Anchorer
@@ -136,7 +137,7 @@ class StatusService:
     async def _chain_status(self) -> dict[str, Any]:
         info = self._chain
         status: dict[str, Any] = {
-            "rpc_url": info.rpc_url,
+            "rpc_url": shown_url(info.rpc_url),
             "chain_id": info.chain_id,
             "address": info.address,
         }
