@@ -34,6 +34,8 @@ def test_variables_override_the_file(tmp_path: Path) -> None:
         ("upload_limit", "0"),
         ("registry_address", "0x12"),
         ("chain_rpc_url", "localhost:8545"),
+        ("light_client_execution_rpc", "https://rpc.example.net/v2/key with space"),
+        ("light_client_consensus_rpc", "https://beacon.example.net/'quoted'"),
     ],
 )
 def test_invalid_setting_names_its_key(key: str, value: str) -> None:

@@ -117,7 +117,9 @@ def _positive(value: int) -> str | None:
 def _http_url(value: str) -> str | None:
     parts = urlsplit(value)
     ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-    return None if ok else "must be an http:// or https:// URL"
+    # First boot writes URLs into a systemd environment file, where these would not survive.
+    ok = ok and not any(char.isspace() or char in "\"'\\" for char in value)
+    return None if ok else "must be an http:// or https:// URL (spaces and quotes %-encoded)"
 
 
 def _optional_url(value: str) -> str | None:

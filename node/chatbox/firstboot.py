@@ -219,11 +219,15 @@ def _light_client(layout: Layout, settings: config.Settings, report: Report) -> 
             env_file.unlink()
             report.changed.append("light client turned off (chain_rpc_url points elsewhere)")
         return
-    words = ["--network", settings.light_client_network]
-    words += ["--execution-rpc", settings.light_client_execution_rpc]
+    # Helios reads its RPC URLs from these variables too: kept out of its command line,
+    # which every user of the box can read in /proc, the API keys in them stay secret.
+    lines = [
+        f"LIGHT_CLIENT_NETWORK={settings.light_client_network}",
+        f"EXECUTION_RPC='{settings.light_client_execution_rpc}'",
+    ]
     if settings.light_client_consensus_rpc:
-        words += ["--consensus-rpc", settings.light_client_consensus_rpc]
-    text = f'LIGHT_CLIENT_ARGS="{" ".join(words)}"\n'
+        lines.append(f"CONSENSUS_RPC='{settings.light_client_consensus_rpc}'")
+    text = "\n".join(lines) + "\n"
     if _write_if_changed(env_file, text.encode(), mode=0o600):
         report.changed.append(f"light client set up for {settings.light_client_network}")
 

@@ -102,7 +102,8 @@ def test_first_boot_sets_up_the_box_and_a_second_run_changes_nothing(
     assert kubo["Identity"]["PeerID"]  # made by the real `ipfs init`
 
     light = (layout.etc / "light-client.env").read_text()
-    assert "--network sepolia" in light and f"--execution-rpc {SECRET_URL}" in light
+    assert "LIGHT_CLIENT_NETWORK=sepolia\n" in light
+    assert f"EXECUTION_RPC='{SECRET_URL}'\n" in light
     assert (layout.etc / "light-client.env").stat().st_mode & 0o777 == 0o600
 
     record = json.loads(layout.record_file.read_text())
