@@ -32,6 +32,7 @@ from chatbox.adapters.mdns import MdnsResponder, lan_addresses, open_zeroconf, t
 from chatbox.adapters.peer_store import SqlitePeerStore
 from chatbox.adapters.serial_line import SerialLine
 from chatbox.adapters.store import SqliteStore
+from chatbox.adapters.systemd_notify import SystemdNotifier
 from chatbox.adapters.wifi import NetworkManagerWifi
 from chatbox.config import Settings
 from chatbox.domain.identity import fingerprint
@@ -72,6 +73,7 @@ BOX_KEY_FILE = keyfile.FILE_NAME
 CHAIN_KEYSTORE_FILE = chain_account.FILE_NAME
 CHAIN_CHECK_TIMEOUT = 5.0
 CONSOLE_REOPEN_SECONDS = 1.0
+HEALTH_POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -364,6 +366,7 @@ async def serve(
 ) -> None:
     """Run the node and its web app until SIGINT or SIGTERM."""
     stop = _stop_on_signals()
+    notifier = SystemdNotifier()
     node = Node(settings, advertise=settings.mdns == "on", settings_file=settings_file)
     await node.start()
     try:
@@ -373,14 +376,49 @@ async def serve(
         config = HypercornConfig()
         config.bind = [f"{settings.http_host}:{settings.http_port}"]
         config.accesslog = None
+        # Through the node's own logging set-up (journald), not a second stderr handler.
+        config.errorlog = logging.getLogger("hypercorn.error")
         config.graceful_timeout = 5.0
         server = asyncio.create_task(hypercorn_serve(app, config, shutdown_trigger=stop.wait))
+        url = f"http://{_display_host(settings.http_host)}:{settings.http_port}"
+        if await _answers_health(url, server) and notifier.active:
+            notifier.ready(f"serving {url}")
+            if notifier.watchdog_interval is not None:
+                node.spawn(_feed_watchdog(notifier, url), "watchdog")
         if on_ready is not None:
-            on_ready(f"http://{_display_host(settings.http_host)}:{settings.http_port}")
+            on_ready(url)
         await server
     finally:
+        notifier.stopping()
         with contextlib.suppress(Exception):
             await node.stop()
+
+
+async def _answers_health(url: str, server: asyncio.Task[None]) -> bool:
+    """Wait until the web app answers /healthz; False if the server stopped first."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        while not server.done():
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with http.get(url + "/healthz") as response:
+                    if response.status == 200:
+                        return True
+            await asyncio.sleep(HEALTH_POLL_SECONDS)
+    return False
+
+
+async def _feed_watchdog(notifier: SystemdNotifier, url: str) -> None:
+    """Tell systemd the node is alive while its web app answers; silence gets it restarted."""
+    assert notifier.watchdog_interval is not None
+    interval = notifier.watchdog_interval
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=interval)) as http:
+        while True:
+            try:
+                async with http.get(url + "/healthz") as response:
+                    if response.status == 200:
+                        notifier.watchdog()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("the web app did not answer its health check: %r", exc)
+            await asyncio.sleep(interval)
 
 
 async def run_console(
@@ -456,4 +494,9 @@ def web_services(services: Services) -> WebServices:
 
 
 def _display_host(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "") else host
+    """The host part of a URL that reaches a server bound to ``host`` from this machine."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host

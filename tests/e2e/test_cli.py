@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -80,6 +83,42 @@ def test_run_serves_health_and_status_then_stops_on_sigterm(
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "secret" not in err.lower() and "password" not in err.lower()
+
+
+def test_run_tells_systemd_when_ready_feeds_its_watchdog_and_says_when_stopping(
+    tmp_path: Path, ipfs_daemon: IpfsDaemon
+) -> None:
+    port = free_port()
+    with (
+        tempfile.TemporaryDirectory(dir="/tmp") as short,
+        socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd,
+    ):
+        systemd.bind(str(Path(short) / "notify"))
+        systemd.settimeout(60)
+        env = {
+            "CHATBOX_DATA_DIR": str(tmp_path / "data"),
+            "CHATBOX_HTTP_PORT": str(port),
+            "CHATBOX_HTTP_HOST": "127.0.0.1",
+            "CHATBOX_IPFS_API": ipfs_daemon.api_url,
+            "NOTIFY_SOCKET": str(Path(short) / "notify"),
+            "WATCHDOG_USEC": "400000",  # a ping every 0.2 s
+        }
+        process = _chatbox("run", env=env)
+        try:
+            assert systemd.recv(4096).decode() == f"READY=1\nSTATUS=serving http://127.0.0.1:{port}"
+            # Ready means answering: no retry needed.
+            assert _get_json(f"http://127.0.0.1:{port}/healthz") == {"ok": True}
+            assert [systemd.recv(4096) for _ in range(3)] == [b"WATCHDOG=1"] * 3
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        messages = []
+        systemd.setblocking(False)  # what the node sent before it exited is queued
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                messages.append(systemd.recv(4096))
+        assert b"STOPPING=1" in messages
 
 
 def test_run_reports_ipfs_down_without_crashing(tmp_path: Path) -> None:
