@@ -134,6 +134,8 @@ place_chatbox_files() { # ROOT BOOT WHEELS_FROM
 			"$root/etc/systemd/system/multi-user.target.wants/$(basename "$unit")"
 	done
 	install -m 0644 "$REPO/systemd/chatbox.sysusers" "$root/usr/lib/sysusers.d/chatbox.conf"
+	install -d -m 0755 "$root/etc/systemd/journald.conf.d"
+	install -m 0644 "$REPO/systemd/journald-chatbox.conf" "$root/etc/systemd/journald.conf.d/chatbox.conf"
 	# python-zeroconf is the one mDNS responder; a login getty would take the console's port.
 	for unit in avahi-daemon.service avahi-daemon.socket serial-getty@ttyGS0.service; do
 		ln -sfn /dev/null "$root/etc/systemd/system/$unit"

@@ -61,6 +61,8 @@ def test_rootfs_stage_places_and_enables_everything(rootfs: Path) -> None:
         ).read_bytes()
     for masked in ("avahi-daemon.service", "avahi-daemon.socket", "serial-getty@ttyGS0.service"):
         assert os.readlink(rootfs / "etc/systemd/system" / masked) == "/dev/null"
+    journal = (rootfs / "etc/systemd/journald.conf.d/chatbox.conf").read_text()
+    assert re.search(r"^SystemMaxUse=\d+M$", journal, re.M), "logs must not fill the SD card"
     users = (rootfs / "usr/lib/sysusers.d/chatbox.conf").read_text()
     assert re.search(r"^u chatbox ", users, re.M) and re.search(r"^u kubo ", users, re.M)
 
