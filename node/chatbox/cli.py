@@ -23,12 +23,12 @@ from chatbox.adapters import chain_account, keyfile
 from chatbox.adapters.atomic import write_file
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.adapters.wifi import CONNECTIONS_DIR
+from chatbox.console_daemon import run_console
 from chatbox.daemon import (
     BOX_KEY_FILE,
     CHAIN_KEYSTORE_FILE,
     DATABASE_FILE,
     Node,
-    run_console,
     serve,
 )
 from chatbox.domain.identity import Identity

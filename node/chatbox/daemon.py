@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -25,27 +24,24 @@ from chatbox import __version__, firstboot
 from chatbox.adapters import chain_account, keyfile
 from chatbox.adapters.account_store import SqliteAccountStore
 from chatbox.adapters.anchor_store import SqliteAnchorStore
-from chatbox.adapters.control_socket import SOCKET_NAME, ControlClient, serve_control
+from chatbox.adapters.control_socket import SOCKET_NAME, serve_control
 from chatbox.adapters.disk import usage_of
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.adapters.mdns import MdnsResponder, lan_addresses, open_zeroconf, txt_record
 from chatbox.adapters.peer_store import SqlitePeerStore
-from chatbox.adapters.serial_line import SerialLine
 from chatbox.adapters.store import SqliteStore
 from chatbox.adapters.systemd_notify import SystemdNotifier
-from chatbox.adapters.wifi import NetworkManagerWifi
 from chatbox.config import Settings
 from chatbox.domain.identity import fingerprint
 from chatbox.domain.redaction import shown_url
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST
-from chatbox.errors import ChainUnavailable, ConfigError, Disconnected, Unavailable
+from chatbox.errors import ChainUnavailable, ConfigError, Unavailable
 from chatbox.services import backup
 from chatbox.services.accounts import AccountService
 from chatbox.services.anchoring import POLL_SECONDS, Anchorer, AnchorTiming
 from chatbox.services.backup import BoxKeys
 from chatbox.services.chain_sender import ChainSender, FeePolicy
 from chatbox.services.channels import ChannelService
-from chatbox.services.console import ConsoleShell, LocalInfo
 from chatbox.services.control import NodeControl
 from chatbox.services.directory import RegistryDirectory
 from chatbox.services.files import FileService
@@ -60,6 +56,7 @@ from chatbox.services.sessions import SessionService
 from chatbox.services.status import BoxInfo, ChainInfo, LanInfo, StatusService
 from chatbox.services.storage import StorageGuard
 from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
+from chatbox.signals import stop_on_signals
 from chatbox.web.app import WebServices, create_app
 
 if TYPE_CHECKING:
@@ -72,7 +69,6 @@ DATABASE_FILE = "chatbox.db"
 BOX_KEY_FILE = keyfile.FILE_NAME
 CHAIN_KEYSTORE_FILE = chain_account.FILE_NAME
 CHAIN_CHECK_TIMEOUT = 5.0
-CONSOLE_REOPEN_SECONDS = 1.0
 HEALTH_POLL_SECONDS = 0.1
 
 
@@ -365,7 +361,7 @@ async def serve(
     settings_file: Path | None = None,
 ) -> None:
     """Run the node and its web app until SIGINT or SIGTERM."""
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     notifier = SystemdNotifier()
     node = Node(settings, advertise=settings.mdns == "on", settings_file=settings_file)
     await node.start()
@@ -419,62 +415,6 @@ async def _feed_watchdog(notifier: SystemdNotifier, url: str) -> None:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("the web app did not answer its health check: %r", exc)
             await asyncio.sleep(interval)
-
-
-async def run_console(
-    settings: Settings,
-    port: str,
-    settings_file: Path,
-    settings_problem: str | None,
-    network_dir: Path,
-) -> None:
-    """The serial console on ``port`` until SIGINT or SIGTERM, reopening it after an unplug."""
-    stop = _stop_on_signals()
-    record = settings_file.parent / firstboot.RECORD_FILE
-    local = LocalInfo(
-        settings.box_name,
-        settings.http_port,
-        lan_addresses,
-        lambda: settings_problem or firstboot.read_problem(record),
-    )
-    shell = ConsoleShell(
-        ControlClient(settings.data_dir / SOCKET_NAME), NetworkManagerWifi(network_dir), local
-    )
-    waiting_logged = False
-    while not stop.is_set():
-        line = SerialLine(port)
-        try:
-            line.open()
-            log.info("serial console on %s", port)
-            waiting_logged = False
-            session = asyncio.create_task(shell.session(line))
-            stopped = asyncio.create_task(stop.wait())
-            await asyncio.wait({session, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            stopped.cancel()
-            if session.done():
-                session.result()  # raises Disconnected when the cable went
-            else:
-                session.cancel()
-        except Disconnected as exc:
-            if not waiting_logged:
-                log.info("serial console: %s; waiting for it", exc.message)
-                waiting_logged = True
-        except Exception:
-            # A fault in one session must not leave a headless box without its console.
-            log.exception("serial console failed; reopening %s", port)
-        finally:
-            line.close()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), CONSOLE_REOPEN_SECONDS)
-
-
-def _stop_on_signals() -> asyncio.Event:
-    """An event set by SIGINT or SIGTERM (Ctrl-C, systemctl stop)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    return stop
 
 
 def web_services(services: Services) -> WebServices:
