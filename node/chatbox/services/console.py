@@ -107,24 +107,18 @@ class ConsoleShell:
         return lines
 
     async def _peers(self, terminal: Terminal, args: list[str]) -> str:
-        _no_arguments("peers", args)
-        boxes = await self._box.call("peers")
-        if not boxes:
-            return "no other boxes known yet"
-        return "\n".join(
-            f"{box.get('name') or '(unnamed)'}  {box['peer_id'][-12:]}  {_availability(box)}"
-            for box in boxes
-        )
+        return await self._listing("peers", args, "no other boxes known yet", _box_line)
 
     async def _channels(self, terminal: Terminal, args: list[str]) -> str:
-        _no_arguments("channels", args)
-        channels = await self._box.call("channels")
-        if not channels:
-            return "no channels yet"
-        return "\n".join(
-            f"{channel['name']}  {channel['visibility']}  {channel['messages']} messages"
-            for channel in channels
-        )
+        return await self._listing("channels", args, "no channels yet", _channel_line)
+
+    async def _listing(
+        self, command: str, args: list[str], empty: str, line: Callable[[dict[str, Any]], str]
+    ) -> str:
+        """One line per row the node gives for ``command``, or ``empty``."""
+        _no_arguments(command, args)
+        rows = await self._box.call(command)
+        return "\n".join(line(row) for row in rows) if rows else empty
 
     async def _wifi_command(self, terminal: Terminal, args: list[str]) -> str:
         if len(args) != 1:
@@ -151,6 +145,14 @@ class ConsoleShell:
 def _no_arguments(command: str, args: list[str]) -> None:
     if args:
         raise InvalidInput(f"{command} takes no arguments (got {' '.join(args)!r})")
+
+
+def _box_line(box: dict[str, Any]) -> str:
+    return f"{box.get('name') or '(unnamed)'}  {box['peer_id'][-12:]}  {_availability(box)}"
+
+
+def _channel_line(channel: dict[str, Any]) -> str:
+    return f"{channel['name']}  {channel['visibility']}  {channel['messages']} messages"
 
 
 def _availability(box: dict[str, Any]) -> str:
