@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import segno
 from quart import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -107,8 +106,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             return away
         channel = await services.channels.for_member(g.member, channel_id)
         link = invite_url(request.host_url, await services.channels.invite(g.member, channel_id))
-        qr = segno.make(link, error="m").svg_inline(scale=4, dark="#111", light="#fff")
-        return await page("invite.html", channel=channel, link=link, qr=qr)
+        return await page("invite.html", channel=channel, link=link, qr=_qr_svg(link))
 
     @ui.get("/invite")
     async def accept_invite() -> Response | str:
@@ -139,9 +137,8 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             return away
         report = await services.status.status()
         # A QR code of the plain-IP address, for phones on which <box_name>.local fails.
-        urls = report["network"]["urls"]
-        qr = segno.make(urls[0], error="m").svg_inline(scale=4, dark="#111", light="#fff")
-        return await page("status.html", status=report, ip_qr=qr)
+        ip_qr = _qr_svg(report["network"]["urls"][0])
+        return await page("status.html", status=report, ip_qr=ip_qr)
 
     @ui.get("/admin")
     async def admin() -> Response | str:
@@ -166,6 +163,14 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         return f"{count:.1f} {unit}"
 
     return ui
+
+
+def _qr_svg(text: str) -> str:
+    """``text`` as an inline SVG QR code (error correction level M)."""
+    # Imported here: two pages use it, and the node's idle memory is counted in MB.
+    import segno
+
+    return str(segno.make(text, error="m").svg_inline(scale=4, dark="#111", light="#fff"))
 
 
 def _local(target: str | None) -> str:
