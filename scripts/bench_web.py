@@ -148,14 +148,20 @@ async def _fan_out(
     )
 
 
-def spawn_node(data_dir: Path, ipfs_api: str, port: int) -> subprocess.Popen[bytes]:
-    """`chatbox run` on 127.0.0.1:``port`` (also used by bench_appliance)."""
+def spawn_node(
+    data_dir: Path, ipfs_api: str, port: int, settings: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`chatbox run` on 127.0.0.1:``port`` (also used by bench_appliance).
+
+    ``settings`` are further ``CHATBOX_*`` variables.
+    """
     env = {
         **os.environ,
         "CHATBOX_DATA_DIR": str(data_dir),
         "CHATBOX_HTTP_PORT": str(port),
         "CHATBOX_HTTP_HOST": "127.0.0.1",
         "CHATBOX_IPFS_API": ipfs_api,
+        **(settings or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "chatbox", "--config", "/nonexistent", "run"],
