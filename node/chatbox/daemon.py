@@ -53,7 +53,7 @@ from chatbox.services.pinning import FilePinner
 from chatbox.services.proofs import AnchorContext, ProofService
 from chatbox.services.reindex import Reindexer
 from chatbox.services.sessions import SessionService
-from chatbox.services.status import BoxInfo, ChainInfo, LanInfo, StatusService
+from chatbox.services.status import BoxInfo, ChainInfo, LanInfo, StatusService, web_address
 from chatbox.services.storage import StorageGuard
 from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
 from chatbox.signals import stop_on_signals
@@ -376,11 +376,12 @@ async def serve(
         config.errorlog = logging.getLogger("hypercorn.error")
         config.graceful_timeout = 5.0
         server = asyncio.create_task(hypercorn_serve(app, config, shutdown_trigger=stop.wait))
-        url = f"http://{_display_host(settings.http_host)}:{settings.http_port}"
+        url = web_address(_display_host(settings.http_host), settings.http_port, "")
         if await _answers_health(url, server) and notifier.active:
             notifier.ready(f"serving {url}")
             if notifier.watchdog_interval is not None:
-                node.spawn(_feed_watchdog(notifier, url), "watchdog")
+                watchdog = _feed_watchdog(notifier, url, notifier.watchdog_interval)
+                node.spawn(watchdog, "watchdog")
         if on_ready is not None:
             on_ready(url)
         await server
@@ -395,26 +396,27 @@ async def _answers_health(url: str, server: asyncio.Task[None]) -> bool:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
         while not server.done():
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with http.get(url + "/healthz") as response:
-                    if response.status == 200:
-                        return True
+                if await _healthy(http, url):
+                    return True
             await asyncio.sleep(HEALTH_POLL_SECONDS)
     return False
 
 
-async def _feed_watchdog(notifier: SystemdNotifier, url: str) -> None:
+async def _feed_watchdog(notifier: SystemdNotifier, url: str, interval: float) -> None:
     """Tell systemd the node is alive while its web app answers; silence gets it restarted."""
-    assert notifier.watchdog_interval is not None
-    interval = notifier.watchdog_interval
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=interval)) as http:
         while True:
             try:
-                async with http.get(url + "/healthz") as response:
-                    if response.status == 200:
-                        notifier.watchdog()
+                if await _healthy(http, url):
+                    notifier.watchdog()
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("the web app did not answer its health check: %r", exc)
             await asyncio.sleep(interval)
+
+
+async def _healthy(http: aiohttp.ClientSession, url: str) -> bool:
+    async with http.get(url + "/healthz") as response:
+        return response.status == 200
 
 
 def web_services(services: Services) -> WebServices:
