@@ -1,16 +1,18 @@
 # Every command sets up what it needs first, idempotently, from a clean clone:
-#   make run    the node on the development stack (IPFS + anvil) at http://127.0.0.1:8080
+#   make run    the node on the development stack (Kubo + anvil) at http://127.0.0.1:8080
 #   make test   every check: ruff, mypy, the layering test and the whole pytest suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-IPFS_DIR := scripts/devstack/ipfs
+KUBO_DIR := scripts/devstack/kubo
+KUBO := $(KUBO_DIR)/bin/ipfs
+KUBO_ARM64 := $(KUBO_DIR)/bin/linux-arm64/ipfs
+KUBO_PIN := $(KUBO_DIR)/go.mod $(KUBO_DIR)/go.sum $(KUBO_DIR)/main.go
 CHAIN_DIR := scripts/devstack/chain
-NODE_MAJOR := 20
 
-.PHONY: setup system-packages run test lint bench clean
+.PHONY: setup system-packages run test lint bench kubo-arm64 clean
 
-setup: $(VENV)/.installed $(IPFS_DIR)/node_modules/.installed $(CHAIN_DIR)/node_modules/.installed system-packages
+setup: $(VENV)/.installed $(KUBO) $(CHAIN_DIR)/node_modules/.installed system-packages
 
 $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -19,12 +21,15 @@ $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 	$(BIN)/pip install --quiet --constraint scripts/constraints.txt --editable '.[dev]'
 	touch $@
 
-# js-ipfs 0.66.1 runs on Node 20 only; the committed lockfile pins its whole tree.
-$(IPFS_DIR)/node_modules/.installed: $(IPFS_DIR)/package-lock.json
-	node -e 'process.exit(process.versions.node.split(".")[0] === "$(NODE_MAJOR)" ? 0 : 1)' \
-		|| { echo "the development IPFS (js-ipfs) needs Node.js $(NODE_MAJOR)" >&2; exit 1; }
-	cd $(IPFS_DIR) && npm install --no-audit --no-fund --loglevel=error
-	touch $@
+# Kubo, the daemon the box ships, built from its pinned module with the installed Go;
+# built again only when the pin changes. The image takes the linux/arm64 build.
+$(KUBO): $(KUBO_PIN)
+	scripts/devstack/build_kubo.sh $@
+
+kubo-arm64: $(KUBO_ARM64)
+
+$(KUBO_ARM64): $(KUBO_PIN)
+	scripts/devstack/build_kubo.sh $@ linux/arm64
 
 $(CHAIN_DIR)/node_modules/.installed: $(CHAIN_DIR)/package-lock.json
 	cd $(CHAIN_DIR) && npm install --no-audit --no-fund --loglevel=error
@@ -61,4 +66,4 @@ bench: setup
 	$(BIN)/python scripts/bench_core.py
 
 clean:
-	rm -rf $(VENV) $(IPFS_DIR)/node_modules $(CHAIN_DIR)/node_modules .chatbox-dev test-artifacts
+	rm -rf $(VENV) $(KUBO_DIR)/bin $(CHAIN_DIR)/node_modules .chatbox-dev test-artifacts

@@ -25,7 +25,7 @@ FAST_OUTBOX = OutboxTiming(first_retry=0.05, max_retry=0.2)
 
 @pytest.fixture(scope="session")
 def ipfs_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsDaemon]:
-    """One real IPFS daemon (js-ipfs, or Kubo if installed) shared by the session."""
+    """One real Kubo daemon, configured as a box configures its own, shared by the session."""
     daemon = IpfsDaemon(tmp_path_factory.mktemp("ipfs") / "repo").start()
     yield daemon
     daemon.stop()

@@ -115,12 +115,11 @@ def test_every_unit_passes_systemd_analyze_verify(rootfs: Path, tmp_path: Path) 
     wheel = next((venv / "wheels").glob("chatbox-*.whl"))
     install = ["install", "--quiet", "--no-deps", "--no-index", str(wheel)]
     subprocess.run([str(venv / "bin/python"), "-m", "pip", *install], check=True)
-    # Kubo's release cannot be downloaded here: js-ipfs, the development stand-in that
-    # serves the same RPC API, stands at its path. Helios's neither: a placeholder file
-    # stands at its path only so that verify finds an executable there.
+    # The pinned Kubo the image installs, built for this machine. Helios cannot be
+    # downloaded here: a placeholder file stands at its path only so that verify finds
+    # an executable there.
     (root / "usr/local/bin").mkdir(parents=True)
-    (root / "usr/local/bin/ipfs").write_text(f'#!/bin/sh\nexec {ipfs_binary()} "$@"\n')
-    (root / "usr/local/bin/ipfs").chmod(0o755)
+    shutil.copy(ipfs_binary(), root / "usr/local/bin/ipfs")
     helios_placeholder_for_verify = root / "opt/helios/helios"
     helios_placeholder_for_verify.parent.mkdir(parents=True)
     helios_placeholder_for_verify.write_text("#!/bin/sh\nexit 1\n")

@@ -1,16 +1,16 @@
 """The development stack (DESIGN.md section 7): real daemons on free loopback ports.
 
-IPFS is Kubo when ``ipfs`` is on PATH, else js-ipfs from ``scripts/devstack/ipfs``; the
-chain is anvil from ``scripts/devstack/chain``. Both are started here for ``chatbox dev``
-and by the test fixtures, each with its data in a directory of its own, and stopped with
-SIGTERM (then SIGKILL after a grace period).
+IPFS is Kubo, the daemon the box ships, built by ``make setup`` from the module pinned in
+``scripts/devstack/kubo`` and configured as first boot configures the box; the chain is
+anvil from ``scripts/devstack/chain``. Both are started here for ``chatbox dev``, by the
+test fixtures and by the benchmarks, each with its data in a directory of its own, and
+stopped with SIGTERM (then SIGKILL after a grace period).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -20,11 +20,13 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
+from chatbox.adapters import kubo_repo
 from chatbox.adapters.chain import ChainClient
 from chatbox.errors import Unavailable
 
 _CHECKOUT_DEVSTACK = Path(__file__).resolve().parents[2] / "scripts" / "devstack"
 DEVSTACK_DIR = Path(os.environ.get("CHATBOX_DEVSTACK_DIR", _CHECKOUT_DEVSTACK))
+KUBO_BINARY = "kubo/bin/ipfs"
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 15.0
 
@@ -86,43 +88,34 @@ class Daemon:
 
 
 class IpfsDaemon(Daemon):
-    """Kubo if installed, else js-ipfs; RPC, gateway and swarm on loopback only."""
+    """Kubo with the box's configuration; RPC and gateway on loopback, swarm as given.
 
-    def __init__(self, repo: Path) -> None:
+    ``swarm`` defaults to one TCP address on loopback; boxes in network namespaces listen
+    on their own addresses. ``env`` adds to the daemon's environment (``GOMEMLIMIT``).
+    """
+
+    def __init__(
+        self, repo: Path, swarm: list[str] | None = None, env: dict[str, str] | None = None
+    ) -> None:
         super().__init__("IPFS", repo.with_name(repo.name + ".log"))
         self.repo = repo
         self.api_port = free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self._swarm = swarm
+        self._env = env or {}
 
     def start(self) -> IpfsDaemon:
         binary = ipfs_binary()
-        env = {"IPFS_PATH": str(self.repo)}
-        if not (self.repo / "config").exists():
-            subprocess.run(
-                [binary, "init", "--profile", "test"],
-                env={**os.environ, **env},
-                check=True,
-                capture_output=True,
-            )
-        self._write_addresses()
-        is_kubo = Path(binary).name == "ipfs"
+        kubo_repo.make(binary, self.repo)
+        # Free ports each start: several daemons (tests, two boxes) share one machine.
+        swarm = self._swarm or [f"/ip4/127.0.0.1/tcp/{free_port()}"]
+        kubo_repo.configure(
+            self.repo, kubo_repo.isolated_settings(self.api_port, free_port(), swarm)
+        )
         _remove_stale_lock(self.repo)
-        self.spawn([binary, "daemon", *(["--enable-pubsub-experiment"] if is_kubo else [])], env)
+        self.spawn([binary, *kubo_repo.DAEMON_ARGS], {"IPFS_PATH": str(self.repo), **self._env})
         self.wait_until(self.api_url + "/api/v0/id", b"")
         return self
-
-    def _write_addresses(self) -> None:
-        # Free ports each start: several daemons (tests, two boxes) share one machine.
-        path = self.repo / "config"
-        config = json.loads(path.read_text())
-        addresses = config.setdefault("Addresses", {})
-        addresses["API"] = f"/ip4/127.0.0.1/tcp/{self.api_port}"
-        addresses["Gateway"] = f"/ip4/127.0.0.1/tcp/{free_port()}"
-        addresses["Swarm"] = [f"/ip4/127.0.0.1/tcp/{free_port()}"]
-        if "RPC" in addresses:  # js-ipfs's gRPC endpoint
-            addresses["RPC"] = f"/ip4/127.0.0.1/tcp/{free_port()}"
-        config.setdefault("Pubsub", {})["Enabled"] = True
-        path.write_text(json.dumps(config, indent=2))
 
 
 class AnvilNode(Daemon):
@@ -161,26 +154,16 @@ class AnvilNode(Daemon):
 
 
 def ipfs_binary() -> str:
-    kubo = shutil.which("ipfs")
-    if kubo:
-        return kubo
-    jsipfs = DEVSTACK_DIR / "ipfs/node_modules/.bin/jsipfs"
-    if not jsipfs.exists():
-        raise Unavailable(
-            f"neither Kubo ('ipfs') nor js-ipfs under {jsipfs.parent} is "
-            "installed; run 'make setup'"
-        )
-    return str(jsipfs)
+    """The pinned Kubo that ``make setup`` builds (scripts/devstack/build_kubo.sh)."""
+    kubo = DEVSTACK_DIR / KUBO_BINARY
+    if not kubo.exists():
+        raise Unavailable(f"Kubo is not built at {kubo}; run 'make setup'")
+    return str(kubo)
 
 
 def _remove_stale_lock(repo: Path) -> None:
-    # A daemon killed with SIGKILL leaves its lock behind; nothing else uses this repo.
-    for name in ("repo.lock", "repo.lock.lock"):
-        lock = repo / name
-        if lock.is_dir():
-            shutil.rmtree(lock, ignore_errors=True)
-        elif lock.exists():
-            lock.unlink()
+    # A daemon killed with SIGKILL leaves its lock file behind; nothing else uses this repo.
+    (repo / "repo.lock").unlink(missing_ok=True)
 
 
 def _answers(url: str, body: bytes | None) -> bool:

@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chatbox import config
-from chatbox.adapters import chain_account, keyfile
+from chatbox.adapters import chain_account, keyfile, kubo_repo
 from chatbox.adapters.atomic import write_file
 from chatbox.errors import ConfigError
 
@@ -46,17 +46,6 @@ KUBO_REPO = Path("var/lib/kubo")
 LIGHT_CLIENT_URL = "http://127.0.0.1:8545"
 SERVICE_USER = "chatbox"
 KUBO_USER = "kubo"
-
-# What the box needs of its Kubo node whatever the profile set. MaxMemory bounds libp2p's
-# resource manager; with GOMEMLIMIT in kubo.service it keeps Kubo within a 512 MB Pi
-# beside the node (scripts/bench_appliance.py measures the node's share).
-KUBO_SETTINGS: dict[tuple[str, ...], Any] = {
-    ("Addresses", "API"): "/ip4/127.0.0.1/tcp/5001",
-    ("Addresses", "Gateway"): "/ip4/127.0.0.1/tcp/8081",
-    ("Pubsub", "Enabled"): True,
-    ("Swarm", "ResourceMgr", "MaxMemory"): "96MiB",
-    ("Discovery", "MDNS", "Enabled"): False,
-}
 
 
 @dataclass(frozen=True)
@@ -183,30 +172,14 @@ def _make_box_keys(layout: Layout, settings: config.Settings, report: Report) ->
 
 def _init_kubo(layout: Layout, ipfs_binary: str, report: Report) -> None:
     repo = layout.root / KUBO_REPO
-    config_file = repo / "config"
-    if not config_file.exists():
-        repo.mkdir(parents=True, exist_ok=True)
-        try:
-            subprocess.run(
-                [ipfs_binary, "init", "--profile", "lowpower"],
-                env={**os.environ, "IPFS_PATH": str(repo)},
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            # The rest of the set-up still holds; the node waits for IPFS and says so.
-            _add_problem(report, f"the Kubo repository could not be made ({ipfs_binary}): {exc}")
-            return
-        report.changed.append("Kubo repository initialised (lowpower profile)")
-    settings = json.loads(config_file.read_text())
-    for path, value in KUBO_SETTINGS.items():
-        node = settings
-        for key in path[:-1]:
-            node = node.setdefault(key, {})
-        node[path[-1]] = value
-    text = json.dumps(settings, indent=2, sort_keys=True) + "\n"
-    if _write_if_changed(config_file, text.encode(), mode=0o600):
+    try:
+        if kubo_repo.make(ipfs_binary, repo):
+            report.changed.append(f"Kubo repository initialised ({kubo_repo.INIT_PROFILE} profile)")
+    except (OSError, subprocess.SubprocessError) as exc:
+        # The rest of the set-up still holds; the node waits for IPFS and says so.
+        _add_problem(report, f"the Kubo repository could not be made ({ipfs_binary}): {exc}")
+        return
+    if kubo_repo.configure(repo):
         report.changed.append("Kubo config holds loopback RPC, pubsub and memory caps")
     _give_to(layout, KUBO_USER, repo)
 

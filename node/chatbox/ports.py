@@ -34,7 +34,6 @@ class DiskUsage:
 @dataclass(frozen=True)
 class RepoStats:
     repo_size: int
-    objects: int
     storage_max: int
     pins: int  # recursive pins: one per outbox batch and one per file
 

@@ -1,4 +1,4 @@
-"""The IPFS adapter against a real daemon (js-ipfs here, Kubo where installed)."""
+"""The IPFS adapter against a real Kubo daemon."""
 
 from __future__ import annotations
 
@@ -85,13 +85,13 @@ async def test_identity_and_repo_stats(ipfs: IpfsClient) -> None:
     stats = await ipfs.repo_stats()
     assert node.peer_id.startswith(("12D3", "Qm"))
     assert all("127.0.0.1" in address for address in node.addresses)
-    assert stats.repo_size > 0 and stats.objects > 0
+    assert stats.repo_size > 0 and stats.storage_max > 0
     # A batch adds one recursive pin, however many blocks it holds.
     await ipfs.put_blocks([os.urandom(32) for _ in range(20)])
     assert (await ipfs.repo_stats()).pins == stats.pins + 1
 
 
-async def test_pubsub_between_two_daemons_tolerates_the_empty_opening_message(
+async def test_pubsub_carries_binary_data_between_two_daemons(
     ipfs: IpfsClient, second_ipfs_daemon: IpfsDaemon
 ) -> None:
     topic, received = f"chatbox/test/{os.urandom(4).hex()}", asyncio.Queue[bytes]()

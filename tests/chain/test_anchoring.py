@@ -1,4 +1,4 @@
-"""Anchoring rounds on a real anvil chain and js-ipfs, and proofs checked by ``chatbox verify``."""
+"""Anchoring rounds on a real anvil chain and Kubo, and proofs checked by ``chatbox verify``."""
 
 from __future__ import annotations
 

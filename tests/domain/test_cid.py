@@ -5,7 +5,7 @@ import pytest
 from chatbox.domain.cid import check_raw_cid, is_cid_of, raw_cid
 from chatbox.errors import InvalidInput
 
-# The CID Kubo and js-ipfs print for `block put --cid-codec raw` of b"hello".
+# The CID Kubo prints for `block put --cid-codec raw` of b"hello".
 HELLO_CID = "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"
 
 

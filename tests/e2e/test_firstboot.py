@@ -1,5 +1,5 @@
-"""First boot against a temporary root directory, with the real IPFS (js-ipfs, or Kubo where
-installed) initialising the repository, run as ``chatbox firstboot`` like the unit does."""
+"""First boot against a temporary root directory, with the pinned Kubo initialising the
+repository, run as ``chatbox firstboot`` like the unit does."""
 
 from __future__ import annotations
 

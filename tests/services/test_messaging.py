@@ -1,4 +1,4 @@
-"""Posting, reading, pinning and merging, on a real node with real js-ipfs and SQLite."""
+"""Posting, reading, pinning and merging, on a real node with real Kubo and SQLite."""
 
 from __future__ import annotations
 

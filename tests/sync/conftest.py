@@ -1,4 +1,4 @@
-"""Boxes on their own real IPFS daemons (js-ipfs, or Kubo), syncing over pubsub and bitswap."""
+"""Boxes on their own real Kubo daemons, syncing over pubsub and bitswap."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The JSON API through the Quart test client, on a real node (js-ipfs, SQLite)."""
+"""The JSON API through the Quart test client, on a real node (Kubo, SQLite)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The IPFS node, spoken to over the Kubo RPC API (https://docs.ipfs.tech/reference/kubo/rpc/).
 
-Only documented Kubo RPC calls are used, so the image's Kubo and the development stack's
-js-ipfs both serve it. Every RPC call is a POST. Failures of the daemon become
+Only documented Kubo RPC calls are used, served by the same Kubo the box ships and the
+development stack runs. Every RPC call is a POST. Failures of the daemon become
 ``IpfsUnavailable`` (down, slow, or refusing) or ``NotFound``; no aiohttp error leaves
 this module. The RPC API is admin-level: it is only ever reached on loopback.
 """
@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from chatbox.adapters.car import batch_archive
-from chatbox.domain.cid import cid_text, raw_cid
+from chatbox.domain.cid import raw_cid
 from chatbox.errors import IpfsUnavailable, NotFound
 from chatbox.ports import AddedFile, NodeIdentity, RepoStats
 
@@ -43,8 +43,7 @@ class IpfsClient:
     async def put_block(self, data: bytes) -> str:
         """Store ``data`` as one pinned raw block; returns its CID after checking it."""
         expected = raw_cid(data)
-        # js-ipfs reads the codec from `format`, Kubo from `cid-codec`; both accept both.
-        params = {"cid-codec": "raw", "format": "raw", "mhtype": "sha2-256", "pin": "true"}
+        params = {"cid-codec": "raw", "mhtype": "sha2-256", "pin": "true"}
         form = aiohttp.FormData()
         form.add_field("file", data, filename="block", content_type="application/octet-stream")
         reply = await self._post_json("block/put", params, data=form)
@@ -126,14 +125,14 @@ class IpfsClient:
     async def pinned_among(self, cids: Iterable[str]) -> set[str]:
         """Those of ``cids`` that are pinned, directly or through a pinned root.
 
-        One listing of every pin: asking per CID costs js-ipfs a walk of every
-        recursive pin each time, which grows with the repository.
+        One listing of every pin: asking per CID walks every recursive pin each time,
+        which grows with the repository.
         """
         wanted = set(cids)
         body = await self._post_bytes(
             "pin/ls", {"type": "all", "stream": "true"}, STREAM_READ_TIMEOUT
         )
-        listed = {_base32_cid(str(_json_line(line).get("Cid", ""))) for line in body.splitlines()}
+        listed = {str(_json_line(line).get("Cid", "")) for line in body.splitlines()}
         return wanted & listed
 
     async def identity(self) -> NodeIdentity:
@@ -152,7 +151,6 @@ class IpfsClient:
         )
         return RepoStats(
             repo_size=int(reply.get("RepoSize", 0)),
-            objects=int(reply.get("NumObjects", 0)),
             storage_max=int(reply.get("StorageMax", 0)),
             pins=sum(1 for line in pins.splitlines() if _json_line(line).get("Cid")),
         )
@@ -169,20 +167,12 @@ class IpfsClient:
         return {str(peer["Peer"]) for peer in reply.get("Peers") or [] if "Peer" in peer}
 
     async def publish(self, topic: str, data: bytes) -> None:
-        """Publish on a pubsub topic; Kubo 0.11+ takes the topic multibase-encoded.
-
-        With no peer on the topic there is nobody to tell: Kubo says nothing, js-ipfs's
-        gossipsub refuses with InsufficientPeers, which is treated the same way.
-        """
+        """Publish on a pubsub topic; Kubo 0.11+ takes the topic multibase-encoded."""
         form = aiohttp.FormData()
         form.add_field("file", data, filename="data", content_type="application/octet-stream")
-        try:
-            await self._post_json(
-                "pubsub/pub", {"arg": _multibase(topic.encode())}, data=form, empty_ok=True
-            )
-        except IpfsUnavailable as exc:
-            if "InsufficientPeers" not in exc.detail:
-                raise
+        await self._post_json(
+            "pubsub/pub", {"arg": _multibase(topic.encode())}, data=form, empty_ok=True
+        )
 
     async def subscribe(self, topic: str) -> AsyncIterator[tuple[str, bytes]]:
         """Yield (sender peer id, data) for each message on ``topic``, until cancelled."""
@@ -260,24 +250,6 @@ def _json_line(line: bytes) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-_BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def _base32_cid(text: str) -> str:
-    """A CIDv1 as this package spells it; js-ipfs lists pins in base58btc ('z...')."""
-    if not text.startswith("z"):
-        return text
-    number = 0
-    for char in text[1:]:
-        digit = _BASE58_ALPHABET.find(char)
-        if digit < 0:
-            return text
-        number = number * 58 + digit
-    leading_zeros = len(text[1:]) - len(text[1:].lstrip("1"))
-    binary = b"\0" * leading_zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")
-    return cid_text(binary)
-
-
 def _unavailable(exc: BaseException) -> IpfsUnavailable:
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
         return IpfsUnavailable("IPFS did not answer in time; is the daemon overloaded?")
@@ -297,11 +269,11 @@ def _from_multibase(text: str) -> bytes:
 
 
 def _pubsub_message(line: bytes) -> tuple[str, bytes] | None:
-    """Decode one pubsub line; None for keep-alives and js-ipfs's empty opening ``{}``."""
+    """Decode one pubsub line (``from``, multibase ``data``); None for a blank keep-alive."""
+    if not line.strip():
+        return None
     try:
         fields = json.loads(line)
-        if not fields:
-            return None
         return str(fields["from"]), _from_multibase(fields["data"])
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring a malformed pubsub message from the IPFS daemon")

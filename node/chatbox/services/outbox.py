@@ -26,8 +26,8 @@ class OutboxTiming:
     first_retry: float = 0.5
     max_retry: float = 30.0
     # After a wake, wait this long before pinning, so a burst goes to IPFS as fewer
-    # batches. Off by default: on js-ipfs a longer wait makes longer stalls of its one
-    # thread, which delay pubsub more than many small batches do (scripts/bench_sync.py).
+    # batches. Off by default: a post waits for nothing, and scripts/bench_sync.py
+    # --gather measures what a wait would change.
     gather: float = 0.0
 
 
