@@ -5,13 +5,14 @@
 set -euo pipefail
 
 # Pinned inputs. The base image's checksum is pinned here and must also match the one
-# Raspberry Pi publishes beside it; Kubo is checked against the checksum its release
-# publishes. Helios publishes none, so whoever includes it gives the sha256 they verified.
+# Raspberry Pi publishes beside it. Kubo is built for linux/arm64 from the Go module pinned
+# in scripts/devstack/kubo (go.sum holds every module's hash), the same pin the tests run.
+# Helios publishes no checksums, so whoever includes it gives the sha256 they verified.
 BASE_IMAGE_URL="https://downloads.raspberrypi.com/raspios_lite_arm64/images/raspios_lite_arm64-2025-12-04/2025-12-04-raspios-trixie-arm64-lite.img.xz"
 BASE_IMAGE_SHA256="681a775e20b53a9e4c7341d748a5a8cdc822039d8c67c1fd6ca35927abbe6290"
 BASE_PYTHON="3.13" # CPython of Raspberry Pi OS trixie
-KUBO_VERSION="v0.39.0"
-KUBO_URL="https://dist.ipfs.tech/kubo/${KUBO_VERSION}/kubo_${KUBO_VERSION}_linux-arm64.tar.gz"
+KUBO_BUILD="scripts/devstack/build_kubo.sh"
+KUBO_BINARY="kubo-linux-arm64" # its name among the inputs
 HELIOS_URL_PATTERN="https://github.com/a16z/helios/releases/download/%s/helios_linux_arm64.tar.gz"
 IMAGE_GROWTH_MB=1024 # room for the node, its wheels and Kubo before first boot expands it
 
@@ -32,15 +33,18 @@ Usage: sudo $0 [options]
 
 Builds build/image/chatbox-<version>-arm64.img.xz, its .sha256 and os_list.json (a
 Raspberry Pi Imager repository entry: in Imager, "App options" -> "Content repository"
--> "Use custom file"), from Raspberry Pi OS Lite arm64 (trixie), Kubo ${KUBO_VERSION}
-and the node with its Python dependencies as aarch64 wheels.
+-> "Use custom file"), from Raspberry Pi OS Lite arm64 (trixie), Kubo built from its
+pinned module (needs Go, or --offline with a Kubo built earlier) and the node with its
+Python dependencies as aarch64 wheels.
 
 Options:
   --output DIR        where the image, its checksum and os_list.json go
                       (default: build/image)
   --cache DIR         where downloads are kept between builds (default: build/cache)
   --offline DIR       download nothing: take every input from DIR, laid out as --cache
-                      is (base image, Kubo tarball and .sha512, wheels/, helios tarball)
+                      is (base image and .sha256, kubo-linux-arm64 from
+                      '$KUBO_BUILD DIR/kubo-linux-arm64 linux/arm64', wheels/,
+                      helios tarball)
   --rootfs-only DIR   only place chatbox's own files into DIR as a root file system
                       (units enabled, settings, sysusers, boot-partition files under
                       DIR/boot/firmware, the node's wheels in /opt/chatbox/wheels); no
@@ -167,17 +171,16 @@ place_boot_files() { # BOOT
 }
 
 fetch_inputs() {
-	local base kubo
+	local base
 	base="$(basename "$BASE_IMAGE_URL")"
-	kubo="$(basename "$KUBO_URL")"
 	fetch "$BASE_IMAGE_URL" "$base"
 	fetch "$BASE_IMAGE_URL.sha256" "$base.sha256"
 	check_sha256 "$INPUTS/$base" "$BASE_IMAGE_SHA256"
 	check_sha256 "$INPUTS/$base" "$(cut -d' ' -f1 "$INPUTS/$base.sha256")"
-	fetch "$KUBO_URL" "$kubo"
-	fetch "$KUBO_URL.sha512" "$kubo.sha512"
-	(cd "$INPUTS" && sha512sum --check --status "$kubo.sha512") ||
-		die "checksum mismatch for $kubo against its published $kubo.sha512"
+	if [[ -z "$OFFLINE" ]]; then
+		"$REPO/$KUBO_BUILD" "$INPUTS/$KUBO_BINARY" linux/arm64 || die "could not build Kubo"
+	fi
+	[[ -x "$INPUTS/$KUBO_BINARY" ]] || die "offline: $KUBO_BINARY is not in $OFFLINE"
 	if [[ -n "$HELIOS" ]]; then
 		# shellcheck disable=SC2059 # the pattern is ours
 		fetch "$(printf "$HELIOS_URL_PATTERN" "${HELIOS%%:*}")" "helios-${HELIOS%%:*}.tar.gz"
@@ -216,7 +219,7 @@ mount_at() { # DEVICE DIR [MOUNT OPTIONS...]
 build_image() {
 	local work image root version stamp name
 	# Inputs first: a wrong checksum stops the build before anything is mounted.
-	need_tools curl xz sha256sum sha512sum
+	need_tools curl xz sha256sum
 	INPUTS="${OFFLINE:-$CACHE}"
 	mkdir -p "$INPUTS" "$OUTPUT"
 	fetch_inputs
@@ -241,8 +244,7 @@ build_image() {
 	mount_at "${LOOP}p1" "$root/boot/firmware"
 
 	place_chatbox_files "$root" "$root/boot/firmware" "$INPUTS/wheels"
-	tar -xzf "$INPUTS/$(basename "$KUBO_URL")" -C "$work" kubo/ipfs
-	install -m 0755 "$work/kubo/ipfs" "$root/usr/local/bin/ipfs"
+	install -m 0755 "$INPUTS/$KUBO_BINARY" "$root/usr/local/bin/ipfs"
 	if [[ -n "$HELIOS" ]]; then
 		install -d "$root/opt/helios"
 		tar -xzf "$INPUTS/helios-${HELIOS%%:*}.tar.gz" -C "$root/opt/helios" helios

@@ -171,6 +171,7 @@ class Node:
             self._sync_timing,
         )
         accounts.also_name_from(sync.names)
+        channels.on_added(sync.follow_new_channels)
         peers = PeerService(ipfs, peer_store, sync, self._sync_timing)
         anchorer = None
         if chain is not None:

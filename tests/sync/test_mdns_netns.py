@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,45 +17,30 @@ from pathlib import Path
 import pytest
 
 from chatbox.domain.identity import Identity
+from tests.sync import netns
 
 HELPER = Path(__file__).with_name("mdns_box.py")
 EVENT_TIMEOUT = 30.0
 
 
-def _need_root() -> None:
-    if os.geteuid() == 0 and shutil.which("ip"):
-        return
-    reason = "network namespaces need root and iproute2's 'ip'"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI runs as root, so this must run there")
-    pytest.skip(reason)
-
-
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
 @pytest.fixture
 def lan() -> Iterator[dict[str, str]]:
     """Two namespaces, box-a at 10.231.0.1 and box-b at 10.231.0.2, on one veth link."""
-    _need_root()
+    netns.need_root()
     tag = f"{os.getpid() % 10000}"
     names = {"a": f"cbx-a-{tag}", "b": f"cbx-b-{tag}"}
     addresses = {"a": "10.231.0.1", "b": "10.231.0.2"}
-    for name in names.values():
-        _ip("netns", "add", name)
     try:
-        _ip("link", "add", f"veth-a{tag}", "type", "veth", "peer", "name", f"veth-b{tag}")
-        for side in ("a", "b"):
-            link = f"veth-{side}{tag}"
-            _ip("link", "set", link, "netns", names[side])
-            _ip("-n", names[side], "addr", "add", f"{addresses[side]}/24", "dev", link)
-            _ip("-n", names[side], "link", "set", link, "up", "multicast", "on")
-            _ip("-n", names[side], "link", "set", "lo", "up")
+        for name in names.values():
+            netns.add_namespace(name)
+        netns.link(
+            (names["a"], f"veth-a{tag}", f"{addresses['a']}/24"),
+            (names["b"], f"veth-b{tag}", f"{addresses['b']}/24"),
+        )
         yield {**{f"ns_{k}": v for k, v in names.items()}, **addresses}
     finally:
         for name in names.values():
-            subprocess.run(["ip", "netns", "delete", name], check=False, capture_output=True)
+            netns.delete_namespace(name)
 
 
 class Box:

@@ -5,6 +5,8 @@ Private channel keys rest in SQLite sealed with the box vault key, bound to thei
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chatbox.domain import channels as domain
 from chatbox.domain.channels import Channel
 from chatbox.domain.sealing import open_sealed, seal
@@ -26,6 +28,11 @@ class ChannelService:
         self._people = people
         self._vault_key = vault_key
         self._directory = directory
+        self._on_added: list[Callable[[], None]] = []
+
+    def on_added(self, react: Callable[[], None]) -> None:
+        """Call ``react`` whenever this box comes to hold a channel it did not hold."""
+        self._on_added.append(react)
 
     async def create(self, member: Member, name: str, visibility: str) -> Channel:
         """Create a channel and join its creator to it."""
@@ -37,7 +44,7 @@ class ChannelService:
                 raise Conflict("a public channel with that name already exists", detail=channel.id)
         else:
             channel = domain.new_private_channel(name)
-        await self._store.add_channel(self._record(channel))
+        await self._add(channel)
         await self._store.join(member.account_id, channel.id)
         await self._directory.register(channel)
         return channel
@@ -45,7 +52,7 @@ class ChannelService:
     async def join_public(self, member: Member, channel_id: str) -> Channel:
         listed = self._directory.find(channel_id) if isinstance(channel_id, str) else None
         if listed is not None and await self._store.channel(listed.id) is None:
-            await self._store.add_channel(self._record(listed))
+            await self._add(listed)
         channel = await self.get(channel_id)
         if channel.is_private:
             raise Forbidden("private channels are joined through an invite")
@@ -65,7 +72,7 @@ class ChannelService:
         if known is not None and self._channel(known).key != channel.key:
             raise Forbidden("invite does not match the channel this box knows")
         if known is None:
-            await self._store.add_channel(self._record(channel))
+            await self._add(channel)
         await self._store.join(member.account_id, channel.id)
         return channel
 
@@ -106,10 +113,15 @@ class ChannelService:
 
     async def adopt(self, channel: Channel) -> None:
         """Know ``channel`` (with its key) without anyone joining it: restore from backup."""
-        await self._store.add_channel(self._record(channel))
+        await self._add(channel)
 
     async def all(self) -> list[Channel]:
         return [self._channel(record) for record in await self._store.all_channels()]
+
+    async def _add(self, channel: Channel) -> None:
+        await self._store.add_channel(self._record(channel))
+        for react in self._on_added:
+            react()
 
     def _record(self, channel: Channel) -> ChannelRecord:
         sealed = (

@@ -79,7 +79,8 @@ class PeerService:
             f"/ip4/{address}/tcp/4001/p2p/{box.peer_id}" for address in box.addresses
         ]
         await self._peers.remember(box.peer_id, "mdns", addresses, box.name)
-        await self._dial(box.peer_id, addresses)
+        if await self._dial(box.peer_id, addresses):
+            self._exchange_soon()
 
     def lost(self, name: str) -> None:
         """A box left the LAN (its mDNS record expired or was withdrawn)."""
@@ -90,6 +91,8 @@ class PeerService:
         peer_id = peer_id_of(multiaddr)
         await self._peers.remember(peer_id, "manual", [multiaddr], "")
         connected = await self._dial(peer_id, [multiaddr])
+        if connected:
+            self._exchange_soon()
         return {"peer_id": peer_id, "connected": connected}
 
     async def remove(self, peer_id: str) -> None:
@@ -136,10 +139,8 @@ class PeerService:
         self._connected = connected
         known = await self._peers.peers()
         # Only boxes count: a Kubo on the internet churns through DHT peers all day.
-        if arrived & {peer.peer_id for peer in known} and (
-            self._exchange is None or self._exchange.done()
-        ):
-            self._exchange = asyncio.create_task(self._exchange_soon())
+        if arrived & {peer.peer_id for peer in known}:
+            self._exchange_soon()
         for peer in known:
             redial = self._timing.redial
             since_dial = time.monotonic() - self._last_dial.get(peer.peer_id, -redial)
@@ -147,7 +148,12 @@ class PeerService:
             if dialable and peer.peer_id not in connected:
                 await self._dial(peer.peer_id, peer.addresses)
 
-    async def _exchange_soon(self) -> None:
+    def _exchange_soon(self) -> None:
+        """Exchange heads with a box just connected (one exchange serves any number)."""
+        if self._exchange is None or self._exchange.done():
+            self._exchange = asyncio.create_task(self._exchange_after_settle())
+
+    async def _exchange_after_settle(self) -> None:
         # Gossipsub learns the new peer's topics in its first exchange; wait for that.
         await asyncio.sleep(self._timing.settle)
         await self._sync.exchange()

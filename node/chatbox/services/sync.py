@@ -11,6 +11,7 @@ indexed; whatever is invalid is dropped and its sender counted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -36,7 +37,7 @@ HEARD_EVERY = 10.0  # seconds between buddy-list writes for one box
 @dataclass(frozen=True)
 class SyncTiming:
     exchange: float = 30.0  # periodic head exchange, which repairs what pubsub lost
-    settle: float = 1.0  # after a peer connects: time for gossipsub to learn its topics
+    settle: float = 0.5  # after a peer connects or a subscription opens: time for gossipsub
     watch: float = 2.0  # how often new channels and new connections are looked for
     repair: float = 3.0  # a want unanswered this long: fetch the entries by CID instead
     retry: float = 2.0  # resubscribe after IPFS dropped a subscription
@@ -72,6 +73,8 @@ class ChannelSync:
         self._timing = timing
         self._peer_id = ""
         self._listeners: dict[str, asyncio.Task[None]] = {}
+        self._subscribed: set[str] = set()  # channels whose subscription had time to open
+        self._channels_changed = asyncio.Event()
         self._outgoing: dict[str, list[Envelope]] = {}
         self._flushing: dict[str, asyncio.Task[None]] = {}
         self._repairs: dict[str, asyncio.Task[None]] = {}
@@ -94,19 +97,31 @@ class ChannelSync:
                     await asyncio.sleep(self._timing.retry)
             next_exchange = 0.0
             while True:
+                self._channels_changed.clear()
                 await self._follow_channels()
                 if time.monotonic() >= next_exchange:
                     await self.exchange()
                     next_exchange = time.monotonic() + self._timing.exchange
-                await asyncio.sleep(self._timing.watch)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._timing.watch):
+                        await self._channels_changed.wait()
         finally:
             for task in [*self._listeners.values(), *self._tasks]:
                 task.cancel()
 
+    def follow_new_channels(self) -> None:
+        """A channel came to this box: subscribe to it now, not at the next look."""
+        self._channels_changed.set()
+
     async def exchange(self) -> None:
-        """Announce the heads of every channel (on start, on a new peer, periodically)."""
+        """Announce the heads of every channel subscribed to (on a new peer, periodically).
+
+        A channel not yet subscribed to waits for its greeting: the answers to an
+        announcement made before would reach this box's IPFS node and nobody else.
+        """
         for channel in await self._channels.all():
-            await self._announce_heads(channel)
+            if channel.id in self._subscribed:
+                await self._announce_heads(channel)
 
     async def people(self) -> list[RemotePerson]:
         """Authors on other boxes whose entries reached this one, as their boxes name them."""
@@ -144,6 +159,17 @@ class ChannelSync:
                 self._listeners[channel.id] = asyncio.create_task(
                     self._listen(channel), name=f"sync {channel.name}"
                 )
+                self._spawn(self._greet(channel))
+
+    async def _greet(self, channel: Channel) -> None:
+        """Announce a newly followed channel's heads, even none, once subscribed.
+
+        Boxes holding more answer with their heads, so a channel just joined (or a box
+        just started) catches up at once instead of at the next periodic exchange.
+        """
+        await asyncio.sleep(self._timing.settle)
+        self._subscribed.add(channel.id)
+        await self._announce_heads(channel)
 
     async def _listen(self, channel: Channel) -> None:
         topic = pubsub_topic(channel)
@@ -319,12 +345,12 @@ class ChannelSync:
                     self._report(exc)  # the next exchange announces these heads again
 
     async def _announce_heads(self, channel: Channel) -> None:
+        # No heads is news too: a box that holds entries answers with its own.
         heads = [cid for cid, _ in await self._store.heads(channel.id)]
-        if heads:
-            try:
-                await self._publish(channel, "heads", heads[: sync.MAX_LISTED_CIDS], "")
-            except Unavailable as exc:
-                self._report(exc)
+        try:
+            await self._publish(channel, "heads", heads[: sync.MAX_LISTED_CIDS], "")
+        except Unavailable as exc:
+            self._report(exc)
 
     async def _publish(
         self,
