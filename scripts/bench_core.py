@@ -2,10 +2,11 @@
 
     .venv/bin/python scripts/bench_core.py [--quick]
 
-Starts a fresh IPFS daemon (js-ipfs, or Kubo if installed) and a node in this process,
-then measures: posts acknowledged per second (signed, indexed, durable in SQLite) and the
-rate at which they end up pinned on IPFS, for 1,000 and 10,000 messages; the latency of
-one post; the node's peak RSS; and RSS growth while streaming a 200 MB file in.
+Starts a fresh Kubo (configured as a box's) and a node in this process, with their data
+on disk, then measures: posts acknowledged per second (signed, indexed, durable in
+SQLite) and the rate at which they end up pinned on IPFS, for 1,000 and 10,000
+messages, with the CPU seconds the node and Kubo spent per 1,000; the latency of one
+post; the node's peak RSS; and RSS growth while streaming a 200 MB file in.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
+from bench_common import CpuMeter, scratch
 
 from chatbox.config import Settings
 from chatbox.daemon import Node
@@ -30,14 +31,16 @@ from chatbox.services.accounts import Member
 
 CLIENTS = 20
 FILE_CHUNK = 256 * 1024
+PINNED_TARGET = 1_000  # messages/s pinned end to end
+NODE_CPU_TARGET = 1.0  # node CPU seconds per 1,000 posted messages
 
 
 async def main(quick: bool) -> None:
-    with tempfile.TemporaryDirectory(prefix="chatbox-bench-") as scratch:
-        daemon = await asyncio.to_thread(IpfsDaemon(Path(scratch) / "ipfs").start)
+    with scratch("core-") as scratch_dir:
+        daemon = await asyncio.to_thread(IpfsDaemon(Path(scratch_dir) / "ipfs").start)
         node = Node(
             Settings(
-                data_dir=Path(scratch) / "node",
+                data_dir=Path(scratch_dir) / "node",
                 ipfs_api=daemon.api_url,
                 upload_limit=300 * 1024 * 1024,
             )
@@ -58,7 +61,7 @@ async def run_benchmarks(node: Node, daemon: IpfsDaemon, quick: bool) -> None:
     )
     print("\n== posting (each post signed, indexed and durable in SQLite when acknowledged)")
     for count in (1_000,) if quick else (1_000, 10_000):
-        await bench_throughput(node, member, count)
+        await bench_throughput(node, member, count, daemon)
     await bench_latency(node, member, 200 if quick else 1_000)
     print("\n== memory")
     print(
@@ -71,7 +74,7 @@ async def run_benchmarks(node: Node, daemon: IpfsDaemon, quick: bool) -> None:
     print(f"node peak RSS at the end: {_peak_rss_mb():.1f} MB")
 
 
-async def bench_throughput(node: Node, member: Member, count: int) -> None:
+async def bench_throughput(node: Node, member: Member, count: int, daemon: IpfsDaemon) -> None:
     channel = await node.services.channels.create(member, f"load {count}", "public")
     messages = node.services.messages
     per_client = count // CLIENTS
@@ -83,16 +86,22 @@ async def bench_throughput(node: Node, member: Member, count: int) -> None:
             await messages.post_text(member, channel.id, f"client {number} message {i}")
             latencies.append(time.perf_counter() - started)
 
+    assert daemon.process is not None
+    cpu = CpuMeter({"node": os.getpid(), "Kubo": daemon.process.pid}).start()
     started = time.perf_counter()
     await asyncio.gather(*(client(number) for number in range(CLIENTS)))
     acknowledged = time.perf_counter() - started
     await node.services.outbox.drained()
     pinned = time.perf_counter() - started
+    node_cpu = cpu.spent()["node"] * 1000 / count
     print(
         f"{count:>6} messages, {CLIENTS} concurrent clients: "
         f"{count / acknowledged:7.0f} acknowledged/s ({acknowledged:.2f} s); "
-        f"all pinned on IPFS after {pinned:.2f} s = {count / pinned:5.0f} pinned/s; "
-        f"post latency p50 {_ms(latencies, 50)} p99 {_ms(latencies, 99)}"
+        f"all pinned on IPFS after {pinned:.2f} s = {count / pinned:5.0f} pinned/s "
+        f"(target >= {PINNED_TARGET}); "
+        f"post latency p50 {_ms(latencies, 50)} p99 {_ms(latencies, 99)}\n"
+        f"        {cpu.per_thousand(count)} (node target <= {NODE_CPU_TARGET:.1f} s: "
+        f"{'met' if node_cpu <= NODE_CPU_TARGET else 'missed'})"
     )
 
 

@@ -67,6 +67,9 @@ class PeerService:
                     await self._watch()
                 except Unavailable as exc:
                     log.debug("cannot watch peers yet: %s", exc.message)
+                    # Dial every known box as soon as the IPFS node is back, not a
+                    # redial interval later: its connections went with it.
+                    self._last_dial.clear()
                 await asyncio.sleep(self._timing.watch)
         finally:
             if self._exchange is not None:

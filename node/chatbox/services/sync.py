@@ -424,5 +424,5 @@ class ChannelSync:
 
     def _report(self, exc: Unavailable) -> None:
         if self.last_error != exc.message:
-            log.warning("sync with other boxes waits: %s", exc.message)
+            log.warning("sync with other boxes waits: %s (%s)", exc.message, exc.detail)
         self.last_error = exc.message
