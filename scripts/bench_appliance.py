@@ -3,11 +3,13 @@
     .venv/bin/python scripts/bench_appliance.py [--idle-minutes N] [--load-seconds N]
                                                 [--anchoring]
 
-Starts a fresh IPFS daemon and `chatbox run` as its own process (mDNS on, as on the box),
-then prints the node's memory (RSS, and USS: what it alone holds) idle and while 50
-messages per second are posted for 2 minutes, and its writes at idle (SD-card wear): how
-many files in its data directory changed and how many bytes and write calls reached the
-kernel, as rates per hour. Targets: RSS at most 80 MB idle and 150 MB under load.
+Starts a fresh Kubo (configured as a box's, with kubo.service's GOMEMLIMIT) and `chatbox
+run` as its own process (mDNS on, as on the box), data on disk, then prints the memory of
+the node (RSS, and USS: what it alone holds) and of Kubo idle and while 50 messages per
+second are posted for 2 minutes, the CPU both spend per 1,000 of those messages, and the
+node's writes at idle (SD-card wear): how many files in its data directory changed and
+how many bytes and write calls reached the kernel, as rates per hour. Targets: node RSS at
+most 80 MB idle and 150 MB under load.
 
 The box keys are made before the node starts, as first boot makes them on the box (making
 the chain key loads eth-account, which a node that does not anchor never needs again).
@@ -22,12 +24,13 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
 import psutil
+from bench_common import CpuMeter, scratch
+from bench_memory_fit import unit_setting
 from bench_web import spawn_node, wait_for
 
 from chatbox.adapters import chain_account, keyfile
@@ -46,13 +49,17 @@ async def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=120.0)
     parser.add_argument("--anchoring", action="store_true", help="anchor on an anvil chain")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="chatbox-bench-appliance-") as scratch:
-        data_dir = Path(scratch) / "node"
-        daemon = await asyncio.to_thread(IpfsDaemon(Path(scratch) / "ipfs").start)
-        anvil = AnvilNode(Path(scratch) / "anvil") if args.anchoring else None
+    with scratch("appliance-") as scratch_dir:
+        data_dir = Path(scratch_dir) / "node"
+        kubo = IpfsDaemon(
+            Path(scratch_dir) / "ipfs", env={"GOMEMLIMIT": unit_setting("GOMEMLIMIT")}
+        )
+        daemon = await asyncio.to_thread(kubo.start)
+        anvil = AnvilNode(Path(scratch_dir) / "anvil") if args.anchoring else None
         try:
             settings = await _make_box_keys(data_dir, anvil)
-            await _measure(data_dir, daemon.api_url, settings, args)
+            assert daemon.process is not None
+            await _measure(data_dir, daemon, settings, args)
         finally:
             if anvil:
                 await asyncio.to_thread(anvil.stop)
@@ -76,12 +83,14 @@ async def _make_box_keys(data_dir: Path, anvil: AnvilNode | None) -> dict[str, s
 
 
 async def _measure(
-    data_dir: Path, ipfs_api: str, settings: dict[str, str], args: argparse.Namespace
+    data_dir: Path, daemon: IpfsDaemon, settings: dict[str, str], args: argparse.Namespace
 ) -> None:
     port = free_port()
-    node = await asyncio.to_thread(spawn_node, data_dir, ipfs_api, port, settings)
+    node = await asyncio.to_thread(spawn_node, data_dir, daemon.api_url, port, settings)
     try:
         process = psutil.Process(node.pid)
+        assert daemon.process is not None
+        kubo = psutil.Process(daemon.process.pid)
         base = f"http://127.0.0.1:{port}"
         await wait_for(base)
         anchoring = f"anchoring every {ANCHOR_INTERVAL} s" if settings else "not anchoring"
@@ -95,8 +104,8 @@ async def _measure(
             for number in range(HISTORY):
                 await _post(http, channel, headers, f"history {number}")
             await _settle(http, anchoring=bool(settings))
-            await _idle(process, data_dir, args.idle_minutes * 60)
-            await _load(http, channel, headers, process, args.load_seconds)
+            await _idle(process, kubo, data_dir, args.idle_minutes * 60)
+            await _load(http, channel, headers, process, kubo, args.load_seconds)
             if settings:
                 await _print_anchoring(http)
     finally:
@@ -113,10 +122,12 @@ async def _set_up(http: aiohttp.ClientSession) -> tuple[str, dict[str, str]]:
     return (await created.json())["id"], headers
 
 
-async def _idle(process: psutil.Process, data_dir: Path, seconds: float) -> None:
+async def _idle(
+    process: psutil.Process, kubo: psutil.Process, data_dir: Path, seconds: float
+) -> None:
     before_files = _mtimes(data_dir)
     before_io = process.io_counters()
-    samples = await _sample(process, seconds)
+    samples, kubo_rss = await _sample(process, kubo, seconds)
     after_io = process.io_counters()
     after_files = _mtimes(data_dir)
     changed = sorted(path for path, mtime in after_files.items() if before_files.get(path) != mtime)
@@ -125,7 +136,7 @@ async def _idle(process: psutil.Process, data_dir: Path, seconds: float) -> None
         f"\nidle for {seconds / 60:.0f} min, {HISTORY} messages held"
         f" (once pinned, and anchored if anchoring, then {SETTLE_SECONDS} s):"
     )
-    _print_memory(samples, target=80)
+    _print_memory(samples, kubo_rss, target=80)
     print(
         f"  files changed in the data directory: {len(changed)}"
         f" ({', '.join(path.name for path in changed) or 'none'})"
@@ -145,9 +156,11 @@ async def _load(
     channel: str,
     headers: dict[str, str],
     process: psutil.Process,
+    kubo: psutil.Process,
     seconds: float,
 ) -> None:
     latencies: list[float] = []
+    cpu = CpuMeter({"node": process.pid, "Kubo": kubo.pid}).start()
 
     async def post(number: int) -> None:
         started = time.perf_counter()
@@ -162,12 +175,13 @@ async def _load(
             tasks.append(asyncio.create_task(post(number)))
         await asyncio.gather(*tasks)
 
-    sampler = asyncio.create_task(_sample(process, seconds + 5))
+    sampler = asyncio.create_task(_sample(process, kubo, seconds + 5))
     await poster()
-    samples = await sampler
+    samples, kubo_rss = await sampler
     latencies.sort()
     print(f"\n{RATE} messages/s for {seconds:.0f} s ({len(latencies)} posts):")
-    _print_memory(samples, target=150)
+    _print_memory(samples, kubo_rss, target=150)
+    print(f"  {cpu.per_thousand(len(latencies))}")
     print(
         f"  post latency p50 {statistics.median(latencies) * 1000:.1f} ms,"
         f" p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms"
@@ -205,24 +219,28 @@ async def _print_anchoring(http: aiohttp.ClientSession) -> None:
     )
 
 
-async def _sample(process: psutil.Process, seconds: float) -> list[tuple[float, float]]:
-    """(RSS, USS) in MB, once a second."""
-    samples = []
+async def _sample(
+    process: psutil.Process, kubo: psutil.Process, seconds: float
+) -> tuple[list[tuple[float, float]], list[float]]:
+    """The node's (RSS, USS) and Kubo's RSS in MB, once a second."""
+    samples, kubo_rss = [], []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         memory = process.memory_full_info()
         samples.append((memory.rss / 2**20, memory.uss / 2**20))
+        kubo_rss.append(kubo.memory_info().rss / 2**20)
         await asyncio.sleep(1)
-    return samples
+    return samples, kubo_rss
 
 
-def _print_memory(samples: list[tuple[float, float]], target: int) -> None:
+def _print_memory(samples: list[tuple[float, float]], kubo_rss: list[float], target: int) -> None:
     rss = [sample[0] for sample in samples]
     uss = [sample[1] for sample in samples]
     print(
-        f"  RSS mean {statistics.mean(rss):.1f} MB, max {max(rss):.1f} MB (target {target} MB);"
-        f" USS mean {statistics.mean(uss):.1f} MB, max {max(uss):.1f} MB"
+        f"  node RSS mean {statistics.mean(rss):.1f} MB, max {max(rss):.1f} MB"
+        f" (target {target} MB); USS mean {statistics.mean(uss):.1f} MB, max {max(uss):.1f} MB"
     )
+    print(f"  Kubo RSS mean {statistics.mean(kubo_rss):.1f} MB, max {max(kubo_rss):.1f} MB")
 
 
 def _mtimes(directory: Path) -> dict[Path, int]:

@@ -51,3 +51,14 @@ def test_configure_keeps_what_kubo_made_and_changes_nothing_the_second_time(
     assert config["Plugins"]["Plugins"]["telemetry"]["Config"]["Mode"] == "off"
     assert config["Routing"]["Type"] == "autoclient"
     assert (repo / "config").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_development_stack_starts_kubo_as_kubo_service_does() -> None:
+    unit = Path(__file__).resolve().parents[2] / "systemd/kubo.service"
+    exec_start = next(
+        line.split("=", 1)[1].split()
+        for line in unit.read_text().splitlines()
+        if line.startswith("ExecStart=")
+    )
+    assert exec_start[0] == "/usr/local/bin/ipfs"
+    assert tuple(exec_start[1:]) == kubo_repo.DAEMON_ARGS
