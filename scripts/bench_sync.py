@@ -13,8 +13,9 @@ and measures:
 - throughput: both boxes posting at once, messages per second until each holds all;
 and for each the CPU seconds both nodes (one process) and each Kubo spent per 1,000.
 Both boxes share this process and this machine's cores, which a pair of Pis would not.
-``--defer-pinning`` holds each box's outbox back, which shows how much of the latency is
-the IPFS node pinning beside pubsub rather than the sync protocol itself.
+``--gather S`` makes each box's outbox wait S seconds after a wake before pinning (bigger
+batches, fewer Kubo calls); ``--defer-pinning`` holds it back 30 s, which shows how much
+of the latency is the IPFS node pinning beside pubsub rather than the sync protocol.
 """
 
 from __future__ import annotations
@@ -67,8 +68,11 @@ class Box:
         await asyncio.to_thread(self.daemon.stop)
 
 
-async def main(quick: bool, defer_pinning: bool) -> None:
+async def main(quick: bool, defer_pinning: bool, gather: float | None) -> None:
     outbox = OutboxTiming(gather=30.0) if defer_pinning else DEFAULT_OUTBOX_TIMING
+    if gather is not None:
+        outbox = OutboxTiming(gather=gather)
+        print(f"the outbox gathers for {gather} s after each wake")
     if defer_pinning:
         print("pinning deferred by 30 s after each wake, to time sync without it")
     with scratch("sync-") as scratch_dir:
@@ -223,9 +227,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer messages, for a smoke run")
     parser.add_argument(
+        "--gather", type=float, help="seconds the outbox waits after a wake before pinning"
+    )
+    parser.add_argument(
         "--defer-pinning",
         action="store_true",
         help="hold the outbox back 30 s, to separate sync from the IPFS node's pinning work",
     )
     args = parser.parse_args()
-    asyncio.run(main(args.quick, args.defer_pinning))
+    asyncio.run(main(args.quick, args.defer_pinning, args.gather))
