@@ -167,12 +167,21 @@ class IpfsClient:
         return {str(peer["Peer"]) for peer in reply.get("Peers") or [] if "Peer" in peer}
 
     async def publish(self, topic: str, data: bytes) -> None:
-        """Publish on a pubsub topic; Kubo 0.11+ takes the topic multibase-encoded."""
+        """Publish on a pubsub topic; Kubo 0.11+ takes the topic multibase-encoded.
+
+        Kubo names a pubsub message by the hash of its data, so the same bytes published
+        twice within its seen-messages window are refused as "validation ignored": they
+        went out the first time, which is all a publisher asks.
+        """
         form = aiohttp.FormData()
         form.add_field("file", data, filename="data", content_type="application/octet-stream")
-        await self._post_json(
-            "pubsub/pub", {"arg": _multibase(topic.encode())}, data=form, empty_ok=True
-        )
+        try:
+            await self._post_json(
+                "pubsub/pub", {"arg": _multibase(topic.encode())}, data=form, empty_ok=True
+            )
+        except IpfsUnavailable as exc:
+            if "validation ignored" not in exc.detail:
+                raise
 
     async def subscribe(self, topic: str) -> AsyncIterator[tuple[str, bytes]]:
         """Yield (sender peer id, data) for each message on ``topic``, until cancelled."""
