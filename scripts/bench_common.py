@@ -6,7 +6,9 @@ cores will feel, so each benchmark prints it per 1,000 messages for the node and
 
 from __future__ import annotations
 
+import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
@@ -54,3 +56,10 @@ class CpuMeter:
 def _cpu(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
+
+
+async def random_chunks(size: int, chunk: int = 256 * 1024) -> AsyncIterator[bytes]:
+    """``size`` bytes of a file to upload, each chunk different so IPFS cannot deduplicate."""
+    block = os.urandom(chunk)
+    for offset in range(0, size, chunk):
+        yield offset.to_bytes(8, "big") + block[8 : min(chunk, size - offset)]

@@ -18,11 +18,10 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
-from bench_common import CpuMeter, scratch
+from bench_common import CpuMeter, random_chunks, scratch
 
 from chatbox.config import Settings
 from chatbox.daemon import Node
@@ -134,7 +133,7 @@ async def bench_file_stream(node: Node, member: Member, size: int, visibility: s
     sampler = asyncio.create_task(sample())
     started = time.perf_counter()
     message = await node.services.files.post_file(
-        member, channel.id, "big.bin", None, _random_chunks(size)
+        member, channel.id, "big.bin", None, random_chunks(size, FILE_CHUNK)
     )
     elapsed = time.perf_counter() - started
     sampling = False
@@ -145,13 +144,6 @@ async def bench_file_stream(node: Node, member: Member, size: int, visibility: s
         f"{elapsed:.1f} s ({size / 2**20 / elapsed:.1f} MB/s): RSS {baseline:.1f} MB before, "
         f"{peak:.1f} MB at most, growth {peak - baseline:.1f} MB"
     )
-
-
-async def _random_chunks(size: int) -> AsyncIterator[bytes]:
-    block = os.urandom(FILE_CHUNK)
-    for offset in range(0, size, FILE_CHUNK):
-        # Vary each chunk so IPFS cannot deduplicate them.
-        yield offset.to_bytes(8, "big") + block[8 : min(FILE_CHUNK, size - offset)]
 
 
 def _ms(values: list[float], percentile: int) -> str:

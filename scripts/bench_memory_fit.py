@@ -21,12 +21,11 @@ import os
 import re
 import statistics
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import psutil
-from bench_common import CpuMeter, scratch
+from bench_common import CpuMeter, random_chunks, scratch
 from bench_web import spawn_node, wait_for
 
 from chatbox.adapters.ipfs import IpfsClient
@@ -283,19 +282,15 @@ class Person:
 
     async def upload(self, channel: str, size: int) -> None:
         with aiohttp.MultipartWriter("form-data") as form:
-            part = form.append(_chunks(size), {"Content-Type": "application/octet-stream"})
+            part = form.append(
+                random_chunks(size, CHUNK), {"Content-Type": "application/octet-stream"}
+            )
             part.set_content_disposition("form-data", name="file", filename="big.bin")
             async with self._http.post(
                 f"/api/v1/channels/{channel}/files", data=form, headers=self._headers
             ) as reply:
                 if reply.status != 201:
                     raise SystemExit(f"upload: {reply.status} {await reply.text()}")
-
-
-async def _chunks(size: int) -> AsyncIterator[bytes]:
-    block = os.urandom(CHUNK)
-    for offset in range(0, size, CHUNK):
-        yield offset.to_bytes(8, "big") + block[8 : min(CHUNK, size - offset)]
 
 
 if __name__ == "__main__":

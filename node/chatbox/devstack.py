@@ -112,7 +112,6 @@ class IpfsDaemon(Daemon):
         kubo_repo.configure(
             self.repo, kubo_repo.isolated_settings(self.api_port, free_port(), swarm)
         )
-        _remove_stale_lock(self.repo)
         self.spawn([binary, *kubo_repo.DAEMON_ARGS], {"IPFS_PATH": str(self.repo), **self._env})
         self.wait_until(self.api_url + "/api/v0/id", b"")
         return self
@@ -159,11 +158,6 @@ def ipfs_binary() -> str:
     if not kubo.exists():
         raise Unavailable(f"Kubo is not built at {kubo}; run 'make setup'")
     return str(kubo)
-
-
-def _remove_stale_lock(repo: Path) -> None:
-    # A daemon killed with SIGKILL leaves its lock file behind; nothing else uses this repo.
-    (repo / "repo.lock").unlink(missing_ok=True)
 
 
 def _answers(url: str, body: bytes | None) -> bool:

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from chatbox import config
 from chatbox.adapters import chain_account, keyfile, kubo_repo
-from chatbox.adapters.atomic import write_file
+from chatbox.adapters.atomic import write_if_changed
 from chatbox.errors import ConfigError
 
 BOOT_SETTINGS = "chatbox.toml"
@@ -109,7 +109,7 @@ def _apply_boot_settings(layout: Layout, report: Report) -> None:
         _add_problem(report, f"{offered} was not applied: {exc.message}")
         return
     text = offered.read_text()
-    if _write_if_changed(layout.settings_file, text.encode(), mode=0o640):
+    if write_if_changed(layout.settings_file, text.encode(), mode=0o640):
         report.changed.append(f"installed {layout.settings_file} from the boot partition")
     # Readable by the node (group chatbox), not by other users: it may hold API keys.
     ids = _user_ids(layout.root / "etc/passwd", SERVICE_USER)
@@ -146,7 +146,7 @@ def _installed_settings(layout: Layout, report: Report) -> config.Settings:
 
 
 def _set_hostname(layout: Layout, name: str, report: Report) -> None:
-    if _write_if_changed(layout.root / "etc/hostname", f"{name}\n".encode(), mode=0o644):
+    if write_if_changed(layout.root / "etc/hostname", f"{name}\n".encode(), mode=0o644):
         report.changed.append(f"hostname set to {name}")
         if layout.root == Path("/"):
             socket.sethostname(name)
@@ -154,7 +154,7 @@ def _set_hostname(layout: Layout, name: str, report: Report) -> None:
     lines = hosts.read_text().splitlines() if hosts.exists() else ["127.0.0.1\tlocalhost"]
     wanted = f"127.0.1.1\t{name}"
     kept = [line for line in lines if not line.startswith("127.0.1.1")]
-    if _write_if_changed(hosts, ("\n".join([*kept, wanted]) + "\n").encode(), mode=0o644):
+    if write_if_changed(hosts, ("\n".join([*kept, wanted]) + "\n").encode(), mode=0o644):
         report.changed.append(f"{hosts.relative_to(layout.root)} names {name}")
 
 
@@ -201,7 +201,7 @@ def _light_client(layout: Layout, settings: config.Settings, report: Report) -> 
     if settings.light_client_consensus_rpc:
         lines.append(f"CONSENSUS_RPC='{settings.light_client_consensus_rpc}'")
     text = "\n".join(lines) + "\n"
-    if _write_if_changed(env_file, text.encode(), mode=0o600):
+    if write_if_changed(env_file, text.encode(), mode=0o600):
         report.changed.append(f"light client set up for {settings.light_client_network}")
 
 
@@ -216,19 +216,11 @@ def _record(layout: Layout, report: Report) -> None:
         "changed": report.changed,
         "problem": report.problem,
     }
-    _write_if_changed(layout.record_file, (json.dumps(record, indent=2) + "\n").encode(), 0o644)
+    write_if_changed(layout.record_file, (json.dumps(record, indent=2) + "\n").encode(), 0o644)
 
 
 def _add_problem(report: Report, problem: str) -> None:
     report.problem = problem if report.problem is None else f"{report.problem}; {problem}"
-
-
-def _write_if_changed(path: Path, content: bytes, mode: int) -> bool:
-    """Write ``content`` atomically unless the file already holds it; True if written."""
-    if path.exists() and path.read_bytes() == content and (path.stat().st_mode & 0o777) == mode:
-        return False
-    write_file(path, content, mode)
-    return True
 
 
 def _give_to(layout: Layout, user: str, directory: Path) -> None:

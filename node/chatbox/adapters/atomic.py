@@ -19,3 +19,14 @@ def write_file(path: Path, content: bytes, mode: int = 0o600) -> None:
     # O_CREAT's mode is cut by the umask, and an old temporary file keeps its own mode.
     os.chmod(temporary, mode)
     os.replace(temporary, path)
+
+
+def write_if_changed(path: Path, content: bytes, mode: int) -> bool:
+    """Write ``content`` atomically unless the file already holds it; True if written.
+
+    Unchanged files are left alone, so a boot-time step run again wears nothing.
+    """
+    if path.exists() and path.read_bytes() == content and (path.stat().st_mode & 0o777) == mode:
+        return False
+    write_file(path, content, mode)
+    return True

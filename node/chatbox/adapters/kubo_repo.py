@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from chatbox.adapters.atomic import write_file
+from chatbox.adapters.atomic import write_if_changed
 
 KuboSettings = Mapping[tuple[str, ...], Any]
 
@@ -90,10 +90,7 @@ def configure(repo: Path, extra: KuboSettings | None = None) -> bool:
     for keys, value in {**BOX_SETTINGS, **(extra or {})}.items():
         _set(config, keys, value)
     text = (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()
-    if path.read_bytes() == text and (path.stat().st_mode & 0o777) == 0o600:
-        return False
-    write_file(path, text, 0o600)
-    return True
+    return write_if_changed(path, text, 0o600)
 
 
 def _set(config: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:

@@ -424,5 +424,6 @@ class ChannelSync:
 
     def _report(self, exc: Unavailable) -> None:
         if self.last_error != exc.message:
-            log.warning("sync with other boxes waits: %s (%s)", exc.message, exc.detail)
+            detail = f" ({exc.detail})" if exc.detail else ""
+            log.warning("sync with other boxes waits: %s%s", exc.message, detail)
         self.last_error = exc.message
