@@ -1,7 +1,8 @@
 """One error hierarchy for the whole node.
 
-Every error carries a user-safe ``message`` and a stable ``code``; faces translate
-them at their boundary (``web/errors.py`` to JSON, the CLI to one line) and nothing
+Every error carries a user-safe ``message``, an optional ``detail`` and a stable ``code``
+that the JSON API sends as it is; faces translate them at their boundary
+(``web/errors.py`` gives each class its HTTP status, the CLI prints one line) and nothing
 else inspects library exceptions.
 
     ChatboxError
@@ -9,13 +10,18 @@ else inspects library exceptions.
      │    ├── InvalidEnvelope    bytes that are not a well-formed, correctly signed entry
      │    └── TooLarge           an upload or message over its configured limit
      ├── NotFound                unknown channel, message or file
-     ├── Unauthorized            no valid session: log in first
-     ├── Forbidden               not a member, wrong key, locked account, failed CSRF check
-     ├── RateLimited             too many attempts (logins); try again later
-     ├── Conflict                already exists
+     ├── Unauthorized            no valid session, or a login refused: log in (again)
+     ├── Forbidden               not allowed: not an admin, closed sign-up, failed CSRF check
+     ├── RateLimited             too many attempts (logins); ``retry_after`` seconds
+     ├── Conflict                already exists, or not possible in the box's state
      ├── ConfigError             an invalid setting; names the key
+     ├── StorageFull             the write would eat into the disk reserve
+     ├── ChainRejected           the chain refused a transaction outright
+     ├── NotVerified             a proof that does not hold
      └── Unavailable             a daemon the node depends on is down or too slow
-          └── IpfsUnavailable
+          ├── IpfsUnavailable
+          ├── ChainUnavailable
+          └── Disconnected       the serial console's cable was unplugged
 """
 
 from __future__ import annotations
@@ -57,7 +63,13 @@ class Forbidden(ChatboxError):
 
 
 class RateLimited(ChatboxError):
+    """Too many attempts; ``retry_after`` says in how many seconds one is taken again."""
+
     code = "rate_limited"
+
+    def __init__(self, message: str, *, detail: str = "", retry_after: float | None = None):
+        super().__init__(message, detail=detail)
+        self.retry_after = retry_after
 
 
 class Conflict(ChatboxError):

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import base64
+import string
+
 import pytest
 
-from chatbox.domain import channels
+from chatbox.domain import canonical, channels
 from chatbox.errors import InvalidInput
 
 
@@ -39,6 +42,44 @@ def test_invite_round_trip_and_damage() -> None:
             channels.decode_invite(damaged)
     with pytest.raises(InvalidInput):
         channels.encode_invite(channels.public_channel("general"))
+
+
+def test_every_one_character_change_to_an_invite_is_refused() -> None:
+    private = channels.new_private_channel("Family")
+    token = channels.encode_invite(private)
+    alphabet = string.ascii_letters + string.digits + "-_"
+    refused = 0
+    for position, original in enumerate(token):
+        for replacement in alphabet.replace(original, "")[::7]:
+            changed = token[:position] + replacement + token[position + 1 :]
+            with pytest.raises(InvalidInput, match="damaged or was changed"):
+                channels.decode_invite(changed)
+            refused += 1
+    assert refused > 5 * len(token)
+
+
+def test_an_invite_with_another_channel_id_and_a_valid_shape_is_refused() -> None:
+    """The look-alike: the real channel's name and key, a planted id."""
+    private = channels.new_private_channel("Family")
+    forged = channels.Channel("ab" * 32, private.name, "private", private.key)
+    payload = canonical.loads(_raw(channels.encode_invite(private)))
+    payload["id"] = forged.id
+    token = base64.urlsafe_b64encode(canonical.dumps(payload)).decode().rstrip("=")
+    with pytest.raises(InvalidInput, match="damaged or was changed") as refused:
+        channels.decode_invite(token)
+    assert refused.value.detail == "the channel id or name does not match its tag"
+
+
+def test_an_invite_of_another_version_says_so() -> None:
+    payload = canonical.loads(_raw(channels.encode_invite(channels.new_private_channel("x"))))
+    payload["v"] = 1
+    token = base64.urlsafe_b64encode(canonical.dumps(payload)).decode().rstrip("=")
+    with pytest.raises(InvalidInput, match="another version"):
+        channels.decode_invite(token)
+
+
+def _raw(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
 
 
 def test_private_topic_is_derived_from_the_key() -> None:

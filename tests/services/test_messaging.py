@@ -10,7 +10,7 @@ import pytest
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.daemon import Node
 from chatbox.domain import envelope
-from chatbox.errors import Forbidden, InvalidEnvelope, InvalidInput, NotFound
+from chatbox.errors import InvalidEnvelope, InvalidInput, NotFound, Unauthorized
 from chatbox.services.accounts import Member
 from tests.conftest import FAST_OUTBOX, TEST_PASSWORD_COST, node_settings, unpinned
 
@@ -147,7 +147,7 @@ async def test_accounts_unlock_only_with_their_password(node: Node, alice: Membe
     again = await node.services.accounts.unlock("alice", "correct horse")
     assert again.identity.public_key == alice.identity.public_key
     for name, password in (("alice", "wrong horse"), ("nobody", "correct horse")):
-        with pytest.raises(Forbidden, match="unknown account or wrong password"):
+        with pytest.raises(Unauthorized, match="unknown account or wrong password"):
             await node.services.accounts.unlock(name, password)
     with pytest.raises(InvalidInput):
         await node.services.accounts.register("eve", "short")

@@ -64,6 +64,16 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+ERROR_SHAPE = {"error", "detail", "code"}
+
+
+def assert_error_shape(body: Any) -> None:
+    """The one shape of every error the API answers (``web/errors.py``)."""
+    assert isinstance(body, dict) and set(body) == ERROR_SHAPE, body
+    assert all(isinstance(body[key], str) for key in ERROR_SHAPE), body
+    assert body["error"] and body["code"], body
+
+
 async def json_session(client: Client, path: str, body: dict[str, Any]) -> str:
     """POST credentials; returns the CSRF token of the session the cookie now holds."""
     response = await client.post(path, json=body)

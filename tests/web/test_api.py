@@ -6,13 +6,14 @@ import asyncio
 import json
 
 import aiohttp
+from quart import Response
 from quart.typing import TestClientProtocol as Client
 
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.daemon import Node
 from chatbox.devstack import IpfsDaemon
 from tests.conftest import unpinned
-from tests.web.conftest import json_session
+from tests.web.conftest import assert_error_shape, json_session
 
 OWNER = {"name": "owner", "password": "owner password"}
 GUEST = {"name": "guest", "password": "guest password"}
@@ -75,7 +76,7 @@ async def test_every_private_route_answers_401_when_logged_out(client: Client) -
         body = {"json": {}} if method in ("POST", "PUT") and "files" not in path else {}
         response = await fresh.open(path, method=method, **body)
         assert response.status_code == 401, (method, path, response.status_code)
-        assert set(await response.get_json()) == {"error", "detail"}
+        assert_error_shape(await response.get_json())
 
 
 async def test_cross_site_changes_are_refused_and_same_site_ones_pass(
@@ -131,22 +132,44 @@ async def test_bad_input_gets_a_clear_json_error_and_changes_nothing(
     ]
     for response, status in cases:
         assert response.status_code == status, await response.get_data(as_text=True)
-        body = await response.get_json()
-        assert set(body) == {"error", "detail"} and body["error"]
+        assert_error_shape(await response.get_json())
     history = await (await client.get(path)).get_json()
     assert history["messages"] == []
 
 
-async def test_login_is_rate_limited(client: Client) -> None:
+async def test_an_attacker_is_slowed_but_the_owner_on_another_device_gets_in(
+    client: Client,
+) -> None:
+    await _owner_with_channel(client)
+    attacker, owner = client.app.test_client(), client.app.test_client()
+    wrong = {**OWNER, "password": "wrong guess"}
+    statuses = [(await _login_from(attacker, wrong, "10.0.0.66")).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]  # three free guesses, then a wait
+    refused = await _login_from(attacker, wrong, "10.0.0.66")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 2
+    assert (await refused.get_json())["code"] == "rate_limited"
+    # The right password from the attacker's address waits too ...
+    assert (await _login_from(attacker, OWNER, "10.0.0.66")).status_code == 429
+    # ... but not from the owner's own device.
+    assert (await _login_from(owner, OWNER, "10.0.0.7")).status_code == 200
+
+
+async def test_a_refused_login_and_a_logged_out_request_answer_the_same_status(
+    client: Client,
+) -> None:
     await _owner_with_channel(client)
     fresh = client.app.test_client()
-    statuses = [
-        (await fresh.post("/api/v1/session", json={**OWNER, "password": "wrong guess"})).status_code
-        for _ in range(6)
-    ]
-    assert statuses == [403] * 5 + [429]
-    # Even the right password waits out the window.
-    assert (await fresh.post("/api/v1/session", json=OWNER)).status_code == 429
+    refused = await fresh.post("/api/v1/session", json={**OWNER, "password": "wrong guess"})
+    logged_out = await fresh.get("/api/v1/channels")
+    assert refused.status_code == logged_out.status_code == 401
+    assert (await refused.get_json())["code"] == (await logged_out.get_json())["code"]
+
+
+async def _login_from(client: Client, credentials: dict[str, str], address: str) -> Response:
+    return await client.post(
+        "/api/v1/session", json=credentials, scope_base={"client": (address, 40000)}
+    )
 
 
 async def test_registration_policy_and_signup_codes(client: Client) -> None:
@@ -183,7 +206,7 @@ async def test_oversized_upload_is_refused_without_storing_it(client: Client, no
         headers={"Content-Type": content_type, "X-CSRF-Token": csrf},
     )
     assert response.status_code == 413
-    assert set(await response.get_json()) == {"error", "detail"}
+    assert_error_shape(await response.get_json())
     history = await (await client.get(f"/api/v1/channels/{channel_id}/messages")).get_json()
     assert history["messages"] == []
     after = await node.services.status.status()
@@ -295,7 +318,7 @@ async def test_an_admin_adds_and_removes_a_box_by_multiaddr(
     for bad in ("", "hello", "/ip4/127.0.0.1/tcp/4001", "/ip4/1.2.3.4/tcp/1/p2p/" + "x" * 400):
         refused = await client.post("/api/v1/peers", json={"multiaddr": bad}, headers=headers)
         assert refused.status_code == 400, bad
-        assert set(await refused.get_json()) == {"error", "detail"}
+        assert_error_shape(await refused.get_json())
 
     added = await client.post(
         "/api/v1/peers", json={"multiaddr": other.addresses[0]}, headers=headers

@@ -1,29 +1,39 @@
-"""Schema-driven fuzzing: schemathesis generates requests from /api/v1/openapi.json and
-sends them to the real server, logged in; no answer may be a 5xx."""
+"""Schema-driven fuzzing: schemathesis generates requests from /api/v1/openapi.json, both
+ones the schema allows and ones it does not (wrong types, missing fields, bodies that are
+not JSON), and sends them to the real server, logged in. No answer may be a 5xx, every
+answer the schema allows must not be refused as malformed, and every error has the one
+shape."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from typing import Any
 
 import hypothesis
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given
+from schemathesis import GenerationMode
 
-EXAMPLES_PER_OPERATION = 25
+from tests.web.conftest import ERROR_SHAPE
+
+EXAMPLES_PER_OPERATION = int(os.environ.get("CHATBOX_FUZZ_EXAMPLES", "300"))
 # Logging out or closing registration mid-run would only turn later requests into 401/403.
 SKIPPED = {("DELETE", "/api/v1/session"), ("PUT", "/api/v1/admin/registration")}
 # The live stream never ends by design; test_api.py covers it.
 SKIPPED.add(("GET", "/api/v1/channels/{channel_id}/events"))
 
 
-async def test_no_request_the_schema_allows_makes_the_server_fail(served: str) -> None:
-    failures = await asyncio.to_thread(_fuzz, served)
+async def test_no_request_valid_or_invalid_makes_the_server_fail(served: str) -> None:
+    failures, sent = await asyncio.to_thread(_fuzz, served)
     assert failures == []
+    print(f"{sent} requests, none failed")
+    assert sent >= 20 * EXAMPLES_PER_OPERATION  # most operations ran their examples
 
 
-def _fuzz(base: str) -> list[str]:
+def _fuzz(base: str) -> tuple[list[str], int]:
     http = requests.Session()
     reply = http.post(base + "/api/v1/setup", json={"name": "owner", "password": "owner password"})
     reply.raise_for_status()
@@ -36,24 +46,31 @@ def _fuzz(base: str) -> list[str]:
     )
     schema = schemathesis.openapi.from_dict(http.get(base + "/api/v1/openapi.json").json())
     failures: list[str] = []
+    sent: list[int] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 18
     for operation in operations:
         if (operation.method.upper(), operation.path) in SKIPPED:
             continue
-        _fuzz_operation(operation, base, http, headers, channel["id"], failures)
-    return failures
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            sent.append(
+                _fuzz_operation(operation, mode, base, http, headers, channel["id"], failures)
+            )
+    return failures, sum(sent)
 
 
 def _fuzz_operation(
     operation: Any,
+    mode: GenerationMode,
     base: str,
     http: requests.Session,
     headers: dict[str, str],
     channel_id: str,
     failures: list[str],
-) -> None:
+) -> int:
+    """Send the operation's examples; returns how many were sent."""
     calls = iter(range(10**6))
+    sent = 0
 
     @hypothesis.settings(
         max_examples=EXAMPLES_PER_OPERATION,
@@ -61,15 +78,36 @@ def _fuzz_operation(
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: Any) -> None:
         # Every other case aims at a real channel, so handlers past the lookup run too.
         if "channel_id" in (case.path_parameters or {}) and next(calls) % 2:
             case.path_parameters["channel_id"] = channel_id
+        nonlocal sent
+        sent += 1
         response = case.call(base_url=base, session=http, headers=headers, timeout=30)
-        if response.status_code >= 500:
-            failures.append(
-                f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}"
-            )
+        problem = _problem(response)
+        if problem:
+            failures.append(f"{mode} {case.method} {case.formatted_path}: {problem}")
 
-    check()
+    try:
+        check()
+    except hypothesis.errors.Unsatisfiable:
+        # An operation with no parameters and no body has nothing to make invalid.
+        if mode is GenerationMode.POSITIVE:
+            raise
+    return sent
+
+
+def _problem(response: Any) -> str:
+    status = response.status_code
+    if status >= 500:
+        return f"{status} {response.text[:200]}"
+    if status >= 400:
+        try:
+            body = json.loads(response.text)
+        except ValueError:
+            return f"{status} error that is not JSON: {response.text[:200]}"
+        if not isinstance(body, dict) or set(body) != ERROR_SHAPE:
+            return f"{status} error of another shape: {response.text[:200]}"
+    return ""

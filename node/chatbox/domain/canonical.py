@@ -32,7 +32,8 @@ def loads(data: bytes | str) -> Any:
             parse_constant=_refuse_float,
             object_pairs_hook=_unique_keys,
         )
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    # ValueError also covers an integer longer than Python converts (4,300 digits).
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidInput("malformed JSON", detail=str(exc)[:200]) from exc
 
 

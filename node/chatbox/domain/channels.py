@@ -26,7 +26,9 @@ Visibility = Literal["public", "private"]
 VISIBILITIES: tuple[Visibility, ...] = ("public", "private")
 MAX_NAME_LENGTH = 64
 _NAME_PATTERN = re.compile(r"[\w][\w .\-]*")
-_INVITE_VERSION = 1
+INVITE_VERSION = 2
+INVITE_TAG_CONTEXT = b"chatbox-invite-v2\n"
+_INVITE_FIELDS = frozenset({"v", "id", "name", "tag", "key"})
 
 
 @dataclass(frozen=True)
@@ -80,29 +82,63 @@ def pubsub_topic(channel: Channel) -> str:
 
 
 def encode_invite(channel: Channel) -> str:
-    """The URL-fragment token that lets its holder join a private channel."""
+    """The URL-fragment token that lets its holder join a private channel.
+
+    Its tag, keyed by the channel key, covers the id and the name: a token with any of
+    them changed (a look-alike channel planted through an edited link) is refused.
+    """
     if channel.key is None:
         raise InvalidInput("only private channels have invites")
-    payload = {
-        "v": _INVITE_VERSION,
-        "id": channel.id,
-        "name": channel.name,
-        "key": channel.key.hex(),
-    }
+    payload = {"v": INVITE_VERSION, "id": channel.id, "name": channel.name}
+    payload["tag"] = _invite_tag(channel.key, payload).hex()
+    payload["key"] = channel.key.hex()
     return base64.urlsafe_b64encode(canonical.dumps(payload)).decode("ascii").rstrip("=")
 
 
 def decode_invite(token: str) -> Channel:
-    """Reverse ``encode_invite``; raise InvalidInput on a damaged token."""
+    """Reverse ``encode_invite``; InvalidInput names what is wrong with a token."""
     try:
         raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
         payload = canonical.loads(raw)
-        channel_id, key = payload["id"], bytes.fromhex(payload["key"])
-        name = normalize_name(payload["name"])
-        valid = payload["v"] == _INVITE_VERSION and len(key) == KEY_LENGTH
-        valid = valid and isinstance(channel_id, str) and len(bytes.fromhex(channel_id)) == 32
-    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError, InvalidInput) as exc:
-        raise InvalidInput("invite is damaged or incomplete") from exc
-    if not valid:
-        raise InvalidInput("invite is damaged or incomplete")
-    return Channel(id=channel_id, name=name, visibility="private", key=key)
+        version = payload["v"]
+    except (binascii.Error, ValueError, KeyError, TypeError, InvalidInput) as exc:
+        raise InvalidInput(_DAMAGED, detail="not an invite token") from exc
+    if version != INVITE_VERSION:
+        raise InvalidInput(
+            "this invite is from another version of chatbox; ask a member for a new link",
+            detail=f"invite version {version!r}",
+        )
+    channel = _invited_channel(payload)
+    # One spelling per invite: a token re-encoded differently is not the token issued.
+    if encode_invite(channel) != token:
+        raise InvalidInput(_DAMAGED, detail="the token was changed")
+    return channel
+
+
+_DAMAGED = "this invite link is damaged or was changed; ask a member for a new one"
+
+
+def _invited_channel(payload: dict[str, object]) -> Channel:
+    try:
+        channel_id, name = payload["id"], payload["name"]
+        key, tag = bytes.fromhex(payload["key"]), bytes.fromhex(payload["tag"])  # type: ignore[arg-type]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(_DAMAGED, detail="a field is missing or malformed") from exc
+    shaped = isinstance(channel_id, str) and _is_hex(channel_id, 32) and isinstance(name, str)
+    if not shaped or len(key) != KEY_LENGTH or set(payload) != _INVITE_FIELDS:
+        raise InvalidInput(_DAMAGED, detail="a field is missing or malformed")
+    expected = _invite_tag(key, {"v": INVITE_VERSION, "id": channel_id, "name": name})
+    if not hmac.compare_digest(tag, expected):
+        raise InvalidInput(_DAMAGED, detail="the channel id or name does not match its tag")
+    return Channel(str(channel_id), normalize_name(str(name)), "private", key)
+
+
+def _invite_tag(key: bytes, fields: dict[str, object]) -> bytes:
+    return hmac.new(key, INVITE_TAG_CONTEXT + canonical.dumps(fields), hashlib.sha256).digest()[:16]
+
+
+def _is_hex(text: str, length: int) -> bool:
+    try:
+        return len(bytes.fromhex(text)) == length and text == text.lower()
+    except ValueError:
+        return False

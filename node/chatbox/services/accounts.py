@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST, lock_with_password, unlock_with_password
-from chatbox.errors import Conflict, Forbidden, InvalidInput
+from chatbox.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from chatbox.ports import AccountRecord, AccountStore, LogStore, PersonRecord
 
 MIN_PASSWORD_LENGTH = 8
@@ -109,14 +109,14 @@ class AccountService:
         return Member(record.id, record.name, identity, record.is_admin)
 
     async def unlock(self, name: str, password: str) -> Member:
-        """Log in: the password unlocks the account's keys, or Forbidden."""
+        """Log in: the password unlocks the account's keys, or Unauthorized."""
         record = await self._store.account_by_name(name) if isinstance(name, str) else None
         if record is None or not isinstance(password, str):
-            raise Forbidden("unknown account or wrong password")
+            raise Unauthorized("unknown account or wrong password")
         try:
             secret = await asyncio.to_thread(unlock_with_password, record.locked_keys, password)
         except Forbidden as exc:
-            raise Forbidden("unknown account or wrong password") from exc
+            raise Unauthorized("unknown account or wrong password") from exc
         return Member(record.id, record.name, Identity.from_private_bytes(secret), record.is_admin)
 
     async def by_id(self, account_id: int) -> AccountRecord | None:

@@ -12,25 +12,16 @@ import hmac
 import secrets
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from chatbox.domain.identity import Identity
 from chatbox.domain.sealing import open_sealed, seal
-from chatbox.errors import ChatboxError, RateLimited
+from chatbox.errors import ChatboxError
 from chatbox.ports import AccountStore
 from chatbox.services.accounts import AccountService, Member
+from chatbox.services.login_throttle import LoginThrottle
 
 SESSION_LIFETIME = 30 * 24 * 3600
 _CACHE_SIZE = 256
-_MAX_TRACKED = 4096
-
-
-@dataclass(frozen=True)
-class LoginThrottle:
-    """At most ``attempts`` failed logins per ``window`` seconds for one name or one address."""
-
-    attempts: int = 5
-    window: float = 60.0
 
 
 class SessionService:
@@ -38,38 +29,37 @@ class SessionService:
         self,
         accounts: AccountService,
         store: AccountStore,
-        throttle: LoginThrottle = LoginThrottle(),
+        throttle: LoginThrottle | None = None,
         lifetime: int = SESSION_LIFETIME,
     ) -> None:
         self._accounts = accounts
         self._store = store
-        self._throttle = throttle
+        self._throttle = throttle or LoginThrottle()
         self._lifetime = lifetime
-        self._failures: dict[str, list[float]] = {}
         self._cache: OrderedDict[bytes, tuple[Member, int]] = OrderedDict()
 
     async def login(self, name: str, password: str, client: str) -> tuple[str, Member]:
         """Check the password and open a session; returns the cookie token and the member."""
-        keys = [f"name:{str(name).lower()}", f"client:{client}"]
-        self._check_throttle(keys)
+        await self._throttle.admit("login", name, client)
         try:
             member = await self._accounts.unlock(name, password)
         except ChatboxError:
-            self._record_failure(keys)
+            self._throttle.failed("login", name, client)
             raise
+        self._throttle.succeeded("login", name, client)
         return await self.open(member), member
 
     async def reset_admin(
         self, name: str, code: str, password: str, client: str
     ) -> tuple[str, Member]:
         """Set an admin's new password with a console reset code; throttled like logins."""
-        keys = [f"reset:{str(name).lower()}", f"client:{client}"]
-        self._check_throttle(keys)
+        await self._throttle.admit("reset", name, client)
         try:
             member = await self._accounts.reset_admin_password(name, code, password)
         except ChatboxError:
-            self._record_failure(keys)
+            self._throttle.failed("reset", name, client)
             raise
+        self._throttle.succeeded("reset", name, client)
         self._cache.clear()  # the account's other sessions were ended in the store
         return await self.open(member), member
 
@@ -123,26 +113,6 @@ class SessionService:
         self._cache[digest] = (member, now + 60)
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
-
-    def _check_throttle(self, keys: list[str]) -> None:
-        horizon = time.monotonic() - self._throttle.window
-        for key in keys:
-            recent = [moment for moment in self._failures.pop(key, []) if moment > horizon]
-            if recent:
-                self._failures[key] = recent
-            if len(recent) >= self._throttle.attempts:
-                raise RateLimited(
-                    "too many failed logins; wait a minute and try again",
-                    detail=f"{self._throttle.attempts} failures in {self._throttle.window:.0f} s",
-                )
-
-    def _record_failure(self, keys: list[str]) -> None:
-        now = time.monotonic()
-        if len(self._failures) > _MAX_TRACKED:  # forget the quiet ones, so memory stays bounded
-            horizon = now - self._throttle.window
-            self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > horizon}
-        for key in keys:
-            self._failures.setdefault(key, []).append(now)
 
 
 def _token_hash(token: str) -> bytes:

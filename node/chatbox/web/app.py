@@ -8,6 +8,7 @@ from quart_schema import Info, QuartSchema
 from chatbox.web import api, errors, events, security, session, ui
 from chatbox.web.context import WebServices
 from chatbox.web.downloads import INLINE_IMAGES
+from chatbox.web.json_body import StrictJsonRequest
 
 __all__ = ["WebServices", "create_app"]
 
@@ -25,6 +26,7 @@ def create_app(
     keepalive: float = events.KEEPALIVE_SECONDS,
 ) -> Quart:
     app = Quart(__name__)
+    app.request_class = StrictJsonRequest
     # Quart refuses larger bodies before reading them; uploads are bounded again as they stream.
     app.config["MAX_CONTENT_LENGTH"] = upload_limit + 64 * 1024
     QuartSchema(

@@ -1,9 +1,15 @@
-"""The one place errors become HTTP: JSON ``{error, detail}`` with the right status for the
-API (and any client that does not ask for HTML), a small page for browsers on pages."""
+"""The one place errors become HTTP: JSON ``{error, detail, code}`` with the right status
+for the API (and any client that does not ask for HTML), a small page for browsers on pages.
+
+``error`` is a sentence for a person, ``detail`` what exactly was wrong (may be empty) and
+``code`` a stable name for programs: the error class's ``code``, or the HTTP reason in
+snake case for what the framework refuses itself (``method_not_allowed``).
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 
 from quart import Quart, Response, g, jsonify, render_template, request
 from quart_schema import RequestSchemaValidationError
@@ -12,35 +18,53 @@ from werkzeug.exceptions import HTTPException
 import chatbox.errors as errors
 
 log = logging.getLogger(__name__)
+Headers = dict[str, str] | None
 
-_STATUS = {
-    errors.TooLarge: 413,
+# Every class by name, so a new one must be given its status here (a test holds that).
+STATUS: dict[type[errors.ChatboxError], int] = {
+    errors.ChatboxError: 500,
     errors.InvalidInput: 400,
+    errors.InvalidEnvelope: 400,
+    errors.TooLarge: 413,
     errors.NotFound: 404,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.RateLimited: 429,
     errors.Conflict: 409,
+    # A setting the owner must fix: the box cannot do this until then.
+    errors.ConfigError: 503,
     errors.Unavailable: 503,
+    errors.Disconnected: 503,
+    errors.IpfsUnavailable: 503,
+    errors.ChainUnavailable: 503,
     errors.StorageFull: 507,
+    # The chain, upstream of the box, refused the transaction.
+    errors.ChainRejected: 502,
+    # The request was understood; what it names does not verify.
+    errors.NotVerified: 422,
 }
 
 
 def status_of(error: errors.ChatboxError) -> int:
-    for kind, status in _STATUS.items():
-        if isinstance(error, kind):
-            return status
-    return 500
+    return STATUS[type(error)] if type(error) in STATUS else _nearest(type(error))
 
 
-async def error_response(status: int, error: str, detail: str = "") -> Response:
+def _nearest(kind: type) -> int:
+    return next(STATUS[base] for base in kind.__mro__ if base in STATUS)
+
+
+async def error_response(
+    status: int, error: str, detail: str = "", code: str = "error", headers: Headers = None
+) -> Response:
     if _wants_page():
         body = await render_template(
             "error.html", error=error, detail=detail, member=g.get("member")
         )
-        return Response(body, status=status, mimetype="text/html")
-    response = jsonify({"error": error, "detail": detail})
-    response.status_code = status
+        response = Response(body, status=status, mimetype="text/html")
+    else:
+        response = jsonify({"error": error, "detail": detail, "code": code})
+        response.status_code = status
+    response.headers.update(headers or {})
     return response
 
 
@@ -49,20 +73,30 @@ def install(app: Quart) -> None:
 
     @app.errorhandler(errors.ChatboxError)
     async def chatbox_error(error: errors.ChatboxError) -> Response:
-        return await error_response(status_of(error), error.message, error.detail)
+        headers = _retry_after(error)
+        return await error_response(
+            status_of(error), error.message, error.detail, error.code, headers
+        )
 
     @app.errorhandler(RequestSchemaValidationError)
     async def invalid_request(error: RequestSchemaValidationError) -> Response:
-        return await error_response(400, "invalid request", _first_problem(error))
+        problem = _first_problem(error)
+        return await error_response(400, "invalid request", problem, errors.InvalidInput.code)
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
-        return await error_response(error.code or 500, error.name, error.description or "")
+        code = error.name.lower().replace(" ", "_").replace("'", "")
+        return await error_response(error.code or 500, error.name, error.description or "", code)
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> Response:
         log.exception("unexpected error while serving a request")
-        return await error_response(500, "internal error", "the box logged the details")
+        return await error_response(500, "internal error", "the box logged the details", "internal")
+
+
+def _retry_after(error: errors.ChatboxError) -> dict[str, str]:
+    seconds = error.retry_after if isinstance(error, errors.RateLimited) else None
+    return {} if seconds is None else {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
 def _wants_page() -> bool:

@@ -1,13 +1,26 @@
-"""The shapes the JSON API accepts and returns; the OpenAPI document is generated from them."""
+"""The shapes the JSON API accepts and returns; the OpenAPI document is generated from them.
+
+Bodies are validated strictly: ``{"text": 0}`` is a wrong type, not the text "0", and
+fields the schema does not name are refused rather than ignored.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from chatbox.domain.channels import MAX_NAME_LENGTH
+from chatbox.domain.envelope import MAX_TEXT_CHARS
 
 
-class Credentials(BaseModel):
+class Body(BaseModel):
+    """A JSON request body."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Credentials(Body):
     name: str = Field(min_length=1, max_length=32)
     password: str = Field(min_length=1, max_length=1024)
 
@@ -27,8 +40,8 @@ class SessionOut(BaseModel):
     csrf_token: str = Field(description="send back as the X-CSRF-Token header on every change")
 
 
-class ChannelIn(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
+class ChannelIn(Body):
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
     visibility: Literal["public", "private"]
 
 
@@ -60,7 +73,7 @@ class InviteOut(BaseModel):
     url: str = Field(description="the join link; the key travels only in its fragment")
 
 
-class InviteIn(BaseModel):
+class InviteIn(Body):
     token: str = Field(min_length=1, max_length=512)
 
 
@@ -89,8 +102,8 @@ class MessageOut(BaseModel):
     anchored: bool
 
 
-class MessageIn(BaseModel):
-    text: str = Field(min_length=1, max_length=16_000)
+class MessageIn(Body):
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
 
 
 class HistoryQuery(BaseModel):
@@ -103,7 +116,7 @@ class MessagePage(BaseModel):
     before: str | None = Field(description="pass as `before` for older messages; null at start")
 
 
-class ReadMark(BaseModel):
+class ReadMark(Body):
     clock: int = Field(ge=0, le=2**62)
 
 
@@ -133,7 +146,7 @@ class Peers(BaseModel):
     discovery: str = Field(description="state of box discovery on the LAN")
 
 
-class PeerIn(BaseModel):
+class PeerIn(Body):
     multiaddr: str = Field(
         max_length=300, description="e.g. /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW..."
     )
@@ -144,7 +157,7 @@ class PeerAdded(BaseModel):
     connected: bool = Field(description="reached now; otherwise dialled again every 30 s")
 
 
-class Policy(BaseModel):
+class Policy(Body):
     registration: Literal["open", "invite", "closed"]
 
 

@@ -48,7 +48,7 @@ async def _events(decoder: MultipartDecoder, body: AsyncIterator[bytes]) -> Asyn
     chunks = body.__aiter__()
     pending = memoryview(b"")
     while True:
-        event = decoder.next_event()
+        event = _next_event(decoder)
         if isinstance(event, NeedData):
             if decoder.complete:
                 raise InvalidInput("upload ended in the middle of a part")
@@ -64,6 +64,13 @@ async def _events(decoder: MultipartDecoder, body: AsyncIterator[bytes]) -> Asyn
         yield event
         if isinstance(event, Epilogue):
             return
+
+
+def _next_event(decoder: MultipartDecoder) -> object:
+    try:
+        return decoder.next_event()
+    except ValueError as exc:  # Werkzeug's word for a body that breaks the multipart rules
+        raise InvalidInput("upload is not well-formed multipart data", detail=str(exc)) from exc
 
 
 async def _data(events: AsyncIterator[object]) -> AsyncIterator[bytes]:

@@ -1,0 +1,36 @@
+"""Request bodies read as strict JSON: UTF-8 only, bounded, and never a 500.
+
+Quart decodes a body before it parses it, so a byte that is not UTF-8 escapes its JSON
+error handling as a ``UnicodeDecodeError``; Python's ``json`` also accepts ``NaN`` and
+duplicate keys. Bodies are read as the box reads JSON from other boxes (``canonical.loads``:
+UTF-8, integers only, unique keys). JSON routes take a few fields, so a body far larger
+than any of them is refused before it is read into memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Request
+
+from chatbox.domain import canonical
+from chatbox.errors import InvalidInput, TooLarge
+
+MAX_JSON_BYTES = 64 * 1024
+
+
+class StrictJsonRequest(Request):
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        if not (force or self.is_json):
+            return None
+        if (self.content_length or 0) > MAX_JSON_BYTES:
+            raise TooLarge(f"a JSON body may hold at most {MAX_JSON_BYTES // 1024} KiB")
+        raw = await self.get_data(cache=cache, as_text=False)
+        if len(raw) > MAX_JSON_BYTES:
+            raise TooLarge(f"a JSON body may hold at most {MAX_JSON_BYTES // 1024} KiB")
+        try:
+            return canonical.loads(raw)
+        except InvalidInput:
+            if silent:
+                return None
+            raise
