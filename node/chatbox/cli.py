@@ -205,7 +205,7 @@ def _dev(args: argparse.Namespace, settings: config.Settings) -> int:
 def _reindex(args: argparse.Namespace, settings: config.Settings) -> int:
     async def rebuild() -> None:
         node = Node(settings)
-        await node.start()
+        await node.open()
         try:
             for report in await node.services.reindexer.reindex_all():
                 print(f"{report.name}: {report.entries} entries ({report.channel_id})")
@@ -283,7 +283,7 @@ def _backup(args: argparse.Namespace, settings: config.Settings) -> int:
 
     async def write() -> None:
         node = Node(settings)
-        await node.start()
+        await node.open()
         try:
             data = await node.export_backup(passphrase)
         finally:
@@ -315,7 +315,7 @@ def _restore(args: argparse.Namespace, settings: config.Settings) -> int:
 
     async def bring_back() -> backup.RestoreReport:
         node = Node(settings)
-        await node.start()
+        await node.open()
         try:
             return await node.restorer().restore(contents)
         finally:

@@ -1,7 +1,11 @@
 """The composition root: build adapters and services, start them in order, stop in reverse.
 
-``Node`` owns every background task: it keeps a reference, logs a failure, and cancels
-and awaits them on stop. ``serve`` adds the web app under hypercorn and signal handling.
+``Node.open`` only builds: it opens the database and the clients and wires the services,
+and starts nothing, so one-shot commands (``chatbox backup``, ``reindex``, ``restore``)
+can run beside a live node without taking its control socket, announcing heads or
+anchoring a second time. ``Node.start`` builds and then runs: the control socket and the
+workers, each owned by the node, which keeps a reference, logs a failure, and cancels and
+awaits them on stop. ``serve`` adds the web app under hypercorn and signal handling.
 """
 
 from __future__ import annotations
@@ -27,15 +31,15 @@ from chatbox.adapters.anchor_store import SqliteAnchorStore
 from chatbox.adapters.control_socket import SOCKET_NAME, serve_control
 from chatbox.adapters.disk import usage_of
 from chatbox.adapters.ipfs import IpfsClient
-from chatbox.adapters.mdns import MdnsResponder, lan_addresses, open_zeroconf, txt_record
+from chatbox.adapters.mdns import lan_addresses
 from chatbox.adapters.peer_store import SqlitePeerStore
 from chatbox.adapters.store import SqliteStore
 from chatbox.adapters.systemd_notify import SystemdNotifier
 from chatbox.config import Settings
-from chatbox.domain.identity import fingerprint
 from chatbox.domain.redaction import shown_url
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST
-from chatbox.errors import ChainUnavailable, ConfigError, Unavailable
+from chatbox.errors import ChainUnavailable, ConfigError
+from chatbox.lan_discovery import Advertised, LanDiscovery
 from chatbox.services import backup
 from chatbox.services.accounts import AccountService
 from chatbox.services.anchoring import POLL_SECONDS, Anchorer, AnchorTiming
@@ -91,6 +95,7 @@ class Services:
     sync: ChannelSync
     peers: PeerService
     pinner: FilePinner
+    lan: LanDiscovery
 
 
 class Node:
@@ -111,8 +116,6 @@ class Node:
         self._settings_file = settings_file
         self._sync_timing = sync_timing
         self._advertise = advertise
-        self.mdns: MdnsResponder | None = None
-        self._mdns_error: str | None = None
         self._anchor_poll = anchor_poll
         self._password_cost = password_cost
         self._outbox_timing = outbox_timing
@@ -126,6 +129,13 @@ class Node:
         self.services: Services
 
     async def start(self) -> None:
+        """Build the node, then run it: control socket, outbox, sync, peers, pinning,
+        anchoring and (with ``advertise``) mDNS."""
+        await self.open()
+        await self._run()
+
+    async def open(self) -> None:
+        """Build adapters and services and start nothing: what one-shot commands use."""
         data_dir = self.settings.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self._secrets = secrets = keyfile.load_or_create(data_dir / BOX_KEY_FILE)
@@ -173,6 +183,11 @@ class Node:
         accounts.also_name_from(sync.names)
         channels.on_added(sync.follow_new_channels)
         peers = PeerService(ipfs, peer_store, sync, self._sync_timing)
+        key = secrets.identity.public_key
+        advertised = Advertised(self.settings.box_name, key, self.settings.http_port, __version__)
+        lan = LanDiscovery(
+            ipfs, advertised, peers.found, peers.lost, self._sync_timing.retry, self._advertise
+        )
         anchorer = None
         if chain is not None:
             sender = ChainSender(
@@ -215,7 +230,7 @@ class Node:
                 chain_info,
                 sync,
                 peers,
-                self._mdns_status,
+                lan.status,
                 storage,
                 LanInfo(self.settings.http_port, lan_addresses),
                 self._notices(),
@@ -230,47 +245,28 @@ class Node:
             sync=sync,
             peers=peers,
             pinner=FilePinner(ipfs, peer_store),
+            lan=lan,
         )
-        control = NodeControl(self.services.status, peers, channels, messages, accounts, anchorer)
-        self._control = await serve_control(data_dir / SOCKET_NAME, control.handle)
-        self.spawn(outbox.run(), "outbox")
-        self.spawn(sync.run(), "sync")
-        self.spawn(peers.run(), "peers")
-        self.spawn(self.services.pinner.run(), "pinning")
-        if anchorer is not None:
-            self.spawn(anchorer.run(), "anchoring")
-        if self._advertise:
-            self.spawn(self._run_mdns(), "mdns")
 
-    async def _run_mdns(self) -> None:
-        """Answer as <box_name>.local and find other boxes, once IPFS tells its peer id."""
-        assert self._ipfs is not None
-        while True:
-            try:
-                node = await self._ipfs.identity()
-                break
-            except Unavailable:
-                await asyncio.sleep(self._sync_timing.retry)
-        key = self._secrets.identity.public_key
-        port = self.settings.http_port
-        txt = txt_record(key, fingerprint(key), node.peer_id, node.addresses, port, __version__)
-        try:
-            zeroconf = open_zeroconf()
-        except OSError as exc:
-            # Most often another mDNS responder (avahi-daemon) holds UDP 5353.
-            self._mdns_error = f"cannot open mDNS on UDP 5353: {exc}"
-            log.error("%s; is avahi-daemon running? The box stays reachable by IP", exc)
-            return
-        peers = self.services.peers
-        self.mdns = MdnsResponder(
-            zeroconf, self.settings.box_name, self.settings.http_port, txt, peers.found, peers.lost
+    async def _run(self) -> None:
+        services = self.services
+        control = NodeControl(
+            services.status,
+            services.peers,
+            services.channels,
+            services.messages,
+            services.accounts,
+            services.anchorer,
         )
-        try:
-            await self.mdns.start()
-            await self.mdns.run()
-        finally:
-            await self.mdns.stop()
-            await zeroconf.async_close()
+        self._control = await serve_control(self.settings.data_dir / SOCKET_NAME, control.handle)
+        self.spawn(services.outbox.run(), "outbox")
+        self.spawn(services.sync.run(), "sync")
+        self.spawn(services.peers.run(), "peers")
+        self.spawn(services.pinner.run(), "pinning")
+        if services.anchorer is not None:
+            self.spawn(services.anchorer.run(), "anchoring")
+        if services.lan.enabled:
+            self.spawn(services.lan.run(), "mdns")
 
     def _notices(self) -> list[str]:
         """What first boot (which runs before the node) could not do, for the status page."""
@@ -278,13 +274,6 @@ class Node:
             return []
         problem = firstboot.read_problem(self._settings_file.parent / firstboot.RECORD_FILE)
         return [problem] if problem else []
-
-    def _mdns_status(self) -> dict[str, Any]:
-        if self._mdns_error is not None:
-            return {"state": "failed", "detail": self._mdns_error}
-        if self.mdns is None:
-            return {"state": "starting" if self._advertise else "off"}
-        return self.mdns.status()
 
     async def _check_chain_id(self, chain: ChainClient) -> None:
         """A chain that answers with another id is a wrong setting; one that is down may wait."""

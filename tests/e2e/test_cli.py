@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from chatbox.adapters.control_socket import ControlClient
 from chatbox.devstack import IpfsDaemon, free_port
 
 pytestmark = pytest.mark.slow
@@ -168,3 +170,69 @@ def _first_answer(process: subprocess.Popen[str], url: str) -> dict[str, object]
             assert time.monotonic() < deadline, "the node did not start"
             assert process.poll() is None, process.communicate()[1]
             time.sleep(0.2)
+
+
+def test_backup_beside_a_running_node_leaves_its_socket_and_workers_alone(
+    tmp_path: Path, ipfs_daemon: IpfsDaemon
+) -> None:
+    port = free_port()
+    data = tmp_path / "data"
+    env = {
+        "CHATBOX_DATA_DIR": str(data),
+        "CHATBOX_HTTP_PORT": str(port),
+        "CHATBOX_HTTP_HOST": "127.0.0.1",
+        "CHATBOX_IPFS_API": ipfs_daemon.api_url,
+    }
+    base = f"http://127.0.0.1:{port}"
+    node = _chatbox("run", env=env)
+    try:
+        _first_answer(node, base + "/healthz")
+        http = _LoggedIn(base)
+        socket_before = (data / "control.sock").stat().st_ino
+        time.sleep(1.5)  # so a status from a new process would show a smaller uptime
+        passphrase = tmp_path / "passphrase"
+        passphrase.write_text("a long backup passphrase")
+        backup = _chatbox(
+            "backup", str(tmp_path / "box.backup"), "--passphrase-file", str(passphrase), env=env
+        )
+        _, err = backup.communicate(timeout=120)
+        assert backup.returncode == 0, err
+        assert (tmp_path / "box.backup").stat().st_size > 0
+        assert (data / "control.sock").stat().st_ino == socket_before
+        status = asyncio.run(ControlClient(data / "control.sock").call("status"))
+        assert status["box"]["uptime_seconds"] >= 1, status
+        # The node's own outbox still pins what is posted after the backup.
+        http.post(f"/api/v1/channels/{http.channel}/messages", {"text": "after the backup"})
+        deadline = time.monotonic() + 15
+        while _get_json(base + "/api/v1/status")["outbox"]["pending"]:  # type: ignore[index]
+            assert time.monotonic() < deadline, "the node stopped pinning"
+            time.sleep(0.2)
+        assert node.poll() is None
+    finally:
+        node.send_signal(signal.SIGTERM)
+        _, err = node.communicate(timeout=30)
+    assert node.returncode == 0, err
+
+
+class _LoggedIn:
+    """The owner's session on a node served at ``base``, with one public channel."""
+
+    def __init__(self, base: str) -> None:
+        self._base = base
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        owner = self.post("/api/v1/setup", {"name": "owner", "password": "owner password"})
+        self._csrf = str(owner["csrf_token"])
+        channel = self.post("/api/v1/channels", {"name": "general", "visibility": "public"})
+        self.channel = str(channel["id"])
+
+    def post(self, path: str, body: dict[str, str]) -> dict[str, object]:
+        request = urllib.request.Request(
+            self._base + path,
+            data=json.dumps(body).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "X-CSRF-Token": getattr(self, "_csrf", ""),
+            },
+        )
+        with self._opener.open(request, timeout=10) as response:
+            return dict(json.load(response))

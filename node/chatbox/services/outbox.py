@@ -89,6 +89,14 @@ class Outbox:
         await self._store.mark_stored([cid for cid, _ in batch])
         return len(batch)
 
+    async def flush(self) -> int:
+        """Pin everything pending now, without the worker (one-shot commands); returns how
+        many entries left the outbox. Raises IpfsUnavailable if IPFS cannot take them."""
+        total = 0
+        while flushed := await self.flush_once():
+            total += flushed
+        return total
+
     async def drained(self) -> None:
         """Wait until nothing is left to pin (used by reindex, benchmarks and tests)."""
         while True:

@@ -43,7 +43,7 @@ class Reindexer:
 
     async def reindex_all(self) -> list[ReindexReport]:
         """Flush the outbox (so IPFS holds everything), then rebuild every channel."""
-        await self._outbox.drained()
+        await self._outbox.flush()
         return [await self.reindex(channel) for channel in await self._channels.all()]
 
     async def reindex(self, channel: Channel) -> ReindexReport:
