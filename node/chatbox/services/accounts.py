@@ -162,9 +162,9 @@ class AccountService:
         _check_credentials(name, password)
         record = await self._store.account_by_name(name)
         if record is None or not record.is_admin:
-            raise Forbidden("that is not an admin account of this box")
+            raise Unauthorized("that is not an admin account of this box")
         if not isinstance(code, str) or not code.strip():
-            raise Forbidden("a reset code from the box's serial console is needed")
+            raise Unauthorized("a reset code from the box's serial console is needed")
         identity = Identity.generate()
         locked = await asyncio.to_thread(
             lock_with_password, identity.private_bytes(), password, self._password_cost
@@ -172,7 +172,7 @@ class AccountService:
         keys = (identity.public_key, identity.sealing_public_key, locked)
         digest = _reset_hash(code)
         if not await self._people.rekey_with_code(digest, int(time.time()), record.id, keys):
-            raise Forbidden("that reset code is unknown, used or expired")
+            raise Unauthorized("that reset code is unknown, used or expired")
         self._names = None
         return Member(record.id, record.name, identity, record.is_admin)
 
