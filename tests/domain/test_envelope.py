@@ -68,6 +68,14 @@ def test_malformed_bytes_are_rejected(raw: bytes) -> None:
         envelope.parse(raw)
 
 
+def test_a_lone_surrogate_escape_is_refused_as_malformed(author: Identity) -> None:
+    """JSON can spell a code point UTF-8 cannot hold; it must not reach the canonical check."""
+    raw = _signed(author).raw.replace(b'"hi"', b'"\\ud800"')
+    assert b"\\ud800" in raw
+    with pytest.raises(InvalidEnvelope, match="not valid JSON"):
+        envelope.parse(raw)
+
+
 @pytest.mark.parametrize(
     "change",
     [

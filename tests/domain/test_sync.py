@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from chatbox.domain import envelope, sync
+from chatbox.domain import canonical, envelope, sync
 from chatbox.domain.identity import Identity
 from chatbox.domain.log import ChannelLog, next_position
 from chatbox.domain.sealing import new_key
@@ -82,6 +82,15 @@ def test_an_altered_or_missigned_announcement_is_refused() -> None:
 def test_malformed_announcements_are_refused(data: bytes) -> None:
     with pytest.raises(InvalidEnvelope):
         sync.decode(data, CHANNEL, None, PEER)
+
+
+def test_a_signature_that_is_not_hex_is_refused_not_a_crash() -> None:
+    box = Identity.generate()
+    data = sync.encode(_announcement(box), box, None)
+    fields = canonical.loads(data)
+    fields["sig"] = "zz" * 64
+    with pytest.raises(InvalidEnvelope, match="signature is not 64 bytes"):
+        sync.decode(canonical.dumps(fields), CHANNEL, None, PEER)
 
 
 def test_bad_fields_are_refused_even_when_signed() -> None:

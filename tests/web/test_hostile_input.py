@@ -16,6 +16,7 @@ HOSTILE_BODIES = {
     "NaN": b'{"clock": NaN}',
     "a float": b'{"clock": 1.5}',
     "a duplicate key": b'{"text":"a","text":"b"}',
+    "a lone surrogate": b'{"text":"\\ud800"}',
     "an endless integer": b'{"clock": ' + b"9" * 5000 + b"}",
     "nested too deep": b"[" * 30_000 + b"]" * 30_000,
     "a list": b"[]",

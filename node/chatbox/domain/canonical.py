@@ -16,17 +16,23 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def dumps(value: Any) -> bytes:
-    """Encode ``value`` canonically."""
-    return json.dumps(
+    """Encode ``value`` canonically; InvalidInput if a string holds a lone surrogate."""
+    text = json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # JSON's \ud800 escape decodes to a code point UTF-8 cannot hold.
+        raise InvalidInput("malformed JSON", detail="a string holds a lone surrogate") from exc
 
 
 def loads(data: bytes | str) -> Any:
-    """Decode JSON, refusing floats, NaN, duplicate keys and invalid UTF-8."""
+    """Decode JSON, refusing floats, NaN, duplicate keys, invalid UTF-8 and lone
+    surrogates (so whatever it returns encodes again)."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(
+        value = json.loads(
             text,
             parse_float=_refuse_float,
             parse_constant=_refuse_float,
@@ -35,6 +41,9 @@ def loads(data: bytes | str) -> Any:
     # ValueError also covers an integer longer than Python converts (4,300 digits).
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidInput("malformed JSON", detail=str(exc)[:200]) from exc
+    if "\\u" in text:  # only an escape can spell a lone surrogate
+        dumps(value)
+    return value
 
 
 def _refuse_float(text: str) -> Any:

@@ -40,6 +40,7 @@ MAX_INLINE_BYTES = 16 * 1024
 MAX_LISTED_CIDS = 256
 _SIGNING_CONTEXT = b"chatbox-announcement-v1\n"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX128 = re.compile(r"[0-9a-f]{128}")
 _FIELDS = frozenset(
     {"v", "kind", "box", "name", "peer", "ch", "ts", "cids", "to", "entries", "people", "sig"}
 )
@@ -178,7 +179,7 @@ def _parse(fields: Any) -> Announcement:
     to = fields["to"]
     if not (to == "" or (isinstance(to, str) and _HEX64.fullmatch(to))):
         raise InvalidEnvelope("announcement field 'to' is not a box key")
-    if not isinstance(fields["sig"], str) or len(fields["sig"]) != 128:
+    if not isinstance(fields["sig"], str) or not _HEX128.fullmatch(fields["sig"]):
         raise InvalidEnvelope("announcement signature is not 64 bytes of hex")
     for name in ("name", "peer"):
         if not isinstance(fields[name], str) or not 0 < len(fields[name]) <= 128:
