@@ -1,0 +1,257 @@
+"""The wire formats built from docs/PROTOCOL.md alone, without importing chatbox.
+
+This is what a box written by someone else would do: it uses only the standard library,
+``cryptography`` (Ed25519, AES-256-GCM) and ``pycryptodome`` (keccak-256). The tests
+check that chatbox accepts what it builds and that it reproduces the committed vectors;
+``python -m tests.protocol.independent`` writes those vectors.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import struct
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from Crypto.Hash import keccak
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+VECTORS = Path(__file__).resolve().parents[2] / "docs" / "protocol-vectors.json"
+
+
+def canonical(value: Any) -> bytes:
+    """PROTOCOL.md §1: sorted keys, no white space, UTF-8 as is, integers only."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def raw_cid(data: bytes) -> str:
+    """§2: CIDv1, raw codec, sha2-256, multibase base32 lower case without padding."""
+    binary = bytes([0x01, 0x55, 0x12, 0x20]) + hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(binary).decode().lower().rstrip("=")
+
+
+def public_key(seed: bytes) -> str:
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw().hex()
+
+
+def sign(seed: bytes, context: bytes, unsigned: dict[str, Any]) -> str:
+    """§3: Ed25519 over the context label followed by the canonical form without ``sig``."""
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(context + canonical(unsigned)).hex()
+
+
+def public_channel_id(name: str) -> tuple[str, str]:
+    """§4: NFKC, case-folded, white space collapsed; keccak-256 of its UTF-8."""
+    normal = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    return normal, keccak.new(digest_bits=256, data=normal.encode()).hexdigest()
+
+
+def topic(channel_id: str, key: bytes | None) -> str:
+    """§4: a public channel's topic names its id; a private one's derives from its key."""
+    if key is None:
+        return f"chatbox/v1/{channel_id}"
+    return "chatbox/v1/p/" + hmac.new(key, b"chatbox-topic-v1", hashlib.sha256).hexdigest()
+
+
+def seal(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """§6: nonce || AES-256-GCM ciphertext and tag."""
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def seal_stream(key: bytes, prefix: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """§6: "CBS1" || 7-byte prefix, then 64 KiB chunks with counter and last-chunk flag."""
+    chunks = [plaintext[i : i + 65536] for i in range(0, len(plaintext), 65536)] or [b""]
+    out = b"CBS1" + prefix
+    for counter, chunk in enumerate(chunks):
+        nonce = prefix + struct.pack(">IB", counter, 1 if counter == len(chunks) - 1 else 0)
+        out += AESGCM(key).encrypt(nonce, chunk, aad)
+    return out
+
+
+def envelope(
+    seed: bytes, channel: str, clock: int, prev: list[str], ts: int, body: dict[str, Any]
+) -> bytes:
+    """§5: the signed entry, as the bytes stored on IPFS."""
+    unsigned = {
+        "v": 1,
+        "ch": channel,
+        "author": public_key(seed),
+        "clock": clock,
+        "prev": sorted(prev),
+        "ts": ts,
+        "body": body,
+    }
+    return canonical({**unsigned, "sig": sign(seed, b"chatbox-envelope-v1\n", unsigned)})
+
+
+def announcement(
+    seed: bytes, fields: dict[str, Any], key: bytes | None = None, nonce: bytes = bytes(12)
+) -> bytes:
+    """§7: signed by the box key; sealed with the channel key in a private channel."""
+    unsigned = {"v": 1, **fields, "box": public_key(seed)}
+    signed = canonical({**unsigned, "sig": sign(seed, b"chatbox-announcement-v1\n", unsigned)})
+    if key is None:
+        return signed
+    return seal(key, nonce, signed, b"chatbox-announcement\n" + fields["ch"].encode())
+
+
+def invite(channel_id: str, name: str, key: bytes) -> str:
+    """§9: the tag covers version, id and name; the key rides beside them."""
+    fields: dict[str, Any] = {"v": 2, "id": channel_id, "name": name}
+    tag = hmac.new(key, b"chatbox-invite-v2\n" + canonical(fields), hashlib.sha256).digest()
+    token = canonical({**fields, "tag": tag[:16].hex(), "key": key.hex()})
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+
+def keccak256(data: bytes) -> bytes:
+    return keccak.new(digest_bits=256, data=data).digest()
+
+
+def leaf(nonce: bytes, channel_id: str, heads: list[str]) -> bytes:
+    """§8: tag 0x00, the 32-byte nonce, the canonical {ch, heads}."""
+    return keccak256(b"\x00" + nonce + canonical({"ch": channel_id, "heads": sorted(heads)}))
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    """§8: pairs hashed with tag 0x01; an odd last node is carried up unchanged."""
+    level = list(leaves)
+    while len(level) > 1:
+        pairs = [keccak256(b"\x01" + level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        level = pairs + ([level[-1]] if len(level) % 2 else [])
+    return level[0]
+
+
+def manifest(seed: bytes, created: int, entries: list[dict[str, Any]]) -> bytes:
+    """§8: the batch manifest with open (public) entries only."""
+    leaves = [leaf(bytes.fromhex(e["nonce"]), e["ch"], e["heads"]).hex() for e in entries]
+    unsigned = {
+        "v": 1,
+        "kind": "chatbox-anchor-batch",
+        "box": public_key(seed),
+        "created": created,
+        "leaves": leaves,
+        "entries": [{"i": i, **e, "heads": sorted(e["heads"])} for i, e in enumerate(entries)],
+    }
+    return canonical({**unsigned, "sig": sign(seed, b"chatbox-manifest-v1\n", unsigned)})
+
+
+def vectors() -> dict[str, Any]:
+    """Every vector of docs/protocol-vectors.json, built from fixed keys and nonces."""
+    author_seed = bytes(range(32))
+    box_seed = bytes(range(32, 64))
+    name, channel = public_channel_id("  Maker   SPACE ")
+    first = envelope(author_seed, channel, 1, [], 1_796_000_000_000, {"text": "héllo, wörld ✓"})
+    second = envelope(
+        author_seed, channel, 2, [raw_cid(first)], 1_796_000_000_500, {"text": "second"}
+    )
+    private_id = "cd" * 32
+    private_key = bytes(range(100, 132))
+    body_nonce = bytes(range(12))
+    inner = canonical({"text": "only members read this"})
+    sealed_body = seal(private_key, body_nonce, inner, b"chatbox-body\n" + private_id.encode())
+    private_entry = envelope(
+        author_seed,
+        private_id,
+        1,
+        [],
+        1_796_000_001_000,
+        {"sealed": base64.b64encode(sealed_body).decode()},
+    )
+    heads_fields = {
+        "kind": "heads",
+        "name": "makerspace",
+        "peer": "12D3KooWPeerOfTheSendingBoxsKuboNode",
+        "ch": channel,
+        "ts": 1_796_000_000_600,
+        "cids": [raw_cid(second)],
+        "to": "",
+        "entries": [base64.b64encode(second).decode()],
+        "people": {public_key(author_seed): "ada"},
+    }
+    private_heads = {
+        **heads_fields,
+        "ch": private_id,
+        "cids": [raw_cid(private_entry)],
+        "entries": [base64.b64encode(private_entry).decode()],
+    }
+    file_prefix = bytes(range(7))
+    file_plain = b"a small file\n"
+    leaf_nonces = [bytes([n]) * 32 for n in (1, 2, 3)]
+    leaf_heads = [[raw_cid(second)], [raw_cid(first)], []]
+    leaf_channels = [channel, "ef" * 32, "01" * 32]
+    leaves = [leaf(n, c, h) for n, c, h in zip(leaf_nonces, leaf_channels, leaf_heads, strict=True)]
+    batch = [
+        {
+            "ch": channel,
+            "name": name,
+            "visibility": "public",
+            "heads": [raw_cid(second)],
+            "nonce": leaf_nonces[0].hex(),
+        }
+    ]
+    return {
+        "keys": {
+            "author_seed": author_seed.hex(),
+            "author_public": public_key(author_seed),
+            "box_seed": box_seed.hex(),
+            "box_public": public_key(box_seed),
+        },
+        "canonical": {
+            "value": {"b": [3, {"z": None, "a": True}], "a": 'é\n"✓'},
+            "bytes": canonical({"b": [3, {"z": None, "a": True}], "a": 'é\n"✓'}).decode(),
+        },
+        "public_channel": {
+            "typed": "  Maker   SPACE ",
+            "name": name,
+            "id": channel,
+            "topic": topic(channel, None),
+        },
+        "envelopes": [
+            {"bytes": first.decode(), "cid": raw_cid(first)},
+            {"bytes": second.decode(), "cid": raw_cid(second)},
+        ],
+        "private_channel": {
+            "id": private_id,
+            "key": private_key.hex(),
+            "topic": topic(private_id, private_key),
+            "body_plaintext": inner.decode(),
+            "body_nonce": body_nonce.hex(),
+            "entry": {"bytes": private_entry.decode(), "cid": raw_cid(private_entry)},
+            "invite_name": "family",
+            "invite": invite(private_id, "family", private_key),
+        },
+        "announcements": {
+            "public_heads": announcement(box_seed, heads_fields).decode(),
+            "private_heads_sealed": base64.b64encode(
+                announcement(box_seed, private_heads, private_key, bytes(range(50, 62)))
+            ).decode(),
+            "private_sender_peer": heads_fields["peer"],
+        },
+        "sealed_file": {
+            "key": private_key.hex(),
+            "aad": ("chatbox-file\n" + private_id),
+            "prefix": file_prefix.hex(),
+            "plaintext": file_plain.decode(),
+            "sealed": seal_stream(
+                private_key, file_prefix, file_plain, b"chatbox-file\n" + private_id.encode()
+            ).hex(),
+        },
+        "merkle": {
+            "nonces": [n.hex() for n in leaf_nonces],
+            "channels": leaf_channels,
+            "heads": leaf_heads,
+            "leaves": [x.hex() for x in leaves],
+            "root": merkle_root(leaves).hex(),
+        },
+        "manifest": manifest(box_seed, 1_796_000_100, batch).decode(),
+    }
+
+
+if __name__ == "__main__":
+    VECTORS.write_text(json.dumps(vectors(), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(f"wrote {VECTORS}\n")
