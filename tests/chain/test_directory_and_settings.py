@@ -49,9 +49,11 @@ async def test_channels_of_other_boxes_are_listed_and_joinable_and_ours_are_regi
     await anchored_round(chain_node)
     await services.directory.refresh()
     listed = {
-        channel.name: joined for channel, joined in await services.channels.public_directory(alice)
+        entry.channel.name: (entry.joined, entry.source)
+        for entry in await services.channels.public_directory(alice)
     }
-    assert listed == {"general": True, "makerspace": False}
+    assert listed == {"general": (True, "box"), "makerspace": (False, "chain")}
+    assert services.channels.registry_state() == "connected, 2 channels listed"
     makerspace = public_channel("makerspace")
     await services.channels.join_public(alice, makerspace.id)
     message = await services.messages.post_text(alice, makerspace.id, "hello from another box")

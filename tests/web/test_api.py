@@ -357,3 +357,19 @@ async def test_an_admin_adds_and_removes_a_box_by_multiaddr(
     assert await listed() == {}
     again = await client.delete(f"/api/v1/peers/{other.peer_id}", headers=headers)
     assert again.status_code == 404
+
+
+async def test_the_directory_tells_the_real_state_of_the_registry_and_of_discovery(
+    client: Client,
+) -> None:
+    await _owner_with_channel(client)
+    directory = await (await client.get("/api/v1/channels/public")).get_json()
+    assert directory["channels"] == [
+        {"id": directory["channels"][0]["id"], "name": "general", "joined": True, "source": "box"}
+    ]
+    # The test node anchors on no chain and does not advertise on the LAN.
+    assert directory["chain"] == "off (this box uses no chain registry)"
+    assert directory["discovery"] == "is not advertised on the LAN (mDNS off)"
+    page = await (await client.get("/directory")).get_data(as_text=True)
+    assert "Chain registry: off (this box uses no chain registry)" in page
+    assert "not connected" not in page and "not running" not in page

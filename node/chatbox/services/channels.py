@@ -6,6 +6,8 @@ Private channel keys rest in SQLite sealed with the box vault key, bound to thei
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from chatbox.domain import channels as domain
 from chatbox.domain.channels import Channel
@@ -14,6 +16,16 @@ from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chatbox.ports import AccountStore, ChannelRecord, LogStore
 from chatbox.services.accounts import Member
 from chatbox.services.directory import RegistryDirectory
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A public channel in the directory: whether the member joined it, and where it is
+    known from (``box``: held here; ``chain``: only listed by the registry so far)."""
+
+    channel: Channel
+    joined: bool
+    source: Literal["box", "chain"]
 
 
 class ChannelService:
@@ -102,14 +114,20 @@ class ChannelService:
         channel = await self.for_member(member, channel_id)
         await self._people.mark_read(member.account_id, channel.id, clock)
 
-    async def public_directory(self, member: Member) -> list[tuple[Channel, bool]]:
+    async def public_directory(self, member: Member) -> list[Listed]:
         """Public channels of this box and of the registry, with whether ``member`` joined."""
         joined = {channel.id for channel in await self.joined(member)}
-        known = {channel.id: channel for channel in await self.all() if not channel.is_private}
+        known = {
+            channel.id: Listed(channel, channel.id in joined, "box")
+            for channel in await self.all()
+            if not channel.is_private
+        }
         for channel in self._directory.listed():
-            known.setdefault(channel.id, channel)
-        ordered = sorted(known.values(), key=lambda channel: channel.name)
-        return [(channel, channel.id in joined) for channel in ordered]
+            known.setdefault(channel.id, Listed(channel, channel.id in joined, "chain"))
+        return sorted(known.values(), key=lambda listed: listed.channel.name)
+
+    def registry_state(self) -> str:
+        return self._directory.state()
 
     async def adopt(self, channel: Channel) -> None:
         """Know ``channel`` (with its key) without anyone joining it: restore from backup."""

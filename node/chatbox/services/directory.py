@@ -7,10 +7,11 @@ the chain; with no chain configured or reachable the directory shows this box's 
 from __future__ import annotations
 
 import logging
+import time
 
 from chatbox.domain import channels as domain
 from chatbox.domain.channels import Channel
-from chatbox.errors import InvalidInput
+from chatbox.errors import ChatboxError, InvalidInput
 from chatbox.ports import AnchorStore, ChainReader
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,22 @@ class RegistryDirectory:
         self._chain = chain
         self._queue = queue
         self._listed: dict[str, Channel] = {}
+        self._refreshed_at: float | None = None
+        self._error: str | None = None
 
     @property
     def enabled(self) -> bool:
         return self._chain is not None
+
+    def state(self) -> str:
+        """How the registry listing stands, in words for the directory page."""
+        if self._chain is None:
+            return "off (this box uses no chain registry)"
+        if self._error is not None:
+            return f"not reachable ({self._error}); showing what it listed before"
+        if self._refreshed_at is None:
+            return "connecting"
+        return f"connected, {len(self._listed)} channels listed"
 
     def listed(self) -> list[Channel]:
         return list(self._listed.values())
@@ -37,7 +50,12 @@ class RegistryDirectory:
         if self._chain is None:
             return
         listed: dict[str, Channel] = {}
-        for registered in await self._chain.public_channels():
+        try:
+            registered_channels = await self._chain.public_channels()
+        except ChatboxError as exc:
+            self._error = exc.message
+            raise
+        for registered in registered_channels:
             try:
                 channel = domain.public_channel(registered.name)
             except InvalidInput:
@@ -45,6 +63,8 @@ class RegistryDirectory:
             if channel.id == registered.id and channel.name == registered.name:
                 listed[channel.id] = channel
         self._listed = listed
+        self._refreshed_at = time.time()
+        self._error = None
 
     async def register(self, channel: Channel) -> None:
         """Queue the registry call that lists a new public channel on chain."""

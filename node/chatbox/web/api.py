@@ -148,9 +148,14 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
         """Public channels this box knows; the chain registry and LAN peers add theirs."""
         listed = await services.channels.public_directory(session.member())
         entries = [
-            {"id": c.id, "name": c.name, "joined": joined, "source": "box"} for c, joined in listed
+            {"id": e.channel.id, "name": e.channel.name, "joined": e.joined, "source": e.source}
+            for e in listed
         ]
-        return {"channels": entries, "chain": "not connected"}
+        return {
+            "channels": entries,
+            "chain": services.channels.registry_state(),
+            "discovery": discovery_text(services.status.mdns()),
+        }
 
     @api.post("/channels/<channel_id>/join")
     @validate_response(schemas.ChannelOut)

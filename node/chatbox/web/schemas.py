@@ -60,12 +60,15 @@ class DirectoryEntry(BaseModel):
     id: str
     name: str
     joined: bool
-    source: Literal["box", "chain", "lan"]
+    source: Literal["box", "chain"] = Field(
+        description="box: held here; chain: listed by the chain registry, not yet held here"
+    )
 
 
 class Directory(BaseModel):
     channels: list[DirectoryEntry]
     chain: str = Field(description="state of the chain registry connection")
+    discovery: str = Field(description="state of box discovery on the LAN")
 
 
 class InviteOut(BaseModel):

@@ -117,8 +117,12 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
     async def directory() -> Response | str:
         if (away := await gate()) is not None:
             return away
-        listed = await services.channels.public_directory(g.member)
-        return await page("directory.html", listed=listed)
+        return await page(
+            "directory.html",
+            listed=await services.channels.public_directory(g.member),
+            chain=services.channels.registry_state(),
+            discovery=discovery_text(services.status.mdns()),
+        )
 
     @ui.get("/people")
     async def people() -> Response | str:
