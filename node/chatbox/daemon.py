@@ -370,7 +370,7 @@ async def serve(
         if await _answers_health(url, server) and notifier.active:
             notifier.ready(f"serving {url}")
             if notifier.watchdog_interval is not None:
-                watchdog = _feed_watchdog(notifier, url, notifier.watchdog_interval)
+                watchdog = feed_watchdog(notifier, url, notifier.watchdog_interval)
                 node.spawn(watchdog, "watchdog")
         if on_ready is not None:
             on_ready(url)
@@ -392,7 +392,7 @@ async def _answers_health(url: str, server: asyncio.Task[None]) -> bool:
     return False
 
 
-async def _feed_watchdog(notifier: SystemdNotifier, url: str, interval: float) -> None:
+async def feed_watchdog(notifier: SystemdNotifier, url: str, interval: float) -> None:
     """Tell systemd the node is alive while its web app answers; silence gets it restarted."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=interval)) as http:
         while True:

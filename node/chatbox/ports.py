@@ -102,6 +102,10 @@ class ContentStore(Protocol):
 class LogStore(Protocol):
     """Durable local state: accounts, channels, memberships, the message index, heads."""
 
+    async def check_writable(self) -> None:
+        """Unavailable unless a write would be committed now."""
+        ...
+
     async def add_account(
         self,
         name: str,

@@ -43,6 +43,14 @@ async def test_database_runs_in_wal_with_full_sync(store: SqliteStore, tmp_path:
     connection = sqlite3.connect(tmp_path / "chatbox.db")
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
+    # synchronous is a setting of each connection, not of the file: ask the store's own.
+    def synchronous(connection: sqlite3.Connection) -> int:
+        return int(connection.execute("PRAGMA synchronous").fetchone()[0])
+
+    full = 2
+    assert await store.database.write(synchronous) == full  # every commit syncs the WAL
+    assert await store.database.read(synchronous) == full
+
 
 async def test_concurrent_appends_commit_in_order_and_keep_one_head(store: SqliteStore) -> None:
     author, heads = Identity.generate(), []

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from chatbox.adapters.control_socket import ControlClient
 from chatbox.devstack import IpfsDaemon, free_port
 
 pytestmark = pytest.mark.slow
+COMMANDS = ("run", "dev", "reindex", "console", "firstboot", "verify", "backup", "restore")
 
 
 def _chatbox(*args: str, env: dict[str, str], **options: object) -> subprocess.Popen[str]:
@@ -43,8 +45,10 @@ def test_help_lists_the_commands() -> None:
     process = _chatbox("--help", env={})
     out, _ = process.communicate(timeout=30)
     assert process.returncode == 0
-    for command in ("run", "dev", "reindex"):
-        assert command in out
+    # Each command on a line of its own, with what it does beside it.
+    listed = dict(re.findall(r"^    ([a-z]+) {2,}(\S.*)$", out, re.M))
+    assert sorted(listed) == sorted(COMMANDS), out
+    assert all(len(text) > 10 for text in listed.values()), listed
 
 
 def test_invalid_setting_stops_start_up_with_one_line_naming_the_key() -> None:

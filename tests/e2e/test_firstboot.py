@@ -140,6 +140,15 @@ def test_a_broken_settings_file_is_not_applied_and_says_why(layout: firstboot.La
     assert firstboot.read_problem(layout.record_file) is None
     assert (layout.root / "etc/hostname").read_text() == "hall\n"
 
+    # A mistake after that keeps the box on its previous settings, not on the defaults.
+    applied = layout.settings_file.read_text()
+    (layout.boot / "chatbox.toml").write_text('box_name = "hall"\nhttp_port = "eighty"\n')
+    assert _run(layout).returncode == 0
+    assert "http_port" in (firstboot.read_problem(layout.record_file) or "")
+    assert layout.settings_file.read_text() == applied
+    assert config.load(layout.settings_file, environ={}).box_name == "hall"
+    assert (layout.root / "etc/hostname").read_text() == "hall\n"
+
 
 def test_light_client_is_off_when_the_chain_is_reached_elsewhere(
     layout: firstboot.Layout,

@@ -19,11 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from chatbox.errors import Unavailable
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 # Bound one transaction so a flood of writes still commits (and answers) steadily.
 MAX_WRITES_PER_COMMIT = 500
+HEALTH_TIMEOUT = 5.0
 _STOP = object()
 
 
@@ -57,6 +60,20 @@ class Database:
             self._writer = None
         await asyncio.get_running_loop().run_in_executor(self._reader, self._close_reader)
         self._reader.shutdown(wait=True)
+
+    async def check_writable(self, timeout: float = HEALTH_TIMEOUT) -> None:
+        """Unavailable unless the writer thread is alive and commits within ``timeout``.
+
+        A writer that died (an error no write expected) would leave every post waiting
+        for ever; the health check finds it, so systemd's watchdog restarts the node.
+        """
+        if self._writer is None or not self._writer.is_alive():
+            raise Unavailable("the database writer has stopped")
+        try:
+            async with asyncio.timeout(timeout):
+                await self.write(lambda connection: None)
+        except TimeoutError as exc:
+            raise Unavailable(f"the database did not commit within {timeout:.0f} s") from exc
 
     async def write(self, operation: Callable[..., T], *args: Any) -> T:
         """Run ``operation(connection, *args)`` in a transaction; return once committed."""
@@ -99,6 +116,10 @@ class Database:
         try:
             while (batch := self._next_batch()) is not None:
                 self._commit_batch(connection, batch)
+        except BaseException:
+            # Nothing is committed from here on; /healthz now fails and systemd restarts us.
+            log.critical("the database writer stopped", exc_info=True)
+            raise
         finally:
             connection.close()
 

@@ -43,6 +43,9 @@ class SqliteStore:
     async def close(self) -> None:
         await self._db.close()
 
+    async def check_writable(self) -> None:
+        await self._db.check_writable()
+
     async def add_account(
         self,
         name: str,

@@ -79,6 +79,13 @@ class StatusService:
         self._peers = peers
         self._mdns = mdns
 
+    async def check_health(self) -> None:
+        """Unavailable unless the node can still store a post (what /healthz answers).
+
+        IPFS and the chain may be down on a healthy node: posts wait in the outbox.
+        """
+        await self._store.check_writable()
+
     async def status(self) -> dict[str, Any]:
         return {
             "version": self._box.version,

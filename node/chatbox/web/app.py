@@ -51,6 +51,8 @@ def create_app(
 
     @app.get("/healthz")
     async def healthz() -> Response:
+        """200 while the node can store posts and serve pages; systemd's watchdog asks."""
+        await services.status.check_health()
         return jsonify({"ok": True})
 
     app.register_blueprint(api.blueprint(services))
