@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -157,11 +158,19 @@ def test_reindex_command_rebuilds_from_ipfs(tmp_path: Path, ipfs_daemon: IpfsDae
         check=True,
         timeout=120,
     )
+    # Break the index: the entries table loses all but the heads' rows.
+    database = tmp_path / "data" / "chatbox.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("DELETE FROM entries WHERE cid NOT IN (SELECT cid FROM heads)")
+        assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] < 25
     env = {"CHATBOX_DATA_DIR": str(tmp_path / "data"), "CHATBOX_IPFS_API": ipfs_daemon.api_url}
     process = _chatbox("reindex", env=env)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert "seeded: 25 entries" in out
+    with sqlite3.connect(database) as connection:
+        texts = [row[0] for row in connection.execute("SELECT body FROM entries ORDER BY clock")]
+    assert len(texts) == 25 and len(set(texts)) == 25
 
 
 def _first_answer(process: subprocess.Popen[str], url: str) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -36,19 +37,29 @@ def _run_poster_until_killed(data_dir: Path, ipfs_api: str) -> tuple[str, dict[s
     channel, acked = "", {}
     try:
         for line in process.stdout:
-            kind, rest = line.rstrip("\n").split(" ", 1)
-            if kind == "channel":
-                channel = rest
-            else:
-                cid, text = rest.split(" ", 1)
-                acked[cid] = text
-                if len(acked) >= ACKS_BEFORE_KILL:
-                    break
+            channel = _record(line, acked) or channel
+            if len(acked) >= ACKS_BEFORE_KILL:
+                break
     finally:
         os.kill(process.pid, signal.SIGKILL)  # a power cut, mid-burst
         process.wait()
+        # Acknowledgements still in the pipe were given before the cut: they count too.
+        # A line the cut broke off was never a whole acknowledgement.
+        for line in process.stdout:
+            if line.endswith("\n"):
+                channel = _record(line, acked) or channel
         process.stdout.close()
     return channel, acked
+
+
+def _record(line: str, acked: dict[str, str]) -> str:
+    """Note one line of the poster; returns the channel id if the line names it."""
+    kind, rest = line.rstrip("\n").split(" ", 1)
+    if kind == "channel":
+        return rest
+    cid, text = rest.split(" ", 1)
+    acked[cid] = text
+    return ""
 
 
 async def test_sigkill_mid_burst_loses_no_acknowledged_post(
@@ -71,6 +82,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_post(
         for cid, text in acked.items():
             record = await store.entry(cid)
             assert record is not None, f"acknowledged post {text!r} was lost"
+            assert json.loads(record.body) == {"text": text}, cid
         await asyncio.wait_for(node.services.outbox.drained(), 120)
         # The index agrees with the log: heads are exactly the unreferenced entries.
         records = await store.page(channel_id, None, 100_000)
