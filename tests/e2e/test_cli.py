@@ -21,6 +21,7 @@ import pytest
 
 from chatbox.adapters.control_socket import ControlClient
 from chatbox.devstack import IpfsDaemon, free_port
+from tests.owner_session import OwnerSession
 
 pytestmark = pytest.mark.slow
 COMMANDS = ("run", "dev", "reindex", "console", "firstboot", "verify", "backup", "restore")
@@ -200,7 +201,7 @@ def test_backup_beside_a_running_node_leaves_its_socket_and_workers_alone(
     node = _chatbox("run", env=env)
     try:
         _first_answer(node, base + "/healthz")
-        http = _LoggedIn(base)
+        http = OwnerSession(base)
         socket_before = (data / "control.sock").stat().st_ino
         time.sleep(1.5)  # so a status from a new process would show a smaller uptime
         passphrase = tmp_path / "passphrase"
@@ -225,27 +226,3 @@ def test_backup_beside_a_running_node_leaves_its_socket_and_workers_alone(
         node.send_signal(signal.SIGTERM)
         _, err = node.communicate(timeout=30)
     assert node.returncode == 0, err
-
-
-class _LoggedIn:
-    """The owner's session on a node served at ``base``, with one public channel."""
-
-    def __init__(self, base: str) -> None:
-        self._base = base
-        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        owner = self.post("/api/v1/setup", {"name": "owner", "password": "owner password"})
-        self._csrf = str(owner["csrf_token"])
-        channel = self.post("/api/v1/channels", {"name": "general", "visibility": "public"})
-        self.channel = str(channel["id"])
-
-    def post(self, path: str, body: dict[str, str]) -> dict[str, object]:
-        request = urllib.request.Request(
-            self._base + path,
-            data=json.dumps(body).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "X-CSRF-Token": getattr(self, "_csrf", ""),
-            },
-        )
-        with self._opener.open(request, timeout=10) as response:
-            return dict(json.load(response))
