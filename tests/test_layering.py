@@ -49,7 +49,7 @@ ALLOWED = {
         "werkzeug",
     },
     "chatbox.config": {"chatbox.errors"},
-    "chatbox.ports": {"chatbox.domain"},
+    "chatbox.ports": {"chatbox.domain", "chatbox.ports"},
 }
 
 
@@ -109,3 +109,19 @@ def test_nothing_imports_the_composition_root() -> None:
 @pytest.mark.parametrize("module", [m for m in MODULES if m != "chatbox.__main__"])
 def test_each_module_imports_alone_in_a_fresh_interpreter(module: str) -> None:
     subprocess.run([sys.executable, "-c", f"import {module}"], check=True, timeout=60)
+
+
+def test_every_port_is_narrow() -> None:
+    """A role a service needs, not a store: no protocol grows past a handful of methods."""
+    import typing
+
+    import chatbox.ports as ports
+
+    widths = {}
+    for name in ports.__all__:
+        kind = getattr(ports, name)
+        if getattr(kind, "_is_protocol", False) and kind is not typing.Protocol:
+            own = [m for m in vars(kind) if not m.startswith("_") and callable(vars(kind)[m])]
+            widths[name] = len(own)
+    assert len(widths) >= 18, widths
+    assert {name: width for name, width in widths.items() if width > 8} == {}

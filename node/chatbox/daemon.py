@@ -153,36 +153,49 @@ class Node:
             # Without a chain the box needs only its address (shown for funding it).
             address = chain_account.address_or_create(keystore, secrets.vault_key)
         chain = self._chain
-        self._store = store = SqliteStore(data_dir / DATABASE_FILE)
-        await store.open()
+        # One SQLite file; each adapter owns its tables, each service sees only its roles.
+        self._store = log_tables = SqliteStore(data_dir / DATABASE_FILE)
+        await log_tables.open()
         # No connection cap: each channel's pubsub subscription holds one for good.
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         self._ipfs = ipfs = IpfsClient(self._session, self.settings.ipfs_api)
-        outbox = Outbox(store, ipfs, self._outbox_timing)
-        people = SqliteAccountStore(store.database)
-        anchor_queue = SqliteAnchorStore(store.database)
-        directory = RegistryDirectory(chain, anchor_queue)
+        outbox = Outbox(pins=log_tables, content=ipfs, timing=self._outbox_timing)
+        people_tables = SqliteAccountStore(log_tables.database)
+        anchor_tables = SqliteAnchorStore(log_tables.database)
+        peer_tables = SqlitePeerStore(log_tables.database)
+        directory = RegistryDirectory(chain, txs=anchor_tables)
         live = LiveFeed()
-        channels = ChannelService(store, people, secrets.vault_key, directory)
+        channels = ChannelService(
+            book=log_tables,
+            read_marks=people_tables,
+            vault_key=secrets.vault_key,
+            directory=directory,
+        )
         storage = StorageGuard(partial(usage_of, data_dir), self.settings.disk_reserve)
-        messages = MessageService(store, channels, outbox, live, storage)
-        accounts = AccountService(store, people, self.settings.registration, self._password_cost)
+        messages = MessageService(log_tables, channels, outbox, live, storage)
+        accounts = AccountService(
+            accounts=log_tables,
+            registration=people_tables,
+            directory=people_tables,
+            default_policy=self.settings.registration,
+            password_cost=self._password_cost,
+        )
         box = BoxInfo(self.settings.box_name, secrets.identity.public_key, __version__, time.time())
-        peer_store = SqlitePeerStore(store.database)
         sync = ChannelSync(
             secrets.identity,
             self.settings.box_name,
-            ipfs,
-            store,
-            peer_store,
-            channels,
-            messages,
-            accounts.local_names,
-            self._sync_timing,
+            network=ipfs,
+            replica=log_tables,
+            peers=peer_tables,
+            files=peer_tables,
+            channels=channels,
+            messages=messages,
+            local_names=accounts.local_names,
+            timing=self._sync_timing,
         )
         accounts.also_name_from(sync.names)
         channels.on_added(sync.follow_new_channels)
-        peers = PeerService(ipfs, peer_store, sync, self._sync_timing)
+        peers = PeerService(ipfs, peer_tables, peer_tables, sync, self._sync_timing)
         key = secrets.identity.public_key
         advertised = Advertised(self.settings.box_name, key, self.settings.http_port, __version__)
         lan = LanDiscovery(
@@ -192,7 +205,7 @@ class Node:
         if chain is not None:
             sender = ChainSender(
                 chain,
-                anchor_queue,
+                anchor_tables,
                 FeePolicy(self.settings.gas_ceiling, self.settings.anchor_confirmations),
             )
             anchorer = Anchorer(
@@ -200,7 +213,8 @@ class Node:
                 secrets.vault_key,
                 chain,
                 self.settings.chain_id,
-                anchor_queue,
+                anchor_tables,
+                anchor_tables,
                 ipfs,
                 channels,
                 sender,
@@ -219,12 +233,15 @@ class Node:
             accounts=accounts,
             channels=channels,
             messages=messages,
-            files=FileService(store, ipfs, channels, messages, storage, self.settings.upload_limit),
+            files=FileService(
+                log_tables, ipfs, channels, messages, storage, self.settings.upload_limit
+            ),
             outbox=outbox,
-            reindexer=Reindexer(store, ipfs, channels, outbox),
+            reindexer=Reindexer(log_tables, ipfs, channels, outbox),
             status=StatusService(
                 box,
-                store,
+                log_tables,
+                log_tables,
                 ipfs,
                 outbox,
                 chain_info,
@@ -235,16 +252,16 @@ class Node:
                 LanInfo(self.settings.http_port, lan_addresses),
                 self._notices(),
             ),
-            sessions=SessionService(accounts, people),
+            sessions=SessionService(accounts, people_tables),
             live=live,
-            proofs=ProofService(anchor_queue, messages, context),
+            proofs=ProofService(anchor_tables, messages, context),
             directory=directory,
-            anchor_queue=anchor_queue,
+            anchor_queue=anchor_tables,
             anchorer=anchorer,
             chain=chain,
             sync=sync,
             peers=peers,
-            pinner=FilePinner(ipfs, peer_store),
+            pinner=FilePinner(ipfs, peer_tables),
             lan=lan,
         )
 
@@ -297,13 +314,15 @@ class Node:
         keystore = self.settings.data_dir / CHAIN_KEYSTORE_FILE
         account = chain_account.load_or_create(keystore, secrets.vault_key)
         keys = BoxKeys(secrets.identity.private_bytes(), secrets.vault_key, bytes(account.key))
-        return await backup.export(self._store, self.services.channels, keys, passphrase)
+        store = self._store
+        return await backup.export(store, store, self.services.channels, keys, passphrase)
 
     def restorer(self) -> backup.Restorer:
         """What brings a backup's history back; the caller has checked registry_address."""
         assert self._chain is not None and self._store is not None and self._ipfs is not None
         secrets = self._secrets
         return backup.Restorer(
+            self._store,
             self._store,
             self.services.channels,
             self.services.reindexer,

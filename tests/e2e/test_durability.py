@@ -78,7 +78,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_post(
     )
     await node.start()
     try:
-        store = node.services.messages._store  # type: ignore[attr-defined]
+        store = node.services.messages._log  # type: ignore[attr-defined]
         for cid, text in acked.items():
             record = await store.entry(cid)
             assert record is not None, f"acknowledged post {text!r} was lost"

@@ -50,7 +50,7 @@ async def test_concurrent_posts_to_one_channel_chain_without_forks(
         *(node.services.messages.post_text(alice, channel.id, f"m{i}") for i in range(200))
     )
     assert sorted(message.clock for message in posted) == list(range(1, 201))
-    heads = await node.services.messages._store.heads(channel.id)  # type: ignore[attr-defined]
+    heads = await node.services.messages._log.heads(channel.id)  # type: ignore[attr-defined]
     assert len(heads) == 1
 
 
@@ -87,7 +87,7 @@ async def test_two_replicas_that_diverged_merge_to_identical_order(
 
 async def _copy_log(source: Node, target: Node, channel_id: str) -> None:
     """Hand every entry of the source's replica to the target, as sync will over pubsub."""
-    store = source.services.messages._store  # type: ignore[attr-defined]
+    store = source.services.messages._log  # type: ignore[attr-defined]
     channel = await target.services.channels.get(channel_id)
     records = await store.page(channel_id, None, 10_000)
     messages = target.services.messages
@@ -131,7 +131,7 @@ async def test_unknown_channel_and_bad_input_are_refused(node: Node, alice: Memb
     with pytest.raises(NotFound):
         await node.services.messages.history(alice, channel.id, "bafkreinotacid", 10)
     assert await _history(node, alice, channel.id) == []
-    assert await node.services.messages._store.pending_count() == 0  # type: ignore[attr-defined]
+    assert await node.services.messages._log.pending_count() == 0  # type: ignore[attr-defined]
 
 
 async def test_members_only(node: Node, alice: Member, bob: Member) -> None:

@@ -24,7 +24,7 @@ def _stop_the_writer_thread(node: Node) -> None:
     def fatal(connection: object) -> None:
         raise SystemExit("the writer thread ends here")
 
-    node.services.messages._store.database.submit(fatal)  # type: ignore[attr-defined]
+    node.services.messages._log.database.submit(fatal)  # type: ignore[attr-defined]
 
 
 async def test_health_fails_once_the_database_writer_died(served: str, node: Node) -> None:

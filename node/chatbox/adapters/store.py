@@ -1,4 +1,5 @@
-"""The node's SQLite state behind the ``LogStore`` port.
+"""The node's SQLite log, channels and accounts: the ``EntryLog``, ``LogReplica``, ``PinQueue``,
+``AccountBook`` and ``ChannelBook`` ports (``chatbox.ports``).
 
 Heads are kept incrementally with the log's own rule (``domain.log.heads_after``), so the
 index answers "what are the heads" without walking history.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST, lock_with_password, unlock_with_password
 from chatbox.errors import Conflict, Forbidden, InvalidInput, Unauthorized
-from chatbox.ports import AccountRecord, AccountStore, LogStore, PersonRecord
+from chatbox.ports import AccountBook, AccountRecord, PeopleDirectory, PersonRecord, Registration
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -49,13 +49,15 @@ class Member:
 class AccountService:
     def __init__(
         self,
-        store: LogStore,
-        people: AccountStore,
+        accounts: AccountBook,
+        registration: Registration,
+        directory: PeopleDirectory,
         default_policy: str = "invite",
         password_cost: int = DEFAULT_PASSWORD_COST,
     ) -> None:
-        self._store = store
-        self._people = people
+        self._accounts = accounts
+        self._registration = registration
+        self._directory = directory
         self._default_policy = default_policy
         self._password_cost = password_cost
         self._setup_lock = asyncio.Lock()
@@ -82,27 +84,27 @@ class AccountService:
             raise Forbidden("registration needs a sign-up code from an admin of this box")
         _check_credentials(name, password)
         digest = _code_hash(code)
-        if not await self._people.claim_signup_code(digest, int(time.time())):
+        if not await self._registration.claim_signup_code(digest, int(time.time())):
             raise Forbidden("that sign-up code is unknown, used or expired")
         try:
             member = await self.register(name, password)
         except BaseException:
-            await self._people.release_signup_code(digest)
+            await self._registration.release_signup_code(digest)
             raise
-        await self._people.spend_signup_code(digest, member.account_id)
+        await self._registration.spend_signup_code(digest, member.account_id)
         return member
 
     async def register(self, name: str, password: str, is_admin: bool = False) -> Member:
         """Create an account with fresh keys locked by ``password``."""
         _check_credentials(name, password)
-        if await self._store.account_by_name(name) is not None:
+        if await self._accounts.account_by_name(name) is not None:
             raise Conflict("an account with that name already exists")
         identity = Identity.generate()
         # scrypt is deliberately slow: keep it off the event loop.
         locked = await asyncio.to_thread(
             lock_with_password, identity.private_bytes(), password, self._password_cost
         )
-        record = await self._store.add_account(
+        record = await self._accounts.add_account(
             name, identity.public_key, identity.sealing_public_key, locked, is_admin
         )
         self._names = None
@@ -110,7 +112,7 @@ class AccountService:
 
     async def unlock(self, name: str, password: str) -> Member:
         """Log in: the password unlocks the account's keys, or Unauthorized."""
-        record = await self._store.account_by_name(name) if isinstance(name, str) else None
+        record = await self._accounts.account_by_name(name) if isinstance(name, str) else None
         if record is None or not isinstance(password, str):
             raise Unauthorized("unknown account or wrong password")
         try:
@@ -120,20 +122,20 @@ class AccountService:
         return Member(record.id, record.name, Identity.from_private_bytes(secret), record.is_admin)
 
     async def by_id(self, account_id: int) -> AccountRecord | None:
-        return await self._store.account_by_id(account_id)
+        return await self._accounts.account_by_id(account_id)
 
     async def has_accounts(self) -> bool:
-        return await self._store.account_count() > 0
+        return await self._accounts.account_count() > 0
 
     async def policy(self) -> str:
-        chosen = await self._people.setting(_POLICY_KEY)
+        chosen = await self._registration.setting(_POLICY_KEY)
         return chosen if chosen in REGISTRATION_POLICIES else self._default_policy
 
     async def set_policy(self, admin: Member, policy: str) -> str:
         _require_admin(admin)
         if policy not in REGISTRATION_POLICIES:
             raise InvalidInput("registration must be 'open', 'invite' or 'closed'")
-        await self._people.set_setting(_POLICY_KEY, policy)
+        await self._registration.set_setting(_POLICY_KEY, policy)
         return policy
 
     async def new_signup_code(self, admin: Member) -> str:
@@ -141,7 +143,7 @@ class AccountService:
         _require_admin(admin)
         code = secrets.token_urlsafe(12)
         expires = int(time.time()) + SIGNUP_CODE_LIFETIME
-        await self._people.add_signup_code(_code_hash(code), admin.account_id, expires)
+        await self._registration.add_signup_code(_code_hash(code), admin.account_id, expires)
         return code
 
     async def new_admin_reset_code(self) -> str:
@@ -154,13 +156,13 @@ class AccountService:
         raw = "".join(secrets.choice(_RESET_ALPHABET) for _ in range(10))
         code = f"{raw[:5]}-{raw[5:]}"
         expires = int(time.time()) + RESET_CODE_LIFETIME
-        await self._people.add_reset_code(_reset_hash(code), expires)
+        await self._registration.add_reset_code(_reset_hash(code), expires)
         return code
 
     async def reset_admin_password(self, name: str, code: str, password: str) -> Member:
         """Give admin ``name`` new keys locked by ``password``, spending ``code``."""
         _check_credentials(name, password)
-        record = await self._store.account_by_name(name)
+        record = await self._accounts.account_by_name(name)
         if record is None or not record.is_admin:
             raise Unauthorized("that is not an admin account of this box")
         if not isinstance(code, str) or not code.strip():
@@ -171,13 +173,13 @@ class AccountService:
         )
         keys = (identity.public_key, identity.sealing_public_key, locked)
         digest = _reset_hash(code)
-        if not await self._people.rekey_with_code(digest, int(time.time()), record.id, keys):
+        if not await self._registration.rekey_with_code(digest, int(time.time()), record.id, keys):
             raise Unauthorized("that reset code is unknown, used or expired")
         self._names = None
         return Member(record.id, record.name, identity, record.is_admin)
 
     async def people(self) -> list[PersonRecord]:
-        return await self._people.people()
+        return await self._directory.people()
 
     async def names(self) -> dict[str, str]:
         """Name by public key: this box's accounts, and authors other boxes named."""
@@ -190,7 +192,7 @@ class AccountService:
         """Account name by public key, for the accounts on this box only."""
         if self._names is None:
             current = {person.public_key: person.name for person in await self.people()}
-            self._names = {**await self._people.former_names(), **current}
+            self._names = {**await self._directory.former_names(), **current}
         return self._names
 
     def also_name_from(self, source: Callable[[], Awaitable[dict[str, str]]]) -> None:
@@ -198,7 +200,7 @@ class AccountService:
         self._remote_names = source
 
     async def seen(self, member: Member) -> None:
-        await self._people.touch(member.account_id, int(time.time()))
+        await self._directory.touch(member.account_id, int(time.time()))
 
 
 def _check_credentials(name: str, password: str) -> None:

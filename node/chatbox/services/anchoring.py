@@ -23,7 +23,7 @@ from chatbox.domain import merkle
 from chatbox.domain.cid import raw_cid
 from chatbox.domain.identity import Identity
 from chatbox.errors import ChatboxError
-from chatbox.ports import AnchorStore, Chain, ContentStore, PlannedBatch
+from chatbox.ports import BatchBook, Chain, ContentStore, PlannedBatch, TxQueue
 from chatbox.services.chain_sender import ChainSender
 from chatbox.services.channels import ChannelService
 from chatbox.services.directory import RegistryDirectory
@@ -47,7 +47,8 @@ class Anchorer:
         vault_key: bytes,
         chain: Chain,
         expected_chain_id: int,
-        queue: AnchorStore,
+        txs: TxQueue,
+        batches: BatchBook,
         content: ContentStore,
         channels: ChannelService,
         sender: ChainSender,
@@ -58,7 +59,8 @@ class Anchorer:
         self._vault_key = vault_key
         self._chain = chain
         self._expected_chain_id = expected_chain_id
-        self._queue = queue
+        self._txs = txs
+        self._batches = batches
         self._content = content
         self._channels = channels
         self._sender = sender
@@ -110,11 +112,11 @@ class Anchorer:
             batch_id = await self.build_batch()
             if batch_id is not None:
                 log.info("recorded anchoring batch %d", batch_id)
-        batch = await self._queue.open_batch()
+        batch = await self._batches.open_batch()
         if batch is not None and not batch.stored:
             # The manifest is on IPFS before any transaction names it; a failure raises.
             await self._content.put_blocks([batch.manifest])
-            await self._queue.mark_manifest_stored(batch.id)
+            await self._batches.mark_manifest_stored(batch.id)
         await self._sender.step()
         self.rounds += 1
 
@@ -145,7 +147,7 @@ class Anchorer:
                 leaves=[(entry.channel_id, entry.heads, entry.nonce) for entry in entries],
             )
 
-        batch_id = await self._queue.record_batch(plan)
+        batch_id = await self._batches.record_batch(plan)
         if batch_id is not None:
             self.last_batch_at = time.time()
         return batch_id
@@ -164,8 +166,8 @@ class Anchorer:
         self._chain_checked = True
 
     async def status(self) -> dict[str, Any]:
-        counts = await self._queue.tx_counts()
-        last = await self._queue.last_confirmed_anchor()
+        counts = await self._txs.tx_counts()
+        last = await self._batches.last_confirmed_anchor()
         return {
             "pending_transactions": counts.get("queued", 0) + counts.get("sent", 0),
             "confirmed_transactions": counts.get("confirmed", 0),

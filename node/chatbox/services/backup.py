@@ -20,7 +20,14 @@ from chatbox.domain import manifest as manifests
 from chatbox.domain.channels import Channel
 from chatbox.domain.sealing import lock_with_password, unlock_with_password
 from chatbox.errors import ChatboxError, Conflict, InvalidInput
-from chatbox.ports import AnchorEvent, AnchorStore, ChainReader, ContentStore, LogStore
+from chatbox.ports import (
+    AccountBook,
+    AnchorEvent,
+    BatchBook,
+    ChainReader,
+    ChannelBook,
+    ContentStore,
+)
 from chatbox.services.channels import ChannelService
 from chatbox.services.reindex import Reindexer
 
@@ -55,13 +62,17 @@ class RestoreReport:
 
 
 async def export(
-    store: LogStore, channels: ChannelService, keys: BoxKeys, passphrase: str
+    accounts: AccountBook,
+    book: ChannelBook,
+    channels: ChannelService,
+    keys: BoxKeys,
+    passphrase: str,
 ) -> bytes:
     """The backup file's bytes, locked with ``passphrase``."""
     if len(passphrase) < MIN_PASSPHRASE:
         raise InvalidInput(f"the backup passphrase must be at least {MIN_PASSPHRASE} characters")
-    accounts = await store.accounts()
-    names = {account.id: account.name for account in accounts}
+    people = await accounts.accounts()
+    names = {account.id: account.name for account in people}
     payload = {
         "v": VERSION,
         "box": {
@@ -77,7 +88,7 @@ async def export(
                 "locked_keys": base64.b64encode(account.locked_keys).decode("ascii"),
                 "is_admin": account.is_admin,
             }
-            for account in accounts
+            for account in people
         ],
         "channels": [
             {
@@ -89,7 +100,7 @@ async def export(
             for channel in await channels.all()
         ],
         "memberships": [
-            [names[account_id], channel_id] for account_id, channel_id in await store.memberships()
+            [names[account_id], channel_id] for account_id, channel_id in await book.memberships()
         ],
     }
     return MAGIC + lock_with_password(canonical.dumps(payload), passphrase)
@@ -131,32 +142,34 @@ class Restorer:
 
     def __init__(
         self,
-        store: LogStore,
+        accounts: AccountBook,
+        book: ChannelBook,
         channels: ChannelService,
         reindexer: Reindexer,
         content: ContentStore,
         chain: ChainReader,
-        queue: AnchorStore,
+        batches: BatchBook,
         box_public_key: str,
         box_address: str,
         vault_key: bytes,
     ) -> None:
-        self._store = store
+        self._accounts = accounts
+        self._book = book
         self._channels = channels
         self._reindexer = reindexer
         self._content = content
         self._chain = chain
-        self._queue = queue
+        self._batches = batches
         self._box_public_key = box_public_key
         self._box_address = box_address
         self._vault_key = vault_key
 
     async def restore(self, backup: Backup) -> RestoreReport:
-        if await self._store.account_count() or await self._store.all_channels():
+        if await self._accounts.account_count() or await self._book.all_channels():
             raise Conflict("restore needs an empty box; this one already has accounts")
         ids = {}
         for account in backup.accounts:
-            record = await self._store.add_account(
+            record = await self._accounts.add_account(
                 account["name"],
                 account["public_key"],
                 account["sealing_public_key"],
@@ -167,7 +180,7 @@ class Restorer:
         for channel in backup.channels:
             await self._channels.adopt(channel)
         for name, channel_id in backup.memberships:
-            await self._store.join(ids[name.casefold()], channel_id)
+            await self._book.join(ids[name.casefold()], channel_id)
         batches = await self._anchored_batches()
         latest: dict[str, list[str]] = {}
         for _, _, entries in batches:
@@ -180,7 +193,7 @@ class Restorer:
                 report = await self._reindexer.rebuild(known[channel_id], heads)
                 restored[report.name] = report.entries
         for event, raw, entries in batches:
-            await self._queue.import_batch(
+            await self._batches.import_batch(
                 event, raw, [(e.channel_id, e.heads, e.nonce) for e in entries]
             )
         return RestoreReport(len(backup.accounts), len(backup.channels), len(batches), restored)

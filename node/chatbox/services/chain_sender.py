@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from chatbox.errors import ChainRejected
-from chatbox.ports import AnchorStore, Chain, ChainTx
+from chatbox.ports import Chain, ChainTx, TxQueue
 
 log = logging.getLogger(__name__)
 REBROADCAST_AFTER = 30  # seconds without a receipt before the saved bytes go out again
@@ -27,14 +27,14 @@ class FeePolicy:
 
 
 class ChainSender:
-    def __init__(self, chain: Chain, queue: AnchorStore, policy: FeePolicy) -> None:
+    def __init__(self, chain: Chain, txs: TxQueue, policy: FeePolicy) -> None:
         self._chain = chain
-        self._queue = queue
+        self._txs = txs
         self._policy = policy
 
     async def step(self) -> None:
         """Advance the oldest open transaction by one stage."""
-        tx = await self._queue.next_tx()
+        tx = await self._txs.next_tx()
         if tx is None:
             return
         if tx.state == "queued":
@@ -46,7 +46,7 @@ class ChainSender:
         fees = await self._chain.fees()
         lowest = fees.base_fee + fees.priority_fee
         if lowest > self._policy.ceiling:
-            await self._queue.tx_attempt_failed(
+            await self._txs.tx_attempt_failed(
                 tx.id, f"fees of {lowest} wei/gas are above the ceiling of {self._policy.ceiling}"
             )
             return
@@ -61,11 +61,9 @@ class ChainSender:
         except ChainRejected as exc:
             # The registry would revert it (for example a name another box took first).
             log.warning("registry call %s dropped: %s (%s)", function, exc.message, exc.detail)
-            await self._queue.tx_finished(
-                tx.id, "failed", None, None, f"{exc.message}: {exc.detail}"
-            )
+            await self._txs.tx_finished(tx.id, "failed", None, None, f"{exc.message}: {exc.detail}")
             return
-        await self._queue.tx_signed(tx.id, signed)
+        await self._txs.tx_signed(tx.id, signed)
         await self._chain.broadcast(signed.raw)
         log.info("sent %s transaction %s (nonce %d)", tx.kind, signed.tx_hash, nonce)
 
@@ -77,23 +75,21 @@ class ChainSender:
                 # Our nonce was used, maybe by us just now: look once more before resigning.
                 receipt = await self._chain.receipt(tx.tx_hash)
                 if receipt is None:
-                    await self._queue.tx_requeued(
-                        tx.id, "its nonce was taken by another transaction"
-                    )
+                    await self._txs.tx_requeued(tx.id, "its nonce was taken by another transaction")
                     return
             else:
                 if time.time() - tx.updated_at >= REBROADCAST_AFTER:
                     await self._chain.broadcast(tx.raw)
-                    await self._queue.tx_attempt_failed(tx.id, "no receipt yet; sent again")
+                    await self._txs.tx_attempt_failed(tx.id, "no receipt yet; sent again")
                 return
         if not receipt.success:
-            await self._queue.tx_finished(
+            await self._txs.tx_finished(
                 tx.id, "failed", receipt.block_number, receipt.gas_used, "reverted on chain"
             )
             return
         depth = await self._chain.block_number() - receipt.block_number + 1
         if depth >= self._policy.confirmations:
-            await self._queue.tx_finished(
+            await self._txs.tx_finished(
                 tx.id, "confirmed", receipt.block_number, receipt.gas_used, None
             )
             log.info(

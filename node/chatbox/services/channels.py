@@ -13,7 +13,7 @@ from chatbox.domain import channels as domain
 from chatbox.domain.channels import Channel
 from chatbox.domain.sealing import open_sealed, seal
 from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chatbox.ports import AccountStore, ChannelRecord, LogStore
+from chatbox.ports import ChannelBook, ChannelRecord, ReadMarks
 from chatbox.services.accounts import Member
 from chatbox.services.directory import RegistryDirectory
 
@@ -31,13 +31,13 @@ class Listed:
 class ChannelService:
     def __init__(
         self,
-        store: LogStore,
-        people: AccountStore,
+        book: ChannelBook,
+        read_marks: ReadMarks,
         vault_key: bytes,
         directory: RegistryDirectory,
     ) -> None:
-        self._store = store
-        self._people = people
+        self._book = book
+        self._read_marks = read_marks
         self._vault_key = vault_key
         self._directory = directory
         self._on_added: list[Callable[[], None]] = []
@@ -52,23 +52,23 @@ class ChannelService:
             raise InvalidInput("visibility must be 'public' or 'private'")
         if visibility == "public":
             channel = domain.public_channel(name)
-            if await self._store.channel(channel.id) is not None:
+            if await self._book.channel(channel.id) is not None:
                 raise Conflict("a public channel with that name already exists", detail=channel.id)
         else:
             channel = domain.new_private_channel(name)
         await self._add(channel)
-        await self._store.join(member.account_id, channel.id)
+        await self._book.join(member.account_id, channel.id)
         await self._directory.register(channel)
         return channel
 
     async def join_public(self, member: Member, channel_id: str) -> Channel:
         listed = self._directory.find(channel_id) if isinstance(channel_id, str) else None
-        if listed is not None and await self._store.channel(listed.id) is None:
+        if listed is not None and await self._book.channel(listed.id) is None:
             await self._add(listed)
         channel = await self.get(channel_id)
         if channel.is_private:
             raise Forbidden("private channels are joined through an invite")
-        await self._store.join(member.account_id, channel.id)
+        await self._book.join(member.account_id, channel.id)
         return channel
 
     async def invite(self, member: Member, channel_id: str) -> str:
@@ -80,21 +80,19 @@ class ChannelService:
 
     async def accept_invite(self, member: Member, token: str) -> Channel:
         channel = domain.decode_invite(token)
-        known = await self._store.channel(channel.id)
+        known = await self._book.channel(channel.id)
         if known is not None and self._channel(known).key != channel.key:
             raise Forbidden("invite does not match the channel this box knows")
         if known is None:
             await self._add(channel)
-        await self._store.join(member.account_id, channel.id)
+        await self._book.join(member.account_id, channel.id)
         return channel
 
     async def joined(self, member: Member) -> list[Channel]:
-        return [
-            self._channel(record) for record in await self._store.channels_of(member.account_id)
-        ]
+        return [self._channel(record) for record in await self._book.channels_of(member.account_id)]
 
     async def get(self, channel_id: str) -> Channel:
-        record = await self._store.channel(channel_id) if isinstance(channel_id, str) else None
+        record = await self._book.channel(channel_id) if isinstance(channel_id, str) else None
         if record is None:
             raise NotFound("no such channel", detail=str(channel_id)[:80])
         return self._channel(record)
@@ -102,17 +100,17 @@ class ChannelService:
     async def for_member(self, member: Member, channel_id: str) -> Channel:
         """The channel, if ``member`` belongs to it; unknown and forbidden look the same."""
         channel = await self.get(channel_id)
-        if not await self._store.is_member(member.account_id, channel.id):
+        if not await self._book.is_member(member.account_id, channel.id):
             raise NotFound("no such channel", detail=channel_id[:80])
         return channel
 
     async def unread(self, member: Member) -> dict[str, int]:
         """Messages by others since the member last read each joined channel."""
-        return await self._people.unread_counts(member.account_id)
+        return await self._read_marks.unread_counts(member.account_id)
 
     async def mark_read(self, member: Member, channel_id: str, clock: int) -> None:
         channel = await self.for_member(member, channel_id)
-        await self._people.mark_read(member.account_id, channel.id, clock)
+        await self._read_marks.mark_read(member.account_id, channel.id, clock)
 
     async def public_directory(self, member: Member) -> list[Listed]:
         """Public channels of this box and of the registry, with whether ``member`` joined."""
@@ -134,10 +132,10 @@ class ChannelService:
         await self._add(channel)
 
     async def all(self) -> list[Channel]:
-        return [self._channel(record) for record in await self._store.all_channels()]
+        return [self._channel(record) for record in await self._book.all_channels()]
 
     async def _add(self, channel: Channel) -> None:
-        await self._store.add_channel(self._record(channel))
+        await self._book.add_channel(self._record(channel))
         for react in self._on_added:
             react()
 

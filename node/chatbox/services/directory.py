@@ -12,15 +12,15 @@ import time
 from chatbox.domain import channels as domain
 from chatbox.domain.channels import Channel
 from chatbox.errors import ChatboxError, InvalidInput
-from chatbox.ports import AnchorStore, ChainReader
+from chatbox.ports import ChainReader, TxQueue
 
 log = logging.getLogger(__name__)
 
 
 class RegistryDirectory:
-    def __init__(self, chain: ChainReader | None, queue: AnchorStore) -> None:
+    def __init__(self, chain: ChainReader | None, txs: TxQueue) -> None:
         self._chain = chain
-        self._queue = queue
+        self._txs = txs
         self._listed: dict[str, Channel] = {}
         self._refreshed_at: float | None = None
         self._error: str | None = None
@@ -70,4 +70,4 @@ class RegistryDirectory:
         """Queue the registry call that lists a new public channel on chain."""
         if self._chain is None or channel.is_private or channel.id in self._listed:
             return
-        await self._queue.queue_tx("create_channel", [channel.name])
+        await self._txs.queue_tx("create_channel", [channel.name])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from chatbox.domain.channels import Channel
 from chatbox.domain.sealing import StreamOpener, StreamSealer
 from chatbox.errors import ChatboxError, NotFound, TooLarge
-from chatbox.ports import ContentStore, LogStore
+from chatbox.ports import ContentStore, EntryLog
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
 from chatbox.services.messages import Message, MessageService
@@ -37,7 +37,7 @@ class Download:
 class FileService:
     def __init__(
         self,
-        store: LogStore,
+        log: EntryLog,
         content: ContentStore,
         channels: ChannelService,
         messages: MessageService,
@@ -45,7 +45,7 @@ class FileService:
         upload_limit: int,
     ) -> None:
         self._storage = storage
-        self._store = store
+        self._log = log
         self._content = content
         self._channels = channels
         self._messages = messages
@@ -88,7 +88,7 @@ class FileService:
 
     async def open_file(self, member: Member, file_cid: str) -> Download:
         """A file from a channel ``member`` belongs to, unsealed; others get NotFound."""
-        for record in await self._store.file_entries(file_cid):
+        for record in await self._log.file_entries(file_cid):
             try:
                 channel = await self._channels.for_member(member, record.channel_id)
             except NotFound:

@@ -22,7 +22,7 @@ from chatbox.domain.identity import fingerprint
 from chatbox.domain.log import next_position
 from chatbox.domain.sealing import open_sealed, seal
 from chatbox.errors import Forbidden, InvalidEnvelope, InvalidInput, NotFound
-from chatbox.ports import EntryRecord, LogStore
+from chatbox.ports import EntryLog, EntryRecord
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
 from chatbox.services.live import LiveFeed
@@ -57,13 +57,13 @@ class Page:
 class MessageService:
     def __init__(
         self,
-        store: LogStore,
+        log: EntryLog,
         channels: ChannelService,
         outbox: Outbox,
         live: LiveFeed,
         storage: StorageGuard,
     ) -> None:
-        self._store = store
+        self._log = log
         self._storage = storage
         self._channels = channels
         self._outbox = outbox
@@ -96,7 +96,7 @@ class MessageService:
                 member.identity, channel.id, clock, prev, _now_ms(), signed_body
             )
             self._heads[channel.id] = {(entry.cid, entry.clock)}
-            committed = self._store.append(entry, envelope.body_text(signed_body), file_cid, False)
+            committed = self._log.append(entry, envelope.body_text(signed_body), file_cid, False)
         try:
             await committed
         except BaseException:
@@ -119,7 +119,7 @@ class MessageService:
         """
         async with self._lock(channel.id):
             written = [
-                self._store.append(
+                self._log.append(
                     entry, envelope.body_text(entry.body), referenced_file(body), False
                 )
                 for entry, body in opened
@@ -153,18 +153,18 @@ class MessageService:
             raise InvalidInput(f"limit must be 1 to {MAX_PAGE}")
         cursor = None
         if before is not None:
-            anchor = await self._store.entry(before) if isinstance(before, str) else None
+            anchor = await self._log.entry(before) if isinstance(before, str) else None
             if anchor is None or anchor.channel_id != channel.id:
                 raise NotFound("no such message in this channel", detail=str(before)[:80])
             cursor = (anchor.clock, anchor.cid)
-        records = await self._store.page(channel.id, cursor, limit)
+        records = await self._log.page(channel.id, cursor, limit)
         messages = [self.view(channel, record) for record in records]
         more = len(records) == limit
         return Page(messages, messages[0].cid if more and messages else None)
 
     async def find(self, member: Member, cid: str) -> Message:
         """One message from a channel ``member`` belongs to; others get NotFound."""
-        record = await self._store.entry(cid) if isinstance(cid, str) else None
+        record = await self._log.entry(cid) if isinstance(cid, str) else None
         if record is None:
             raise NotFound("no such message", detail=str(cid)[:80])
         channel = await self._channels.for_member(member, record.channel_id)
@@ -172,7 +172,7 @@ class MessageService:
 
     async def count(self, channel_id: str) -> int:
         """How many entries of a channel this box holds (its own and its peers')."""
-        return await self._store.entry_count(channel_id)
+        return await self._log.entry_count(channel_id)
 
     def view(self, channel: Channel, record: EntryRecord) -> Message:
         body = open_body(channel, canonical.loads(record.body))
@@ -192,7 +192,7 @@ class MessageService:
 
     async def _cached_heads(self, channel_id: str) -> set[tuple[str, int]]:
         if channel_id not in self._heads:
-            self._heads[channel_id] = set(await self._store.heads(channel_id))
+            self._heads[channel_id] = set(await self._log.heads(channel_id))
         return self._heads[channel_id]
 
 

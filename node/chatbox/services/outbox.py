@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from chatbox.errors import Unavailable
-from chatbox.ports import ContentStore, LogStore
+from chatbox.ports import ContentStore, PinQueue
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,9 @@ DEFAULT_OUTBOX_TIMING = OutboxTiming()
 
 class Outbox:
     def __init__(
-        self, store: LogStore, content: ContentStore, timing: OutboxTiming = DEFAULT_OUTBOX_TIMING
+        self, pins: PinQueue, content: ContentStore, timing: OutboxTiming = DEFAULT_OUTBOX_TIMING
     ) -> None:
-        self._store = store
+        self._pins = pins
         self._content = content
         self._timing = timing
         self._wake = asyncio.Event()
@@ -75,7 +75,7 @@ class Outbox:
 
     async def flush_once(self) -> int:
         """Pin one batch; returns how many entries left the outbox."""
-        pending = await self._store.outbox(self._timing.batch)
+        pending = await self._pins.outbox(self._timing.batch)
         batch: list[tuple[str, bytes]] = []
         size = 0
         for cid, raw in pending:
@@ -86,7 +86,7 @@ class Outbox:
         if not batch:
             return 0
         await self._content.put_blocks([raw for _, raw in batch])
-        await self._store.mark_stored([cid for cid, _ in batch])
+        await self._pins.mark_stored([cid for cid, _ in batch])
         return len(batch)
 
     async def flush(self) -> int:
@@ -101,7 +101,7 @@ class Outbox:
         """Wait until nothing is left to pin (used by reindex, benchmarks and tests)."""
         while True:
             self._idle.clear()
-            if await self._store.pending_count() == 0:
+            if await self._pins.pending_count() == 0:
                 return
             self.wake()
             await self._idle.wait()

@@ -17,7 +17,7 @@ from typing import Any
 
 from chatbox.domain.identity import fingerprint
 from chatbox.errors import ChatboxError, InvalidInput, NotFound, Unavailable
-from chatbox.ports import DiscoveredBox, PeerNetwork, PeerRecord, PeerStore
+from chatbox.ports import DiscoveredBox, FilePins, PeerBook, PeerNetwork, PeerRecord
 from chatbox.services.live import ONLINE_GRACE
 from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
 
@@ -46,12 +46,14 @@ class PeerService:
     def __init__(
         self,
         network: PeerNetwork,
-        peers: PeerStore,
+        peers: PeerBook,
+        files: FilePins,
         sync: ChannelSync,
         timing: SyncTiming = DEFAULT_SYNC_TIMING,
     ) -> None:
         self._network = network
         self._peers = peers
+        self._files = files
         self._sync = sync
         self._timing = timing
         self._connected: set[str] = set()
@@ -133,7 +135,7 @@ class PeerService:
         return {
             "connected": len(self._connected),
             "on_lan": sorted(self._on_lan),
-            "files": await self._peers.file_pin_counts(),
+            "files": await self._files.file_pin_counts(),
         }
 
     async def _watch(self) -> None:

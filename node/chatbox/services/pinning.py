@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from chatbox.errors import ChatboxError
-from chatbox.ports import PeerNetwork, PeerStore
+from chatbox.ports import FilePins, PeerNetwork
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,10 @@ DEFAULT_PIN_TIMING = PinTiming()
 
 class FilePinner:
     def __init__(
-        self, network: PeerNetwork, peers: PeerStore, timing: PinTiming = DEFAULT_PIN_TIMING
+        self, network: PeerNetwork, files: FilePins, timing: PinTiming = DEFAULT_PIN_TIMING
     ) -> None:
         self._network = network
-        self._peers = peers
+        self._files = files
         self._timing = timing
 
     async def run(self) -> None:
@@ -50,7 +50,7 @@ class FilePinner:
 
     async def pin_some(self) -> int:
         """Pin a few waiting files at once; returns how many were tried."""
-        waiting = await self._peers.files_to_pin(
+        waiting = await self._files.files_to_pin(
             self._timing.batch, int(time.time()) - self._timing.retry_after
         )
         await asyncio.gather(*map(self._pin, waiting))
@@ -61,6 +61,6 @@ class FilePinner:
             await self._network.pin(cid, timeout=self._timing.pin_timeout)
         except ChatboxError as exc:
             log.info("cannot pin file %s yet (%s); retried later", cid, exc.message)
-            await self._peers.file_pinned(cid, exc.message[:200])
+            await self._files.file_pinned(cid, exc.message[:200])
             return
-        await self._peers.file_pinned(cid, None)
+        await self._files.file_pinned(cid, None)

@@ -15,7 +15,7 @@ from typing import Any
 from chatbox.domain import envelope, merkle
 from chatbox.domain import manifest as manifests
 from chatbox.errors import ChatboxError, InvalidInput, NotFound, NotVerified
-from chatbox.ports import AnchorEvent, AnchorStore, ChainReader, ContentStore
+from chatbox.ports import AnchorEvent, BatchBook, ChainReader, ContentStore
 from chatbox.services.accounts import Member
 from chatbox.services.messages import MessageService
 
@@ -35,17 +35,17 @@ class AnchorContext:
 
 class ProofService:
     def __init__(
-        self, queue: AnchorStore, messages: MessageService, context: AnchorContext | None
+        self, batches: BatchBook, messages: MessageService, context: AnchorContext | None
     ) -> None:
-        self._queue = queue
+        self._batches = batches
         self._messages = messages
         self._context = context
 
     async def proof(self, member: Member, cid: str) -> dict[str, Any]:
         """The proof of a message ``member`` can read; NotFound until it is anchored."""
         message = await self._messages.find(member, cid)
-        batch_id = await self._queue.covering_batch(message.cid)
-        batch = None if batch_id is None else await self._queue.batch(batch_id)
+        batch_id = await self._batches.covering_batch(message.cid)
+        batch = None if batch_id is None else await self._batches.batch(batch_id)
         if self._context is None or batch is None or batch.tx.state != "confirmed":
             raise NotFound("not anchored yet", detail="the next anchoring batch will cover it")
         index = next(i for i, leaf in enumerate(batch.leaves) if leaf[0] == message.channel_id)

@@ -15,7 +15,7 @@ from chatbox.domain import envelope
 from chatbox.domain.channels import Channel
 from chatbox.domain.log import ChannelLog
 from chatbox.errors import InvalidEnvelope
-from chatbox.ports import ContentStore, LogStore
+from chatbox.ports import ContentStore, LogReplica
 from chatbox.services.channels import ChannelService
 from chatbox.services.messages import open_body
 from chatbox.services.outbox import Outbox
@@ -34,9 +34,9 @@ class ReindexReport:
 
 class Reindexer:
     def __init__(
-        self, store: LogStore, content: ContentStore, channels: ChannelService, outbox: Outbox
+        self, replica: LogReplica, content: ContentStore, channels: ChannelService, outbox: Outbox
     ) -> None:
-        self._store = store
+        self._replica = replica
         self._content = content
         self._channels = channels
         self._outbox = outbox
@@ -47,7 +47,7 @@ class Reindexer:
         return [await self.reindex(channel) for channel in await self._channels.all()]
 
     async def reindex(self, channel: Channel) -> ReindexReport:
-        heads = [cid for cid, _ in await self._store.heads(channel.id)]
+        heads = [cid for cid, _ in await self._replica.heads(channel.id)]
         return await self.rebuild(channel, heads)
 
     async def rebuild(self, channel: Channel, heads: list[str]) -> ReindexReport:
@@ -64,7 +64,7 @@ class Reindexer:
                     str(file["cid"]) if isinstance(file, dict) else None,
                 )
             )
-        await self._store.replace_index(channel.id, rows)
+        await self._replica.replace_index(channel.id, rows)
         log.info("reindexed channel %s: %d entries", channel.name, len(rows))
         return ReindexReport(channel.id, channel.name, len(rows))
 

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from chatbox.domain.identity import Identity
 from chatbox.domain.sealing import open_sealed, seal
 from chatbox.errors import ChatboxError
-from chatbox.ports import AccountStore
+from chatbox.ports import SessionBook
 from chatbox.services.accounts import AccountService, Member
 from chatbox.services.login_throttle import LoginThrottle
 
@@ -28,12 +28,12 @@ class SessionService:
     def __init__(
         self,
         accounts: AccountService,
-        store: AccountStore,
+        sessions: SessionBook,
         throttle: LoginThrottle | None = None,
         lifetime: int = SESSION_LIFETIME,
     ) -> None:
         self._accounts = accounts
-        self._store = store
+        self._sessions = sessions
         self._throttle = throttle or LoginThrottle()
         self._lifetime = lifetime
         self._cache: OrderedDict[bytes, tuple[Member, int]] = OrderedDict()
@@ -68,7 +68,7 @@ class SessionService:
         token = secrets.token_urlsafe(32)
         sealed = seal(_token_key(token), member.identity.private_bytes(), _aad(member.account_id))
         expires = int(time.time()) + self._lifetime
-        await self._store.add_session(_token_hash(token), member.account_id, sealed, expires)
+        await self._sessions.add_session(_token_hash(token), member.account_id, sealed, expires)
         return token
 
     async def resolve(self, token: str | None) -> Member | None:
@@ -90,7 +90,7 @@ class SessionService:
         if token:
             digest = _token_hash(token)
             self._cache.pop(digest, None)
-            await self._store.delete_session(digest)
+            await self._sessions.delete_session(digest)
 
     @staticmethod
     def csrf_token(token: str) -> str:
@@ -98,7 +98,7 @@ class SessionService:
         return hmac.new(token.encode(), b"chatbox-csrf", hashlib.sha256).hexdigest()
 
     async def _load(self, token: str, digest: bytes, now: int) -> Member | None:
-        record = await self._store.session(digest, now)
+        record = await self._sessions.session(digest, now)
         if record is None:
             return None
         account = await self._accounts.by_id(record.account_id)

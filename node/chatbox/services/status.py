@@ -10,7 +10,7 @@ from typing import Any
 from chatbox.domain.identity import fingerprint
 from chatbox.domain.redaction import shown_url
 from chatbox.errors import ChatboxError, Unavailable
-from chatbox.ports import Chain, ContentStore, LogStore
+from chatbox.ports import Chain, ContentStore, PinQueue, StoreHealth
 from chatbox.services.anchoring import Anchorer
 from chatbox.services.outbox import Outbox
 from chatbox.services.peers import PeerService
@@ -56,7 +56,8 @@ class StatusService:
     def __init__(
         self,
         box: BoxInfo,
-        store: LogStore,
+        pins: PinQueue,
+        health: StoreHealth,
         content: ContentStore,
         outbox: Outbox,
         chain: ChainInfo,
@@ -71,7 +72,8 @@ class StatusService:
         self._lan = lan
         self._notices = notices
         self._box = box
-        self._store = store
+        self._pins = pins
+        self._health = health
         self._content = content
         self._outbox = outbox
         self._chain = chain
@@ -84,7 +86,7 @@ class StatusService:
 
         IPFS and the chain may be down on a healthy node: posts wait in the outbox.
         """
-        await self._store.check_writable()
+        await self._health.check_writable()
 
     async def status(self) -> dict[str, Any]:
         return {
@@ -96,7 +98,7 @@ class StatusService:
             },
             "ipfs": await self._ipfs(),
             "outbox": {
-                "pending": await self._store.pending_count(),
+                "pending": await self._pins.pending_count(),
                 "last_error": self._outbox.last_error,
             },
             "chain": await self._chain_status(),

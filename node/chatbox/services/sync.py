@@ -24,7 +24,7 @@ from chatbox.domain.cid import raw_cid
 from chatbox.domain.envelope import Envelope
 from chatbox.domain.identity import Identity
 from chatbox.errors import ChatboxError, InvalidEnvelope, Unavailable
-from chatbox.ports import LogStore, PeerNetwork, PeerStore, RemotePerson
+from chatbox.ports import FilePins, LogReplica, PeerBook, PeerNetwork, RemotePerson
 from chatbox.services.channels import ChannelService
 from chatbox.services.messages import MessageService, referenced_file
 
@@ -53,8 +53,9 @@ class ChannelSync:
         box: Identity,
         box_name: str,
         network: PeerNetwork,
-        store: LogStore,
-        peers: PeerStore,
+        replica: LogReplica,
+        peers: PeerBook,
+        files: FilePins,
         channels: ChannelService,
         messages: MessageService,
         local_names: Callable[[], Awaitable[dict[str, str]]],
@@ -63,8 +64,9 @@ class ChannelSync:
         self._box = box
         self._name = box_name
         self._network = network
-        self._store = store
+        self._replica = replica
         self._peers = peers
+        self._files = files
         self._channels = channels
         self._messages = messages
         self._local_names = local_names
@@ -210,21 +212,21 @@ class ChannelSync:
 
     async def _on_heads(self, channel: Channel, heads: sync.Announcement) -> None:
         await self._met(heads, await self._ingest(channel, heads.entries, heads.peer))
-        unknown = set(heads.cids) - await self._store.held(list(heads.cids))
+        unknown = set(heads.cids) - await self._replica.held(list(heads.cids))
         if unknown:
             self._wanted.setdefault(channel.id, set()).update(unknown)
             if self._due(("want", channel.id, heads.box), self._timing.repair):
                 await self._publish(channel, "want", await self._sample(channel), heads.box)
             self._schedule_repair(channel)
         elif set(heads.cids) != {
-            cid for cid, _ in await self._store.heads(channel.id)
+            cid for cid, _ in await self._replica.heads(channel.id)
         } and self._due(("heads", channel.id, heads.box), self._timing.repair):
             await self._announce_heads(channel)  # the sender may lack what we hold
 
     async def _send_pack(self, channel: Channel, want: sync.Announcement) -> None:
         """Send the asker every entry that is not an ancestor of what it holds."""
-        cids = sync.lacking(await self._store.log_links(channel.id), want.cids)
-        envelopes = await self._store.envelopes(cids)
+        cids = sync.lacking(await self._replica.log_links(channel.id), want.cids)
+        envelopes = await self._replica.envelopes(cids)
         # Entries indexed before their bytes were kept in SQLite come from IPFS.
         older = [cid for cid in cids if cid not in envelopes]
         for cid, raw in zip(older, await self._blocks(older), strict=True):
@@ -260,9 +262,9 @@ class ChannelSync:
         self.received += len(added)
         wanted = [(files[entry.cid], channel.id) for entry in added if entry.cid in files]
         if wanted:  # pinned by the file pinner, whoever posted them
-            await self._peers.want_files(wanted)
+            await self._files.want_files(wanted)
         parents = list({cid for entry in added for cid in entry.prev})
-        if len(await self._store.held(parents)) < len(parents):
+        if len(await self._replica.held(parents)) < len(parents):
             self._schedule_repair(channel)
         return added
 
@@ -295,8 +297,8 @@ class ChannelSync:
         await asyncio.sleep(self._timing.repair)
         while True:
             wanted = self._wanted.pop(channel.id, set())
-            missing = set(await self._store.dangling(channel.id))
-            missing |= wanted - await self._store.held(list(wanted))
+            missing = set(await self._replica.dangling(channel.id))
+            missing |= wanted - await self._replica.held(list(wanted))
             if not missing:
                 return
             fetched = await self._fetch(channel, sorted(missing))
@@ -346,7 +348,7 @@ class ChannelSync:
 
     async def _announce_heads(self, channel: Channel) -> None:
         # No heads is news too: a box that holds entries answers with its own.
-        heads = [cid for cid, _ in await self._store.heads(channel.id)]
+        heads = [cid for cid, _ in await self._replica.heads(channel.id)]
         try:
             await self._publish(channel, "heads", heads[: sync.MAX_LISTED_CIDS], "")
         except Unavailable as exc:
@@ -377,7 +379,7 @@ class ChannelSync:
         await self._network.publish(pubsub_topic(channel), data)
 
     async def _sample(self, channel: Channel) -> list[str]:
-        log_links = await self._store.log_links(channel.id)
+        log_links = await self._replica.log_links(channel.id)
         newest_first = sorted(log_links, key=lambda cid: (log_links[cid][0], cid), reverse=True)
         return sync.sample(newest_first)
 

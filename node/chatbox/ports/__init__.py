@@ -1,0 +1,107 @@
+"""The seams the services depend on, by role, and the plain records that cross them.
+
+Each protocol is what one kind of service needs of a store or daemon, no more: the
+outbox sees a ``PinQueue``, sync a ``LogReplica`` and a ``PeerBook``, the chain sender a
+``TxQueue``. One adapter may implement several (``SqliteStore`` is the entry log, its
+replica, the pin queue, the account and channel books); the composition root hands
+each service the roles it asks for. Adapters implement these protocols; the services
+never see a library type.
+"""
+
+from chatbox.ports.chain import (
+    AnchorEvent,
+    BatchBook,
+    BatchRecord,
+    Chain,
+    ChainReader,
+    ChainTx,
+    Fees,
+    PlannedBatch,
+    Receipt,
+    RegisteredChannel,
+    SignedTx,
+    TxQueue,
+)
+from chatbox.ports.console import (
+    BoxControl,
+    Terminal,
+    WifiSetter,
+)
+from chatbox.ports.content import (
+    AddedFile,
+    ContentStore,
+    DiskUsage,
+    NodeIdentity,
+    RepoStats,
+)
+from chatbox.ports.entries import (
+    EntryLog,
+    EntryRecord,
+    LogReplica,
+    PinQueue,
+    StoreHealth,
+)
+from chatbox.ports.peers import (
+    DiscoveredBox,
+    FilePins,
+    PeerBook,
+    PeerNetwork,
+    PeerRecord,
+    RemotePerson,
+)
+from chatbox.ports.people import (
+    AccountBook,
+    AccountRecord,
+    ChannelBook,
+    ChannelRecord,
+    PeopleDirectory,
+    PersonRecord,
+    ReadMarks,
+    Registration,
+    SessionBook,
+    SessionRecord,
+)
+
+__all__ = [
+    "AccountBook",
+    "AccountRecord",
+    "AddedFile",
+    "AnchorEvent",
+    "BatchBook",
+    "BatchRecord",
+    "BoxControl",
+    "Chain",
+    "ChainReader",
+    "ChainTx",
+    "ChannelBook",
+    "ChannelRecord",
+    "ContentStore",
+    "DiscoveredBox",
+    "DiskUsage",
+    "EntryLog",
+    "EntryRecord",
+    "Fees",
+    "FilePins",
+    "LogReplica",
+    "NodeIdentity",
+    "PeerBook",
+    "PeerNetwork",
+    "PeerRecord",
+    "PeopleDirectory",
+    "PersonRecord",
+    "PinQueue",
+    "PlannedBatch",
+    "ReadMarks",
+    "Receipt",
+    "RegisteredChannel",
+    "Registration",
+    "RemotePerson",
+    "RepoStats",
+    "SessionBook",
+    "SessionRecord",
+    "SignedTx",
+    "StoreHealth",
+    "Terminal",
+    "TxQueue",
+    "WifiSetter",
+]

@@ -1,0 +1,111 @@
+"""People and channels: accounts, channels and memberships, sessions, sign-up, read marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    id: int
+    name: str
+    public_key: str
+    sealing_public_key: str
+    locked_keys: bytes
+    is_admin: bool
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """An account as others see it: no keys."""
+
+    id: int
+    name: str
+    public_key: str
+    is_admin: bool
+    last_seen: int
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    account_id: int
+    sealed_keys: bytes
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class ChannelRecord:
+    id: str
+    name: str
+    visibility: str
+    sealed_key: bytes | None
+
+
+class AccountBook(Protocol):
+    """The accounts of this box, with their locked keys."""
+
+    async def add_account(
+        self,
+        name: str,
+        public_key: str,
+        sealing_public_key: str,
+        locked_keys: bytes,
+        is_admin: bool,
+    ) -> AccountRecord: ...
+    async def account_by_name(self, name: str) -> AccountRecord | None: ...
+    async def account_by_id(self, account_id: int) -> AccountRecord | None: ...
+    async def account_count(self) -> int: ...
+    async def accounts(self) -> list[AccountRecord]: ...
+
+
+class ChannelBook(Protocol):
+    """The channels this box holds and who belongs to each."""
+
+    async def add_channel(self, record: ChannelRecord) -> bool: ...
+    async def channel(self, channel_id: str) -> ChannelRecord | None: ...
+    async def join(self, account_id: int, channel_id: str) -> None: ...
+    async def is_member(self, account_id: int, channel_id: str) -> bool: ...
+    async def channels_of(self, account_id: int) -> list[ChannelRecord]: ...
+    async def all_channels(self) -> list[ChannelRecord]: ...
+    async def memberships(self) -> list[tuple[int, str]]: ...
+
+
+class SessionBook(Protocol):
+    """Login sessions, kept as token hashes with sealed keys."""
+
+    async def add_session(
+        self, token_hash: bytes, account_id: int, sealed_keys: bytes, expires_at: int
+    ) -> None: ...
+    async def session(self, token_hash: bytes, now: int) -> SessionRecord | None: ...
+    async def delete_session(self, token_hash: bytes) -> None: ...
+
+
+class Registration(Protocol):
+    """The box's sign-up policy, one-time sign-up codes and admin reset codes."""
+
+    async def setting(self, key: str) -> str | None: ...
+    async def set_setting(self, key: str, value: str) -> None: ...
+    async def add_signup_code(self, code_hash: bytes, created_by: int, expires_at: int) -> None: ...
+    async def claim_signup_code(self, code_hash: bytes, now: int) -> bool: ...
+    async def release_signup_code(self, code_hash: bytes) -> None: ...
+    async def spend_signup_code(self, code_hash: bytes, account_id: int) -> None: ...
+    async def add_reset_code(self, code_hash: bytes, expires_at: int) -> None: ...
+    async def rekey_with_code(
+        self, code_hash: bytes, now: int, account_id: int, keys: tuple[str, str, bytes]
+    ) -> bool: ...
+
+
+class PeopleDirectory(Protocol):
+    """The people of this box as others see them: names, former names, last seen."""
+
+    async def people(self) -> list[PersonRecord]: ...
+    async def former_names(self) -> dict[str, str]: ...
+    async def touch(self, account_id: int, when: int) -> None: ...
+
+
+class ReadMarks(Protocol):
+    """How far each member has read each channel."""
+
+    async def mark_read(self, account_id: int, channel_id: str, clock: int) -> None: ...
+    async def unread_counts(self, account_id: int) -> dict[str, int]: ...
