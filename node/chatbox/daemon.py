@@ -42,6 +42,7 @@ from chatbox.errors import ChainUnavailable, ConfigError
 from chatbox.lan_discovery import Advertised, LanDiscovery
 from chatbox.services import backup
 from chatbox.services.accounts import AccountService
+from chatbox.services.admin import AdminActions
 from chatbox.services.anchoring import POLL_SECONDS, Anchorer, AnchorTiming
 from chatbox.services.backup import BoxKeys
 from chatbox.services.chain_sender import ChainSender, FeePolicy
@@ -439,8 +440,8 @@ def web_services(services: Services) -> WebServices:
         live=services.live,
         status=services.status,
         proofs=services.proofs,
-        anchorer=services.anchorer,
         peers=services.peers,
+        admin=AdminActions(services.peers, services.anchorer),
     )
 
 

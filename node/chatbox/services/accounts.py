@@ -132,7 +132,7 @@ class AccountService:
         return chosen if chosen in REGISTRATION_POLICIES else self._default_policy
 
     async def set_policy(self, admin: Member, policy: str) -> str:
-        _require_admin(admin)
+        require_admin(admin)
         if policy not in REGISTRATION_POLICIES:
             raise InvalidInput("registration must be 'open', 'invite' or 'closed'")
         await self._registration.set_setting(_POLICY_KEY, policy)
@@ -140,7 +140,7 @@ class AccountService:
 
     async def new_signup_code(self, admin: Member) -> str:
         """A one-time code that lets one person sign up within a week."""
-        _require_admin(admin)
+        require_admin(admin)
         code = secrets.token_urlsafe(12)
         expires = int(time.time()) + SIGNUP_CODE_LIFETIME
         await self._registration.add_signup_code(_code_hash(code), admin.account_id, expires)
@@ -212,7 +212,8 @@ def _check_credentials(name: str, password: str) -> None:
         raise InvalidInput(f"password must be at most {MAX_PASSWORD_LENGTH} characters")
 
 
-def _require_admin(member: Member) -> None:
+def require_admin(member: Member) -> None:
+    """Forbidden unless ``member`` is an admin: the one check every admin action makes."""
     if not member.is_admin:
         raise Forbidden("only an admin of this box may do that")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from chatbox.errors import Conflict, InvalidInput
 from chatbox.services.accounts import AccountService
+from chatbox.services.admin import request_anchor
 from chatbox.services.anchoring import Anchorer
 from chatbox.services.channels import ChannelService
 from chatbox.services.messages import MessageService
@@ -63,9 +64,7 @@ class NodeControl:
         ]
 
     async def _anchor_now(self) -> str:
-        if self._anchorer is None:
-            raise Conflict("this box anchors on no chain: registry_address is not set")
-        self._anchorer.request()
+        request_anchor(self._anchorer)
         return "anchoring starts now"
 
     async def _admin_code(self) -> str:

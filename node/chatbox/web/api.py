@@ -14,7 +14,6 @@ from quart_schema import (
     validate_response,
 )
 
-from chatbox.errors import Conflict, Forbidden
 from chatbox.services.accounts import Member
 from chatbox.services.sessions import SessionService
 from chatbox.web import schemas, session
@@ -109,12 +108,8 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
     @api.post("/admin/anchor")
     @validate_response(schemas.Ok, 202)
     async def anchor_now() -> tuple[schemas.Ok, int]:
-        """Anchor the channels' new history now instead of at the next interval."""
-        if not session.member().is_admin:
-            raise Forbidden("only an admin can start anchoring")
-        if services.anchorer is None:
-            raise Conflict("this box anchors on no chain", detail="set registry_address")
-        services.anchorer.request()
+        """Anchor the channels' new history now instead of at the next interval (admin)."""
+        services.admin.anchor_now(session.member())
         return schemas.Ok(), 202
 
     @api.post("/admin/signup-codes")
@@ -250,17 +245,13 @@ def _box_routes(api: Blueprint, services: WebServices) -> None:
     @validate_response(schemas.PeerAdded, 201)
     async def add_peer(data: schemas.PeerIn) -> tuple[dict[str, Any], int]:
         """Add a box beyond the LAN by its IPFS multiaddr (admin); kept and redialled."""
-        if not session.member().is_admin:
-            raise Forbidden("only an admin can add boxes")
-        return await services.peers.add(data.multiaddr), 201
+        return await services.admin.add_box(session.member(), data.multiaddr), 201
 
     @api.delete("/peers/<peer_id>")
     @validate_response(schemas.Ok)
     async def remove_peer(peer_id: str) -> schemas.Ok:
         """Forget a box (admin); one on the LAN comes back when it is discovered again."""
-        if not session.member().is_admin:
-            raise Forbidden("only an admin can remove boxes")
-        await services.peers.remove(peer_id)
+        await services.admin.remove_box(session.member(), peer_id)
         return schemas.Ok()
 
     @api.get("/status")

@@ -8,7 +8,7 @@ from typing import Any
 from chatbox.domain.channels import Channel
 from chatbox.domain.identity import fingerprint
 from chatbox.services.accounts import AccountService
-from chatbox.services.anchoring import Anchorer
+from chatbox.services.admin import AdminActions
 from chatbox.services.channels import ChannelService
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
@@ -29,8 +29,8 @@ class WebServices:
     live: LiveFeed
     status: StatusService
     proofs: ProofService
-    anchorer: Anchorer | None  # None when the box anchors on no chain
     peers: PeerService
+    admin: AdminActions
 
 
 def message_view(message: Message, names: dict[str, str]) -> dict[str, Any]:

@@ -1,0 +1,40 @@
+"""What only an admin of the box may do from a browser, checked here and nowhere else.
+
+The serial console reaches ``request_anchor`` without an account: whoever holds the
+cable holds the box.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatbox.errors import Conflict
+from chatbox.services.accounts import Member, require_admin
+from chatbox.services.anchoring import Anchorer
+from chatbox.services.peers import PeerService
+
+
+def request_anchor(anchorer: Anchorer | None) -> None:
+    """Anchor the channels' new history now instead of at the next interval."""
+    if anchorer is None:
+        raise Conflict("this box anchors on no chain", detail="registry_address is not set")
+    anchorer.request()
+
+
+class AdminActions:
+    def __init__(self, peers: PeerService, anchorer: Anchorer | None) -> None:
+        self._peers = peers
+        self._anchorer = anchorer
+
+    async def add_box(self, member: Member, multiaddr: str) -> dict[str, Any]:
+        """Add a box beyond the LAN by its IPFS multiaddr; kept and redialled."""
+        require_admin(member)
+        return await self._peers.add(multiaddr)
+
+    async def remove_box(self, member: Member, peer_id: str) -> None:
+        require_admin(member)
+        await self._peers.remove(peer_id)
+
+    def anchor_now(self, member: Member) -> None:
+        require_admin(member)
+        request_anchor(self._anchorer)
