@@ -373,3 +373,19 @@ async def test_the_directory_tells_the_real_state_of_the_registry_and_of_discove
     page = await (await client.get("/directory")).get_data(as_text=True)
     assert "Chain registry: off (this box uses no chain registry)" in page
     assert "not connected" not in page and "not running" not in page
+
+
+async def test_anchor_now_is_for_admins_and_says_when_there_is_no_chain(client: Client) -> None:
+    csrf, _ = await _owner_with_channel(client)
+    headers = {"X-CSRF-Token": csrf}
+    no_chain = await client.post("/api/v1/admin/anchor", headers=headers)
+    assert no_chain.status_code == 409
+    assert (await no_chain.get_json())["code"] == "conflict"
+    code = (await (await client.post("/api/v1/admin/signup-codes", headers=headers)).get_json())[
+        "code"
+    ]
+    guest = client.app.test_client()
+    guest_csrf = await json_session(guest, "/api/v1/accounts", {**GUEST, "code": code})
+    refused = await guest.post("/api/v1/admin/anchor", headers={"X-CSRF-Token": guest_csrf})
+    assert refused.status_code == 403
+    assert_error_shape(await refused.get_json())
