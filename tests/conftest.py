@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from blockbuster import blockbuster_ctx
 
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.config import Settings
@@ -94,3 +95,15 @@ async def eventually(
         if time.monotonic() > deadline:
             pytest.fail(f"{what} did not happen within {timeout:.0f} s")
         await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+def no_blocking(node: Node) -> Iterator[None]:
+    """Once ``node`` runs, fail the test when the node's own code blocks the event loop
+    (file or socket I/O, sleeps, locks where a thread or an async call belongs), as
+    python-zeroconf's suite does. Start-up, which opens files before serving, is not held,
+    nor is Jinja reading a template from the package the first time a page uses it."""
+    with blockbuster_ctx(scanned_modules=["chatbox"]) as guard:
+        for call in ("os.stat", "io.BufferedReader.read", "io.TextIOWrapper.read"):
+            guard.functions[call].can_block_in("jinja2/loaders.py", {"get_source", "uptodate"})
+        yield

@@ -138,13 +138,18 @@ class Node:
     async def open(self) -> None:
         """Build adapters and services and start nothing: what one-shot commands use."""
         data_dir = self.settings.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._secrets = secrets = keyfile.load_or_create(data_dir / BOX_KEY_FILE)
+        # Key files are read, and the chain keystore decrypted (scrypt), off the event loop.
+        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        self._secrets = secrets = await asyncio.to_thread(
+            keyfile.load_or_create, data_dir / BOX_KEY_FILE
+        )
         keystore = data_dir / CHAIN_KEYSTORE_FILE
         if self.settings.registry_address:
             from chatbox.adapters.chain import ChainClient
 
-            account = chain_account.load_or_create(keystore, secrets.vault_key)
+            account = await asyncio.to_thread(
+                chain_account.load_or_create, keystore, secrets.vault_key
+            )
             address = str(account.address)
             self._chain = ChainClient(
                 self.settings.chain_rpc_url, self.settings.registry_address, account
@@ -152,7 +157,9 @@ class Node:
             await self._check_chain_id(self._chain)
         else:
             # Without a chain the box needs only its address (shown for funding it).
-            address = chain_account.address_or_create(keystore, secrets.vault_key)
+            address = await asyncio.to_thread(
+                chain_account.address_or_create, keystore, secrets.vault_key
+            )
         chain = self._chain
         # One SQLite file; each adapter owns its tables, each service sees only its roles.
         self._store = log_tables = SqliteStore(data_dir / DATABASE_FILE)

@@ -14,6 +14,8 @@ from chatbox.errors import InvalidEnvelope, InvalidInput, NotFound, Unauthorized
 from chatbox.services.accounts import Member
 from tests.conftest import FAST_OUTBOX, TEST_PASSWORD_COST, node_settings, unpinned
 
+pytestmark = pytest.mark.usefixtures("no_blocking")
+
 
 async def _history(node: Node, member: Member, channel_id: str) -> list[str]:
     texts, before = [], None

@@ -13,6 +13,9 @@ from chatbox.daemon import Node
 from chatbox.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from chatbox.services.accounts import Member
 
+# The node's own code must not block the event loop while it serves (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_blocking")
+
 SECRET = "the spare key is under the blue flowerpot"
 
 

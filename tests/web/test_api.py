@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import aiohttp
+import pytest
 from quart import Response
 from quart.typing import TestClientProtocol as Client
 
@@ -14,6 +15,9 @@ from chatbox.daemon import Node
 from chatbox.devstack import IpfsDaemon
 from tests.conftest import unpinned
 from tests.web.conftest import assert_error_shape, json_session
+
+# The node's own code must not block the event loop while it serves (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_blocking")
 
 OWNER = {"name": "owner", "password": "owner password"}
 GUEST = {"name": "guest", "password": "guest password"}

@@ -3,10 +3,14 @@ shape, and nothing is stored. Run against the real node through the Quart test c
 
 from __future__ import annotations
 
+import pytest
 from quart.typing import TestClientProtocol as Client
 
 from chatbox.web.json_body import MAX_JSON_BYTES
 from tests.web.conftest import assert_error_shape, json_session
+
+# The node's own code must not block the event loop while it serves (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_blocking")
 
 OWNER = {"name": "owner", "password": "owner password"}
 HOSTILE_BODIES = {

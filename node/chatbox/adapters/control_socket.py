@@ -27,8 +27,7 @@ Handler = Callable[[Any], Awaitable[dict[str, Any]]]
 
 async def serve_control(path: Path, handler: Handler) -> asyncio.Server:
     """Listen on ``path`` (a stale socket from a crash is replaced)."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+    await asyncio.to_thread(_remove_stale, path)
 
     async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -41,8 +40,13 @@ async def serve_control(path: Path, handler: Handler) -> asyncio.Server:
             writer.close()
 
     server = await asyncio.start_unix_server(connected, path, limit=MAX_LINE)
-    os.chmod(path, 0o600)
+    await asyncio.to_thread(os.chmod, path, 0o600)
     return server
+
+
+def _remove_stale(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 async def _answer(handler: Handler, line: bytes) -> dict[str, Any]:

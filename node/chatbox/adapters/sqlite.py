@@ -59,7 +59,7 @@ class Database:
             await asyncio.to_thread(self._writer.join)
             self._writer = None
         await asyncio.get_running_loop().run_in_executor(self._reader, self._close_reader)
-        self._reader.shutdown(wait=True)
+        await asyncio.to_thread(self._reader.shutdown, wait=True)
 
     async def check_writable(self, timeout: float = HEALTH_TIMEOUT) -> None:
         """Unavailable unless the writer thread is alive and commits within ``timeout``.

@@ -7,6 +7,7 @@ uploads stop. Refusing before writing means SQLite and IPFS never meet a full di
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -22,16 +23,16 @@ class StorageGuard:
         self._usage = usage
         self.reserve = reserve
 
-    def require_for_text(self) -> None:
-        free = self._usage().free
+    async def require_for_text(self) -> None:
+        free = (await self._look()).free
         if free < self.reserve:
             raise StorageFull(
                 "the box's storage is full; ask its owner to free space",
                 detail=f"{free} bytes free, {self.reserve} kept in reserve",
             )
 
-    def require_for_upload(self, expected: int = 0) -> None:
-        free = self._usage().free
+    async def require_for_upload(self, expected: int = 0) -> None:
+        free = (await self._look()).free
         needed = expected + UPLOAD_RESERVE_FACTOR * self.reserve
         if free < needed:
             raise StorageFull(
@@ -40,6 +41,10 @@ class StorageGuard:
                 detail=f"{free} bytes free, {needed} needed",
             )
 
+    async def _look(self) -> DiskUsage:
+        # statvfs waits on the SD card's driver: off the event loop, like every disk read.
+        return await asyncio.to_thread(self._usage)
+
     async def watch(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """Pass an upload through, stopping it once the free space nears the reserve."""
         since_check = 0
@@ -47,11 +52,11 @@ class StorageGuard:
             since_check += len(chunk)
             if since_check >= CHECK_EVERY:
                 since_check = 0
-                self.require_for_upload()
+                await self.require_for_upload()
             yield chunk
 
-    def status(self) -> dict[str, Any]:
-        usage = self._usage()
+    async def status(self) -> dict[str, Any]:
+        usage = await self._look()
         if usage.free < self.reserve:
             state, warning = "full", "Storage is full: new messages are refused."
         elif usage.free < UPLOAD_RESERVE_FACTOR * self.reserve:
