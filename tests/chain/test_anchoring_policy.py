@@ -4,9 +4,10 @@ the interval timer, and the funding hint when the box's account runs low."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from chatbox.daemon import Node
@@ -42,66 +43,70 @@ def _until(check: Callable[[], bool], what: str) -> Awaitable[None]:
     return eventually(holds, 20.0, what)
 
 
+@contextlib.asynccontextmanager
+async def _box(
+    tmp_path: Path, ipfs: IpfsDaemon, anvil: AnvilNode, registry: str, **settings: object
+) -> AsyncIterator[tuple[Node, Path]]:
+    """A funded node on the chain with ``settings`` changed; yields it and its data dir."""
+    chosen = dataclasses.replace(chain_settings(tmp_path / "n", ipfs, anvil, registry), **settings)
+    node = await start_chain_node(chosen, anvil)
+    try:
+        yield node, chosen.data_dir
+    finally:
+        await node.stop()
+
+
 async def test_fees_above_the_ceiling_send_nothing_and_say_why(
     tmp_path: Path, ipfs_daemon: IpfsDaemon, registry: str, anvil: AnvilNode
 ) -> None:
-    settings = dataclasses.replace(
-        chain_settings(tmp_path / "n", ipfs_daemon, anvil, registry), gas_ceiling=1
-    )
-    node = await start_chain_node(settings, anvil)
-    try:
+    async with _box(tmp_path, ipfs_daemon, anvil, registry, gas_ceiling=1) as (
+        node,
+        data_dir,
+    ):
         assert node.services.chain is not None and node.services.anchorer is not None
         await _owner_posts(node)
         node.services.anchorer.request()
         await _until(
-            lambda: any(e for _, e in _transactions(settings.data_dir)),
+            lambda: any(e for _, e in _transactions(data_dir)),
             "the fee check",
         )
-        [(state, error)] = _transactions(settings.data_dir)
+        [(state, error)] = _transactions(data_dir)
         assert state == "queued"
         assert error is not None and "above the ceiling of 1" in error
         # Nothing went to the chain: the box's account has not used a nonce.
         assert await node.services.chain.next_nonce() == 0
-    finally:
-        await node.stop()
 
 
 async def test_a_transaction_counts_only_once_buried_under_the_confirmations(
     tmp_path: Path, ipfs_daemon: IpfsDaemon, registry: str, anvil: AnvilNode
 ) -> None:
-    settings = dataclasses.replace(
-        chain_settings(tmp_path / "n", ipfs_daemon, anvil, registry), anchor_confirmations=3
-    )
-    node = await start_chain_node(settings, anvil)
-    try:
+    async with _box(tmp_path, ipfs_daemon, anvil, registry, anchor_confirmations=3) as (
+        node,
+        data_dir,
+    ):
         assert node.services.chain is not None and node.services.anchorer is not None
         await _owner_posts(node)
         node.services.anchorer.request()
         # Automine puts it in a block at once: the worker sees one block of three.
-        await _until(lambda: _states(settings.data_dir) == ["sent"], "the anchor sent")
+        await _until(lambda: _states(data_dir) == ["sent"], "the anchor sent")
         await asyncio.sleep(1.0)  # ten polls of the worker
-        assert _states(settings.data_dir) == ["sent"]
+        assert _states(data_dir) == ["sent"]
         for _ in range(2):
             await node.services.chain.rpc("evm_mine", [])
-        await _until(lambda: _states(settings.data_dir) == ["confirmed"], "the confirmation")
-    finally:
-        await node.stop()
+        await _until(lambda: _states(data_dir) == ["confirmed"], "the confirmation")
 
 
 async def test_the_interval_timer_anchors_without_being_asked(
     tmp_path: Path, ipfs_daemon: IpfsDaemon, registry: str, anvil: AnvilNode
 ) -> None:
-    settings = dataclasses.replace(
-        chain_settings(tmp_path / "n", ipfs_daemon, anvil, registry), anchor_interval=2
-    )
-    node = await start_chain_node(settings, anvil)
-    try:
+    async with _box(tmp_path, ipfs_daemon, anvil, registry, anchor_interval=2) as (
+        node,
+        data_dir,
+    ):
         await asyncio.sleep(0.5)  # the round at start found nothing to anchor
-        assert _states(settings.data_dir) == []
+        assert _states(data_dir) == []
         await _owner_posts(node)
-        await _until(lambda: _states(settings.data_dir) == ["confirmed"], "an anchor on the timer")
-    finally:
-        await node.stop()
+        await _until(lambda: _states(data_dir) == ["confirmed"], "an anchor on the timer")
 
 
 async def test_a_box_running_low_is_told_how_much_to_send(
