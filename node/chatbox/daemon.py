@@ -60,6 +60,7 @@ from chatbox.services.reindex import Reindexer
 from chatbox.services.sessions import SessionService
 from chatbox.services.status import BoxInfo, ChainInfo, LanInfo, StatusService, web_address
 from chatbox.services.storage import StorageGuard
+from chatbox.services.supervisor import TaskSupervisor
 from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
 from chatbox.signals import stop_on_signals
 from chatbox.web.app import WebServices, create_app
@@ -120,7 +121,7 @@ class Node:
         self._anchor_poll = anchor_poll
         self._password_cost = password_cost
         self._outbox_timing = outbox_timing
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._workers = TaskSupervisor("node")
         self._session: aiohttp.ClientSession | None = None
         self._store: SqliteStore | None = None
         self._chain: ChainClient | None = None
@@ -344,9 +345,7 @@ class Node:
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Run ``work`` in the background, owned by the node until it stops."""
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
+        self._workers.spawn(work, name)
 
     async def stop(self) -> None:
         """Cancel the workers, then close the adapters, in reverse order of start (once)."""
@@ -355,21 +354,13 @@ class Node:
         self._stopped = True
         if self._control is not None:
             self._control.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
+        await self._workers.stop(STOP_TIMEOUT)
         if self._session is not None:
             await self._session.close()
         if self._chain is not None:
             await self._chain.close()
         if self._store is not None:
             await self._store.close()
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
 
 async def serve(

@@ -19,6 +19,7 @@ from chatbox.domain.identity import fingerprint
 from chatbox.errors import ChatboxError, InvalidInput, NotFound, Unavailable
 from chatbox.ports import DiscoveredBox, FilePins, PeerBook, PeerNetwork, PeerRecord
 from chatbox.services.live import ONLINE_GRACE
+from chatbox.services.supervisor import TaskSupervisor
 from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class PeerService:
         self._on_lan: dict[str, DiscoveredBox] = {}  # mDNS name -> box
         self._last_dial: dict[str, float] = {}
         self._exchange: asyncio.Task[None] | None = None
+        self._tasks = TaskSupervisor("peers")
 
     async def run(self) -> None:
         """Watch connections: exchange heads with new ones, dial known boxes that dropped."""
@@ -74,8 +76,7 @@ class PeerService:
                     self._last_dial.clear()
                 await asyncio.sleep(self._timing.watch)
         finally:
-            if self._exchange is not None:
-                self._exchange.cancel()
+            self._tasks.cancel()
 
     async def found(self, box: DiscoveredBox) -> None:
         """A box appeared (or changed) on the LAN: remember it and connect to it."""
@@ -156,7 +157,7 @@ class PeerService:
     def _exchange_soon(self) -> None:
         """Exchange heads with a box just connected (one exchange serves any number)."""
         if self._exchange is None or self._exchange.done():
-            self._exchange = asyncio.create_task(self._exchange_after_settle())
+            self._exchange = self._tasks.spawn(self._exchange_after_settle(), "exchange")
 
     async def _exchange_after_settle(self) -> None:
         # Gossipsub learns the new peer's topics in its first exchange; wait for that.

@@ -27,6 +27,7 @@ from chatbox.errors import ChatboxError, InvalidEnvelope, Unavailable
 from chatbox.ports import FilePins, LogReplica, PeerBook, PeerNetwork, RemotePerson
 from chatbox.services.channels import ChannelService
 from chatbox.services.messages import MessageService, referenced_file
+from chatbox.services.supervisor import TaskSupervisor
 
 log = logging.getLogger(__name__)
 FETCHES_IN_FLIGHT = 32
@@ -82,7 +83,7 @@ class ChannelSync:
         self._repairs: dict[str, asyncio.Task[None]] = {}
         self._wanted: dict[str, set[str]] = {}
         self._recent: dict[tuple[str, ...], float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSupervisor("sync", self._task_failed)
         self.received = 0
         self.rejected = 0
         self.last_error: str | None = None
@@ -108,8 +109,9 @@ class ChannelSync:
                     async with asyncio.timeout(self._timing.watch):
                         await self._channels_changed.wait()
         finally:
-            for task in [*self._listeners.values(), *self._tasks]:
+            for task in self._listeners.values():
                 task.cancel()
+            self._tasks.cancel()
 
     def follow_new_channels(self) -> None:
         """A channel came to this box: subscribe to it now, not at the next look."""
@@ -410,19 +412,14 @@ class ChannelSync:
             await self._peers.rejected(sender)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        return task
+        return self._tasks.spawn(work)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            if isinstance(exc, Unavailable):
-                self._report(exc)
-            else:
-                log.error("a sync task failed", exc_info=exc)
+    def _task_failed(self, error: BaseException) -> bool:
+        """A daemon that went away is reported once, as for the loop's own calls."""
+        if isinstance(error, Unavailable):
+            self._report(error)
+            return True
+        return False
 
     def _report(self, exc: Unavailable) -> None:
         if self.last_error != exc.message:
