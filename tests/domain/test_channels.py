@@ -58,16 +58,21 @@ def test_every_one_character_change_to_an_invite_is_refused() -> None:
     assert refused > 5 * len(token)
 
 
-def test_an_invite_with_another_channel_id_and_a_valid_shape_is_refused() -> None:
-    """The look-alike: the real channel's name and key, a planted id."""
+def test_an_invite_for_a_planted_id_is_refused_even_with_a_recomputed_tag() -> None:
+    """The look-alike: the real channel's name and key, another id, tagged by the forger
+    (who holds the key from the real link)."""
     private = channels.new_private_channel("Family")
     forged = channels.Channel("ab" * 32, private.name, "private", private.key)
-    payload = canonical.loads(_raw(channels.encode_invite(private)))
-    payload["id"] = forged.id
-    token = base64.urlsafe_b64encode(canonical.dumps(payload)).decode().rstrip("=")
     with pytest.raises(InvalidInput, match="damaged or was changed") as refused:
-        channels.decode_invite(token)
-    assert refused.value.detail == "the channel id or name does not match its tag"
+        channels.decode_invite(channels.encode_invite(forged))
+    assert refused.value.detail == "the channel id does not belong to its key"
+
+
+def test_a_private_channel_id_is_derived_from_its_key() -> None:
+    private = channels.new_private_channel("Family")
+    assert private.key is not None
+    assert private.id == channels.private_channel_id(private.key)
+    assert channels.new_private_channel("Family").id != private.id
 
 
 def test_an_invite_of_another_version_says_so() -> None:

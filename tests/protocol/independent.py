@@ -51,6 +51,11 @@ def public_channel_id(name: str) -> tuple[str, str]:
     return normal, keccak.new(digest_bits=256, data=normal.encode()).hexdigest()
 
 
+def private_channel_id(key: bytes) -> str:
+    """§4: a private channel's id is bound to its key."""
+    return hmac.new(key, b"chatbox-channel-id-v1", hashlib.sha256).hexdigest()
+
+
 def topic(channel_id: str, key: bytes | None) -> str:
     """§4: a public channel's topic names its id; a private one's derives from its key."""
     if key is None:
@@ -149,8 +154,8 @@ def vectors() -> dict[str, Any]:
     second = envelope(
         author_seed, channel, 2, [raw_cid(first)], 1_796_000_000_500, {"text": "second"}
     )
-    private_id = "cd" * 32
     private_key = bytes(range(100, 132))
+    private_id = private_channel_id(private_key)
     body_nonce = bytes(range(12))
     inner = canonical({"text": "only members read this"})
     sealed_body = seal(private_key, body_nonce, inner, b"chatbox-body\n" + private_id.encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -82,3 +83,30 @@ async def test_a_success_clears_its_own_device_only() -> None:
     throttle.failed("login", "owner", "10.0.0.8")
     with pytest.raises(RateLimited):
         await throttle.admit("login", "owner", "10.0.0.8")
+
+
+async def test_guesses_sent_all_at_once_are_held_to_the_same_counts() -> None:
+    throttle = LoginThrottle(ThrottlePolicy())
+    outcomes: list[str] = []
+
+    async def guess() -> None:
+        try:
+            async with throttle.attempt("login", "owner", "10.0.0.66"):
+                await asyncio.sleep(0.05)  # the password check, still running
+        except RateLimited:
+            outcomes.append("refused")
+        else:
+            outcomes.append("checked")
+
+    await asyncio.gather(*(guess() for _ in range(50)))
+    assert outcomes.count("checked") == 3  # the free failures, and not one more
+    await throttle.admit("login", "owner", "10.0.0.7")  # another device still gets in
+
+
+async def test_an_attempt_given_up_midway_counts_nothing() -> None:
+    throttle = LoginThrottle(ThrottlePolicy(free_failures=1))
+    with pytest.raises(asyncio.CancelledError):
+        async with throttle.attempt("login", "owner", "10.0.0.9"):
+            raise asyncio.CancelledError
+    async with throttle.attempt("login", "owner", "10.0.0.9") as attempt:
+        attempt.succeeded()

@@ -3,6 +3,9 @@ shape, and nothing is stored. Run against the real node through the Quart test c
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import aiohttp
 import pytest
 from quart.typing import TestClientProtocol as Client
 
@@ -159,3 +162,32 @@ async def test_broken_multipart_uploads_are_400s(client: Client) -> None:
         assert_error_shape(await response.get_json())
     messages = await client.get(f"/api/v1/channels/{channel_id}/messages")
     assert (await messages.get_json())["messages"] == []
+
+
+async def test_a_boundary_that_is_not_ascii_is_a_400(client: Client) -> None:
+    headers, channel_id = await _logged_in(client)
+    response = await client.post(
+        f"/api/v1/channels/{channel_id}/files",
+        data=b"--\xe2\x9c\x93\r\n",
+        headers={**headers, "Content-Type": "multipart/form-data; boundary*=UTF-8''%E2%9C%93"},
+    )
+    assert response.status_code == 400
+    assert (await response.get_json())["error"] == "the multipart boundary is not ASCII"
+
+
+async def test_a_chunked_json_body_past_its_bound_is_refused(served: str) -> None:
+    async with aiohttp.ClientSession() as http:
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'{"name":"owner","password":"'
+            for _ in range(MAX_JSON_BYTES // 1024 + 1):
+                yield b"a" * 1024
+
+        # No Content-Length: aiohttp sends a body from an iterator chunked.
+        async with http.post(
+            served + "/api/v1/session",
+            data=chunks(),
+            headers={"Content-Type": "application/json"},
+        ) as response:
+            assert response.status == 413
+            assert (await response.json())["code"] == "too_large"

@@ -1,7 +1,8 @@
 """Channels: names, ids, keys, invites and pubsub topics.
 
 Public channel id: keccak256 of the normalized name (the id the on-chain registry uses).
-Private channel id: 32 random bytes, with a 256-bit key that only travels inside invites.
+Private channel id: derived from its random 256-bit key, which only travels inside invites,
+so an invite whose id was changed does not match its key.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from chatbox.errors import InvalidInput
 Visibility = Literal["public", "private"]
 VISIBILITIES: tuple[Visibility, ...] = ("public", "private")
 MAX_NAME_LENGTH = 64
-_NAME_PATTERN = re.compile(r"[\w][\w .\-]*")
+_NAME_PATTERN = re.compile(r"[^\W_][\w .\-]*")
 INVITE_VERSION = 2
 INVITE_TAG_CONTEXT = b"chatbox-invite-v2\n"
 _INVITE_FIELDS = frozenset({"v", "id", "name", "tag", "key"})
@@ -65,12 +66,15 @@ def public_channel(name: str) -> Channel:
 
 
 def new_private_channel(name: str) -> Channel:
+    key = os.urandom(KEY_LENGTH)
     return Channel(
-        id=os.urandom(32).hex(),
-        name=normalize_name(name),
-        visibility="private",
-        key=os.urandom(KEY_LENGTH),
+        id=private_channel_id(key), name=normalize_name(name), visibility="private", key=key
     )
+
+
+def private_channel_id(key: bytes) -> str:
+    """A private channel's id: bound to its key, so no one can pair the key with another id."""
+    return hmac.new(key, b"chatbox-channel-id-v1", hashlib.sha256).hexdigest()
 
 
 def pubsub_topic(channel: Channel) -> str:
@@ -84,8 +88,9 @@ def pubsub_topic(channel: Channel) -> str:
 def encode_invite(channel: Channel) -> str:
     """The URL-fragment token that lets its holder join a private channel.
 
-    Its tag, keyed by the channel key, covers the id and the name: a token with any of
-    them changed (a look-alike channel planted through an edited link) is refused.
+    The id is derived from the key, so a token with its id changed (a look-alike channel
+    planted through an edited link) is refused; the tag, keyed by the channel key,
+    refuses a damaged or edited name or id as well.
     """
     if channel.key is None:
         raise InvalidInput("only private channels have invites")
@@ -127,6 +132,8 @@ def _invited_channel(payload: dict[str, object]) -> Channel:
     shaped = isinstance(channel_id, str) and _is_hex(channel_id, 32) and isinstance(name, str)
     if not shaped or len(key) != KEY_LENGTH or set(payload) != _INVITE_FIELDS:
         raise InvalidInput(_DAMAGED, detail="a field is missing or malformed")
+    if channel_id != private_channel_id(key):
+        raise InvalidInput(_DAMAGED, detail="the channel id does not belong to its key")
     expected = _invite_tag(key, {"v": INVITE_VERSION, "id": channel_id, "name": name})
     if not hmac.compare_digest(tag, expected):
         raise InvalidInput(_DAMAGED, detail="the channel id or name does not match its tag")

@@ -41,7 +41,10 @@ def cid_text(binary: bytes) -> str:
 
 def check_raw_cid(text: str) -> str:
     """Return ``text`` if it is a CIDv1 raw sha2-256 in base32, else raise InvalidInput."""
-    if not isinstance(text, str) or len(text) != CID_TEXT_LENGTH or not text.startswith("b"):
+    # Lower case only: one CID, one spelling, so a parent named in prev matches its entry.
+    if not isinstance(text, str) or len(text) != CID_TEXT_LENGTH or text != text.lower():
+        raise InvalidInput("not a chatbox entry CID", detail=str(text)[:80])
+    if not text.startswith("b"):
         raise InvalidInput("not a chatbox entry CID", detail=str(text)[:80])
     try:
         decoded = base64.b32decode(text[1:].upper() + "======")

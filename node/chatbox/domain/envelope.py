@@ -105,7 +105,7 @@ def parse(raw: bytes, expected_cid: str | None = None) -> Envelope:
 def _check_shape(fields: Any) -> None:
     if not isinstance(fields, dict) or set(fields) != _FIELDS:
         raise InvalidEnvelope("entry does not have exactly the envelope fields")
-    if fields["v"] != VERSION:
+    if type(fields["v"]) is not int or fields["v"] != VERSION:
         raise InvalidEnvelope("unsupported entry version", detail=str(fields["v"])[:20])
     for name in ("ch", "author"):
         if not isinstance(fields[name], str) or not _HEX64.fullmatch(fields[name]):

@@ -35,8 +35,6 @@ KINDS: tuple[Kind, ...] = ("heads", "want", "pack")
 # adds a third, so a pack carries at most this many envelope bytes.
 MAX_PACK_BYTES = 256 * 1024
 MAX_ANNOUNCEMENT_BYTES = 1024 * 1024
-# Entries that ride inline on a heads announcement: the common case of one new message.
-MAX_INLINE_BYTES = 16 * 1024
 MAX_LISTED_CIDS = 256
 _SIGNING_CONTEXT = b"chatbox-announcement-v1\n"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -169,7 +167,11 @@ def _fields(announcement: Announcement) -> dict[str, Any]:
 
 
 def _parse(fields: Any) -> Announcement:
-    if not isinstance(fields, dict) or set(fields) != _FIELDS or fields["v"] != VERSION:
+    if (
+        not isinstance(fields, dict)
+        or set(fields) != _FIELDS
+        or (type(fields["v"]) is not int or fields["v"] != VERSION)
+    ):
         raise InvalidEnvelope("announcement does not have exactly the announcement fields")
     if fields["kind"] not in KINDS:
         raise InvalidEnvelope("unknown announcement kind", detail=str(fields["kind"])[:20])
@@ -198,6 +200,10 @@ def _parse(fields: Any) -> Announcement:
         entries=_entries(fields["entries"]),
         people=_people(fields["people"]),
     )
+
+
+def _is_version(value: Any) -> bool:
+    return type(value) is int and value == VERSION  # JSON true is not 1
 
 
 def _cids(value: Any) -> tuple[str, ...]:

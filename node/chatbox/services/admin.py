@@ -1,4 +1,5 @@
-"""What only an admin of the box may do from a browser, checked here and nowhere else.
+"""What only an admin may do to the box's links and anchoring, checked in this layer
+(the registration policy and sign-up codes are checked by ``AccountService``, beside them).
 
 The serial console reaches ``request_anchor`` without an account: whoever holds the
 cable holds the box.

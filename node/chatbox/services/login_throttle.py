@@ -9,18 +9,21 @@ Three counts, each over a sliding window:
   right password included, so guesses spread over many addresses stay slow while the
   owner, from a device that has not failed, still gets in a moment later.
 
-Failures are kept in memory: a restart forgets them, which costs an attacker the
-restart time a hundred times over.
+An attempt still being checked counts as a failure until it is known, so guesses sent
+all at once are held to the same counts as guesses sent one by one. Failures are kept in
+memory: a restart forgets them, which costs an attacker the restart time a hundred times
+over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from chatbox.errors import RateLimited
+from chatbox.errors import ChatboxError, RateLimited
 
 _MAX_TRACKED = 4096
 
@@ -45,42 +48,83 @@ class LoginThrottle:
         self._policy = policy
         self._clock = clock
         self._failures: dict[str, list[float]] = {}
+        self._in_flight: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def attempt(self, scope: str, name: str, client: str) -> AsyncIterator[Attempt]:
+        """Admit one attempt; it counts as failed unless ``succeeded()`` is called in it."""
+        await self.admit(scope, name, client)
+        attempt = Attempt()
+        try:
+            yield attempt
+        except ChatboxError:
+            self.failed(scope, name, client)
+            raise
+        except BaseException:
+            self._release(scope, name, client)
+            raise
+        if attempt.ok:
+            self.succeeded(scope, name, client)
+        else:
+            self.failed(scope, name, client)
 
     async def admit(self, scope: str, name: str, client: str) -> None:
         """Wait or refuse before checking a password for ``name`` from ``client``."""
         policy = self._policy
         pair = self._recent(_pair(scope, name, client))
-        excess = len(pair) - policy.free_failures
+        excess = (
+            len(pair) + self._in_flight.get(_pair(scope, name, client), 0) - policy.free_failures
+        )
         if excess >= 0:
             wait = min(policy.first_wait * 2**excess, policy.longest_wait)
-            remaining = pair[-1] + wait - self._clock()
-            if remaining > 0:
+            latest = pair[-1] if pair else self._clock()
+            remaining = latest + wait - self._clock()
+            if remaining > 0 or not pair:
                 raise RateLimited(
                     f"too many wrong attempts from this device; try again in {_spoken(remaining)}",
                     detail=f"{len(pair)} failures",
-                    retry_after=remaining,
+                    retry_after=max(remaining, policy.first_wait),
                 )
         by_address = self._recent(_address(client))
-        if len(by_address) >= policy.address_failures:
+        if len(by_address) + self._in_flight.get(_address(client), 0) >= policy.address_failures:
             raise RateLimited(
                 "too many wrong attempts from this device; try again later",
                 detail=f"{len(by_address)} failures in {policy.window:.0f} s",
-                retry_after=by_address[0] + policy.window - self._clock(),
+                retry_after=(by_address[0] if by_address else self._clock())
+                + policy.window
+                - self._clock(),
             )
-        if len(self._recent(_name(scope, name))) >= policy.name_failures:
-            await asyncio.sleep(policy.name_delay)
+        named = len(self._recent(_name(scope, name))) + self._in_flight.get(_name(scope, name), 0)
+        for key in _keys(scope, name, client):
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        if named >= policy.name_failures:
+            try:
+                await asyncio.sleep(policy.name_delay)
+            except BaseException:  # the client went away while it waited
+                self._release(scope, name, client)
+                raise
 
     def failed(self, scope: str, name: str, client: str) -> None:
+        self._release(scope, name, client)
         now = self._clock()
         if len(self._failures) > _MAX_TRACKED:  # forget the quiet ones, so memory stays bounded
             horizon = now - self._policy.window
             self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > horizon}
-        for key in (_pair(scope, name, client), _address(client), _name(scope, name)):
+        for key in _keys(scope, name, client):
             self._failures.setdefault(key, []).append(now)
 
     def succeeded(self, scope: str, name: str, client: str) -> None:
         """The device proved it knows the password: its own count starts again."""
+        self._release(scope, name, client)
         self._failures.pop(_pair(scope, name, client), None)
+
+    def _release(self, scope: str, name: str, client: str) -> None:
+        for key in _keys(scope, name, client):
+            left = self._in_flight.get(key, 0) - 1
+            if left > 0:
+                self._in_flight[key] = left
+            else:
+                self._in_flight.pop(key, None)
 
     def _recent(self, key: str) -> list[float]:
         horizon = self._clock() - self._policy.window
@@ -88,6 +132,18 @@ class LoginThrottle:
         if recent:
             self._failures[key] = recent
         return recent
+
+
+class Attempt:
+    def __init__(self) -> None:
+        self.ok = False
+
+    def succeeded(self) -> None:
+        self.ok = True
+
+
+def _keys(scope: str, name: str, client: str) -> tuple[str, str, str]:
+    return (_pair(scope, name, client), _address(client), _name(scope, name))
 
 
 def _pair(scope: str, name: str, client: str) -> str:

@@ -15,7 +15,6 @@ from collections import OrderedDict
 
 from chatbox.domain.identity import Identity
 from chatbox.domain.sealing import open_sealed, seal
-from chatbox.errors import ChatboxError
 from chatbox.ports import SessionBook
 from chatbox.services.accounts import AccountService, Member
 from chatbox.services.login_throttle import LoginThrottle
@@ -40,26 +39,18 @@ class SessionService:
 
     async def login(self, name: str, password: str, client: str) -> tuple[str, Member]:
         """Check the password and open a session; returns the cookie token and the member."""
-        await self._throttle.admit("login", name, client)
-        try:
+        async with self._throttle.attempt("login", name, client) as attempt:
             member = await self._accounts.unlock(name, password)
-        except ChatboxError:
-            self._throttle.failed("login", name, client)
-            raise
-        self._throttle.succeeded("login", name, client)
+            attempt.succeeded()
         return await self.open(member), member
 
     async def reset_admin(
         self, name: str, code: str, password: str, client: str
     ) -> tuple[str, Member]:
         """Set an admin's new password with a console reset code; throttled like logins."""
-        await self._throttle.admit("reset", name, client)
-        try:
+        async with self._throttle.attempt("reset", name, client) as attempt:
             member = await self._accounts.reset_admin_password(name, code, password)
-        except ChatboxError:
-            self._throttle.failed("reset", name, client)
-            raise
-        self._throttle.succeeded("reset", name, client)
+            attempt.succeeded()
         self._cache.clear()  # the account's other sessions were ended in the store
         return await self.open(member), member
 

@@ -25,12 +25,19 @@ class StrictJsonRequest(Request):
             return None
         if (self.content_length or 0) > MAX_JSON_BYTES:
             raise TooLarge(f"a JSON body may hold at most {MAX_JSON_BYTES // 1024} KiB")
-        raw = await self.get_data(cache=cache, as_text=False)
-        if len(raw) > MAX_JSON_BYTES:
-            raise TooLarge(f"a JSON body may hold at most {MAX_JSON_BYTES // 1024} KiB")
+        raw = await self._bounded_body()
         try:
             return canonical.loads(raw)
         except InvalidInput:
             if silent:
                 return None
             raise
+
+    async def _bounded_body(self) -> bytes:
+        # A chunked body names no length: stop reading it at the bound, not at the upload limit.
+        raw = bytearray()
+        async for chunk in self.body:
+            raw += chunk
+            if len(raw) > MAX_JSON_BYTES:
+                raise TooLarge(f"a JSON body may hold at most {MAX_JSON_BYTES // 1024} KiB")
+        return bytes(raw)

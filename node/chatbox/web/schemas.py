@@ -175,3 +175,4 @@ class Ok(BaseModel):
 class Error(BaseModel):
     error: str
     detail: str
+    code: str = Field(description="stable name of the error, e.g. invalid_input")

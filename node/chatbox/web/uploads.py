@@ -34,7 +34,11 @@ async def file_part(body: AsyncIterator[bytes], content_type: str) -> Upload:
     boundary = options.get("boundary", "")
     if kind != "multipart/form-data" or not boundary:
         raise InvalidInput("upload must be multipart/form-data with a 'file' part")
-    decoder = MultipartDecoder(boundary.encode("latin-1"), _MAX_HEADER_BYTES)
+    try:
+        delimiter = boundary.encode("ascii")  # RFC 2046: a boundary is 7-bit text
+    except UnicodeEncodeError as exc:
+        raise InvalidInput("the multipart boundary is not ASCII") from exc
+    decoder = MultipartDecoder(delimiter, _MAX_HEADER_BYTES)
     events = _events(decoder, body)
     async for event in events:
         if isinstance(event, File) and event.name == FILE_FIELD:
