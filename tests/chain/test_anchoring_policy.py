@@ -17,6 +17,12 @@ from tests.chain.test_anchoring import post_many
 from tests.conftest import eventually
 
 
+async def _posts_then_asks_to_anchor(node: Node) -> None:
+    assert node.services.anchorer is not None
+    await _owner_posts(node)
+    node.services.anchorer.request()
+
+
 async def _owner_posts(node: Node, count: int = 3) -> None:
     alice = await node.services.accounts.register("alice", "correct horse", is_admin=True)
     # Private: a public channel's registration on chain would go out first.
@@ -63,9 +69,7 @@ async def test_fees_above_the_ceiling_send_nothing_and_say_why(
         node,
         data_dir,
     ):
-        assert node.services.chain is not None and node.services.anchorer is not None
-        await _owner_posts(node)
-        node.services.anchorer.request()
+        await _posts_then_asks_to_anchor(node)
         await _until(
             lambda: any(e for _, e in _transactions(data_dir)),
             "the fee check",
@@ -74,6 +78,7 @@ async def test_fees_above_the_ceiling_send_nothing_and_say_why(
         assert state == "queued"
         assert error is not None and "above the ceiling of 1" in error
         # Nothing went to the chain: the box's account has not used a nonce.
+        assert node.services.chain is not None
         assert await node.services.chain.next_nonce() == 0
 
 
@@ -84,13 +89,12 @@ async def test_a_transaction_counts_only_once_buried_under_the_confirmations(
         node,
         data_dir,
     ):
-        assert node.services.chain is not None and node.services.anchorer is not None
-        await _owner_posts(node)
-        node.services.anchorer.request()
+        await _posts_then_asks_to_anchor(node)
         # Automine puts it in a block at once: the worker sees one block of three.
         await _until(lambda: _states(data_dir) == ["sent"], "the anchor sent")
         await asyncio.sleep(1.0)  # ten polls of the worker
         assert _states(data_dir) == ["sent"]
+        assert node.services.chain is not None
         for _ in range(2):
             await node.services.chain.rpc("evm_mine", [])
         await _until(lambda: _states(data_dir) == ["confirmed"], "the confirmation")
