@@ -1,6 +1,9 @@
-"""The ``chatbox`` command: run the node, run it on the development stack, reindex.
+"""The ``chatbox`` command: run the node (or the development stack and the node), the
+serial console, first boot, reindex, verify, backup and restore.
 
-A start-up error becomes one readable line on stderr and a distinct exit code.
+One-shot commands build the node without running it (``Node.open``), so they can run
+beside a live box. A start-up error becomes one readable line on stderr and a distinct
+exit code.
 """
 
 from __future__ import annotations
