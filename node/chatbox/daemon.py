@@ -202,8 +202,10 @@ class Node:
             local_names=accounts.local_names,
             timing=self._sync_timing,
         )
-        accounts.also_name_from(sync.names)
+        # The events between services, wired here rather than by the services themselves.
+        messages.on_post(sync.announce_post)
         channels.on_added(sync.follow_new_channels)
+        accounts.also_name_from(sync.names)
         peers = PeerService(ipfs, peer_tables, peer_tables, sync, self._sync_timing)
         key = secrets.identity.public_key
         advertised = Advertised(self.settings.box_name, key, self.settings.http_port, __version__)

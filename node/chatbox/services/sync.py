@@ -87,7 +87,6 @@ class ChannelSync:
         self.received = 0
         self.rejected = 0
         self.last_error: str | None = None
-        messages.on_post(self._posted)
 
     async def run(self) -> None:
         """Keep every channel's subscription open and exchange heads periodically."""
@@ -327,8 +326,9 @@ class ChannelSync:
 
     # Sending
 
-    def _posted(self, channel: Channel, entry: Envelope) -> None:
-        """A post on this box: announce it soon, with others posted meanwhile."""
+    def announce_post(self, channel: Channel, entry: Envelope) -> None:
+        """A post on this box: announce it soon, with others posted meanwhile (the root
+        hands this to ``MessageService.on_post``)."""
         self._outgoing.setdefault(channel.id, []).append(entry)
         running = self._flushing.get(channel.id)
         if running is None or running.done():
