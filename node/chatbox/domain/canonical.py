@@ -15,6 +15,11 @@ from chatbox.errors import InvalidInput
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
+def is_int(value: Any) -> bool:
+    """A JSON integer: Python's ``True == 1``, but JSON's ``true`` is not a number."""
+    return type(value) is int
+
+
 def dumps(value: Any) -> bytes:
     """Encode ``value`` canonically; InvalidInput if a string holds a lone surrogate."""
     text = json.dumps(

@@ -105,7 +105,7 @@ def parse(raw: bytes, expected_cid: str | None = None) -> Envelope:
 def _check_shape(fields: Any) -> None:
     if not isinstance(fields, dict) or set(fields) != _FIELDS:
         raise InvalidEnvelope("entry does not have exactly the envelope fields")
-    if type(fields["v"]) is not int or fields["v"] != VERSION:
+    if not canonical.is_int(fields["v"]) or fields["v"] != VERSION:
         raise InvalidEnvelope("unsupported entry version", detail=str(fields["v"])[:20])
     for name in ("ch", "author"):
         if not isinstance(fields[name], str) or not _HEX64.fullmatch(fields[name]):
@@ -160,8 +160,4 @@ def _check_file_reference(value: Any) -> None:
 
 
 def _is_count(value: Any) -> bool:
-    return (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and 0 <= value <= canonical.MAX_SAFE_INTEGER
-    )
+    return canonical.is_int(value) and 0 <= value <= canonical.MAX_SAFE_INTEGER

@@ -89,7 +89,7 @@ def parse(raw: bytes) -> Manifest:
         raise InvalidInput("the batch manifest is too large")
     try:
         fields = canonical.loads(raw)
-        if (type(fields["v"]) is not int or fields["v"] != VERSION) or fields["kind"] != KIND:
+        if not canonical.is_int(fields["v"]) or fields["v"] != VERSION or fields["kind"] != KIND:
             raise InvalidInput("not a chatbox batch manifest")
         unsigned = {key: value for key, value in fields.items() if key != "sig"}
         signed = verify_signature(

@@ -167,11 +167,7 @@ def _fields(announcement: Announcement) -> dict[str, Any]:
 
 
 def _parse(fields: Any) -> Announcement:
-    if (
-        not isinstance(fields, dict)
-        or set(fields) != _FIELDS
-        or (type(fields["v"]) is not int or fields["v"] != VERSION)
-    ):
+    if not isinstance(fields, dict) or set(fields) != _FIELDS or not _is_version(fields["v"]):
         raise InvalidEnvelope("announcement does not have exactly the announcement fields")
     if fields["kind"] not in KINDS:
         raise InvalidEnvelope("unknown announcement kind", detail=str(fields["kind"])[:20])
@@ -186,7 +182,7 @@ def _parse(fields: Any) -> Announcement:
     for name in ("name", "peer"):
         if not isinstance(fields[name], str) or not 0 < len(fields[name]) <= 128:
             raise InvalidEnvelope(f"announcement field {name!r} must be short text")
-    if not isinstance(fields["ts"], int) or isinstance(fields["ts"], bool) or fields["ts"] < 0:
+    if not canonical.is_int(fields["ts"]) or fields["ts"] < 0:
         raise InvalidEnvelope("announcement timestamp is not a valid integer")
     return Announcement(
         kind=fields["kind"],
@@ -203,7 +199,7 @@ def _parse(fields: Any) -> Announcement:
 
 
 def _is_version(value: Any) -> bool:
-    return type(value) is int and value == VERSION  # JSON true is not 1
+    return canonical.is_int(value) and value == VERSION
 
 
 def _cids(value: Any) -> tuple[str, ...]:
