@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from chatbox.errors import RateLimited
+from chatbox.errors import RateLimited, Unauthorized
 from chatbox.services.login_throttle import LoginThrottle, ThrottlePolicy
 
 
@@ -93,9 +93,10 @@ async def test_guesses_sent_all_at_once_are_held_to_the_same_counts() -> None:
         try:
             async with throttle.attempt("login", "owner", "10.0.0.66"):
                 await asyncio.sleep(0.05)  # the password check, still running
+                raise Unauthorized("wrong password")
         except RateLimited:
             outcomes.append("refused")
-        else:
+        except Unauthorized:
             outcomes.append("checked")
 
     await asyncio.gather(*(guess() for _ in range(50)))
@@ -108,5 +109,5 @@ async def test_an_attempt_given_up_midway_counts_nothing() -> None:
     with pytest.raises(asyncio.CancelledError):
         async with throttle.attempt("login", "owner", "10.0.0.9"):
             raise asyncio.CancelledError
-    async with throttle.attempt("login", "owner", "10.0.0.9") as attempt:
-        attempt.succeeded()
+    async with throttle.attempt("login", "owner", "10.0.0.9"):
+        pass  # admitted: the given-up attempt left no failure and nothing in flight

@@ -7,7 +7,6 @@ the chain; with no chain configured or reachable the directory shows this box's 
 from __future__ import annotations
 
 import logging
-import time
 
 from chatbox.domain import channels as domain
 from chatbox.domain.channels import Channel
@@ -22,7 +21,7 @@ class RegistryDirectory:
         self._chain = chain
         self._txs = txs
         self._listed: dict[str, Channel] = {}
-        self._refreshed_at: float | None = None
+        self._refreshed = False
         self._error: str | None = None
 
     @property
@@ -35,7 +34,7 @@ class RegistryDirectory:
             return "off (this box uses no chain registry)"
         if self._error is not None:
             return f"not reachable ({self._error}); showing what it listed before"
-        if self._refreshed_at is None:
+        if not self._refreshed:
             return "connecting"
         return f"connected, {len(self._listed)} channels listed"
 
@@ -63,7 +62,7 @@ class RegistryDirectory:
             if channel.id == registered.id and channel.name == registered.name:
                 listed[channel.id] = channel
         self._listed = listed
-        self._refreshed_at = time.time()
+        self._refreshed = True
         self._error = None
 
     async def register(self, channel: Channel) -> None:

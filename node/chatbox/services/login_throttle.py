@@ -51,53 +51,47 @@ class LoginThrottle:
         self._in_flight: dict[str, int] = {}
 
     @contextlib.asynccontextmanager
-    async def attempt(self, scope: str, name: str, client: str) -> AsyncIterator[Attempt]:
-        """Admit one attempt; it counts as failed unless ``succeeded()`` is called in it."""
+    async def attempt(self, scope: str, name: str, client: str) -> AsyncIterator[None]:
+        """Admit one password check: a ChatboxError out of it is a failure, a normal end a
+        success, and anything else (the client went away) counts as neither."""
         await self.admit(scope, name, client)
-        attempt = Attempt()
         try:
-            yield attempt
+            yield
         except ChatboxError:
             self.failed(scope, name, client)
             raise
         except BaseException:
             self._release(scope, name, client)
             raise
-        if attempt.ok:
-            self.succeeded(scope, name, client)
-        else:
-            self.failed(scope, name, client)
+        self.succeeded(scope, name, client)
 
     async def admit(self, scope: str, name: str, client: str) -> None:
         """Wait or refuse before checking a password for ``name`` from ``client``."""
-        policy = self._policy
-        pair = self._recent(_pair(scope, name, client))
-        excess = (
-            len(pair) + self._in_flight.get(_pair(scope, name, client), 0) - policy.free_failures
-        )
+        policy, now = self._policy, self._clock()
+        pair_key, address_key, name_key = _keys(scope, name, client)
+        pair = self._recent(pair_key)
+        excess = self._count(pair_key) - policy.free_failures
         if excess >= 0:
             wait = min(policy.first_wait * 2**excess, policy.longest_wait)
-            latest = pair[-1] if pair else self._clock()
-            remaining = latest + wait - self._clock()
-            if remaining > 0 or not pair:
+            # With only attempts still being checked, wait as if one had just failed.
+            remaining = pair[-1] + wait - now if pair else wait
+            if remaining > 0:
                 raise RateLimited(
                     f"too many wrong attempts from this device; try again in {_spoken(remaining)}",
                     detail=f"{len(pair)} failures",
-                    retry_after=max(remaining, policy.first_wait),
+                    retry_after=remaining,
                 )
-        by_address = self._recent(_address(client))
-        if len(by_address) + self._in_flight.get(_address(client), 0) >= policy.address_failures:
+        at_address = self._recent(address_key)
+        if len(at_address) + self._in_flight.get(address_key, 0) >= policy.address_failures:
             raise RateLimited(
                 "too many wrong attempts from this device; try again later",
-                detail=f"{len(by_address)} failures in {policy.window:.0f} s",
-                retry_after=(by_address[0] if by_address else self._clock())
-                + policy.window
-                - self._clock(),
+                detail=f"{len(at_address)} failures in {policy.window:.0f} s",
+                retry_after=(at_address[0] if at_address else now) + policy.window - now,
             )
-        named = len(self._recent(_name(scope, name))) + self._in_flight.get(_name(scope, name), 0)
-        for key in _keys(scope, name, client):
+        delayed = self._count(name_key) >= policy.name_failures
+        for key in (pair_key, address_key, name_key):
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
-        if named >= policy.name_failures:
+        if delayed:
             try:
                 await asyncio.sleep(policy.name_delay)
             except BaseException:  # the client went away while it waited
@@ -126,20 +120,16 @@ class LoginThrottle:
             else:
                 self._in_flight.pop(key, None)
 
+    def _count(self, key: str) -> int:
+        """Failures within the window, and attempts still being checked."""
+        return len(self._recent(key)) + self._in_flight.get(key, 0)
+
     def _recent(self, key: str) -> list[float]:
         horizon = self._clock() - self._policy.window
         recent = [moment for moment in self._failures.pop(key, []) if moment > horizon]
         if recent:
             self._failures[key] = recent
         return recent
-
-
-class Attempt:
-    def __init__(self) -> None:
-        self.ok = False
-
-    def succeeded(self) -> None:
-        self.ok = True
 
 
 def _keys(scope: str, name: str, client: str) -> tuple[str, str, str]:

@@ -39,18 +39,16 @@ class SessionService:
 
     async def login(self, name: str, password: str, client: str) -> tuple[str, Member]:
         """Check the password and open a session; returns the cookie token and the member."""
-        async with self._throttle.attempt("login", name, client) as attempt:
+        async with self._throttle.attempt("login", name, client):
             member = await self._accounts.unlock(name, password)
-            attempt.succeeded()
         return await self.open(member), member
 
     async def reset_admin(
         self, name: str, code: str, password: str, client: str
     ) -> tuple[str, Member]:
         """Set an admin's new password with a console reset code; throttled like logins."""
-        async with self._throttle.attempt("reset", name, client) as attempt:
+        async with self._throttle.attempt("reset", name, client):
             member = await self._accounts.reset_admin_password(name, code, password)
-            attempt.succeeded()
         self._cache.clear()  # the account's other sessions were ended in the store
         return await self.open(member), member
 

@@ -36,9 +36,6 @@ class TaskSupervisor:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if task.cancelled() or task.exception() is None:
-            return
-        error = task.exception()
-        assert error is not None
-        if self._on_failure is None or not self._on_failure(error):
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not (self._on_failure and self._on_failure(error)):
             log.error("%s: background task %s failed", self._owner, task.get_name(), exc_info=error)

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,7 +162,7 @@ class ChannelSync:
                 self._listeners[channel.id] = asyncio.create_task(
                     self._listen(channel), name=f"sync {channel.name}"
                 )
-                self._spawn(self._greet(channel))
+                self._tasks.spawn(self._greet(channel))
 
     async def _greet(self, channel: Channel) -> None:
         """Announce a newly followed channel's heads, even none, once subscribed.
@@ -200,7 +200,7 @@ class ChannelSync:
                 # One pack per asker and channel at a time: a burst of wants (or a peer
                 # asking on purpose) never multiplies what this box sends.
                 if self._due(("pack", channel.id, announcement.box), self._timing.repair):
-                    self._spawn(self._send_pack(channel, announcement))
+                    self._tasks.spawn(self._send_pack(channel, announcement))
             elif announcement.to == self._box.public_key:
                 added = await self._ingest(channel, announcement.entries, sender)
                 await self._met(announcement, added)
@@ -292,7 +292,7 @@ class ChannelSync:
     def _schedule_repair(self, channel: Channel) -> None:
         running = self._repairs.get(channel.id)
         if running is None or running.done():
-            self._repairs[channel.id] = self._spawn(self._repair(channel))
+            self._repairs[channel.id] = self._tasks.spawn(self._repair(channel))
 
     async def _repair(self, channel: Channel) -> None:
         await asyncio.sleep(self._timing.repair)
@@ -332,7 +332,7 @@ class ChannelSync:
         self._outgoing.setdefault(channel.id, []).append(entry)
         running = self._flushing.get(channel.id)
         if running is None or running.done():
-            self._flushing[channel.id] = self._spawn(self._flush(channel))
+            self._flushing[channel.id] = self._tasks.spawn(self._flush(channel))
 
     async def _flush(self, channel: Channel) -> None:
         while self._outgoing.get(channel.id):
@@ -410,9 +410,6 @@ class ChannelSync:
         log.warning("dropped an invalid announcement on %s from %s: %s", channel.name, sender, exc)
         if sender:
             await self._peers.rejected(sender)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        return self._tasks.spawn(work)
 
     def _task_failed(self, error: BaseException) -> bool:
         """A daemon that went away is reported once, as for the loop's own calls."""

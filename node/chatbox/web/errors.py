@@ -46,11 +46,8 @@ STATUS: dict[type[errors.ChatboxError], int] = {
 
 
 def status_of(error: errors.ChatboxError) -> int:
-    return STATUS[type(error)] if type(error) in STATUS else _nearest(type(error))
-
-
-def _nearest(kind: type) -> int:
-    return next(STATUS[base] for base in kind.__mro__ if base in STATUS)
+    """The status of the error's own class, else of its nearest listed ancestor."""
+    return next(STATUS[kind] for kind in type(error).__mro__ if kind in STATUS)
 
 
 async def error_response(

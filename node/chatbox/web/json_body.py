@@ -24,7 +24,7 @@ class StrictJsonRequest(Request):
         if not (force or self.is_json):
             return None
         if (self.content_length or 0) > MAX_JSON_BYTES:
-            raise TooLarge(f"a JSON body may hold at most {MAX_JSON_BYTES // 1024} KiB")
+            raise _too_large()
         raw = await self._bounded_body()
         try:
             return canonical.loads(raw)
@@ -39,5 +39,9 @@ class StrictJsonRequest(Request):
         async for chunk in self.body:
             raw += chunk
             if len(raw) > MAX_JSON_BYTES:
-                raise TooLarge(f"a JSON body may hold at most {MAX_JSON_BYTES // 1024} KiB")
+                raise _too_large()
         return bytes(raw)
+
+
+def _too_large() -> TooLarge:
+    return TooLarge(f"a JSON body may hold at most {MAX_JSON_BYTES // 1024} KiB")
