@@ -67,7 +67,7 @@ class FileService:
         """
         channel = await self._channels.for_member(member, channel_id)
         name = clean_file_name(name)
-        await self._storage.require_for_upload(expected_size)
+        self._storage.require_for_upload(expected_size)
         meter = _Upload(chunks, self.upload_limit, self._storage)
         source = _sealed(channel, meter.stream()) if channel.is_private else meter.stream()
         try:

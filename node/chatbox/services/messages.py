@@ -87,7 +87,7 @@ class MessageService:
     ) -> Message:
         """Sign ``body`` into the channel's log; returns once it is durable on this box."""
         envelope.check_body(body)
-        await self._storage.require_for_text()
+        self._storage.require_for_text()
         signed_body = _seal_body(channel, body) if channel.is_private else body
         async with self._lock(channel.id):
             heads = await self._cached_heads(channel.id)

@@ -104,7 +104,7 @@ class StatusService:
             "chain": await self._chain_status(),
             "mdns": self._mdns(),
             "sync": await self._sync_status(),
-            "storage": await self._storage.status(),
+            "storage": self._storage.status(),
             "network": {"urls": self.urls()},
             "notices": self._notices,
         }

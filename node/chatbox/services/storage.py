@@ -7,7 +7,6 @@ uploads stop. Refusing before writing means SQLite and IPFS never meet a full di
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -23,16 +22,16 @@ class StorageGuard:
         self._usage = usage
         self.reserve = reserve
 
-    async def require_for_text(self) -> None:
-        free = (await self._look()).free
+    def require_for_text(self) -> None:
+        free = self._usage().free
         if free < self.reserve:
             raise StorageFull(
                 "the box's storage is full; ask its owner to free space",
                 detail=f"{free} bytes free, {self.reserve} kept in reserve",
             )
 
-    async def require_for_upload(self, expected: int = 0) -> None:
-        free = (await self._look()).free
+    def require_for_upload(self, expected: int = 0) -> None:
+        free = self._usage().free
         needed = expected + UPLOAD_RESERVE_FACTOR * self.reserve
         if free < needed:
             raise StorageFull(
@@ -41,10 +40,6 @@ class StorageGuard:
                 detail=f"{free} bytes free, {needed} needed",
             )
 
-    async def _look(self) -> DiskUsage:
-        # statvfs waits on the SD card's driver: off the event loop, like every disk read.
-        return await asyncio.to_thread(self._usage)
-
     async def watch(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """Pass an upload through, stopping it once the free space nears the reserve."""
         since_check = 0
@@ -52,11 +47,11 @@ class StorageGuard:
             since_check += len(chunk)
             if since_check >= CHECK_EVERY:
                 since_check = 0
-                await self.require_for_upload()
+                self.require_for_upload()
             yield chunk
 
-    async def status(self) -> dict[str, Any]:
-        usage = await self._look()
+    def status(self) -> dict[str, Any]:
+        usage = self._usage()
         if usage.free < self.reserve:
             state, warning = "full", "Storage is full: new messages are refused."
         elif usage.free < UPLOAD_RESERVE_FACTOR * self.reserve:
