@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from chatbox.adapters.chain import ChainClient
 from chatbox.devstack import AnvilNode, IpfsDaemon, free_port
 from tests.chain.conftest import FUNDS
+from tests.conftest import eventually
 from tests.owner_session import OwnerSession
 
 pytestmark = pytest.mark.slow
@@ -42,13 +42,6 @@ def _anchor_txs(data_dir: Path) -> list[tuple[str, str | None, bytes | None]]:
         return list(connection.execute(query))
 
 
-async def _wait(check, what: str, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout:.0f} s"
-        await asyncio.sleep(0.2)
-
-
 async def _healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
     async def answers() -> bool:
         if process.poll() is not None:
@@ -58,7 +51,7 @@ async def _healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> No
         except OSError:
             return False
 
-    await _wait(answers, "the node answering", 30)
+    await eventually(answers, 30, "the node answering")
 
 
 def _get(url: str) -> bytes:
@@ -104,7 +97,7 @@ async def test_sigkill_after_broadcast_resends_the_same_bytes_and_anchors_once(
         async def sent() -> bool:
             return any(state == "sent" for state, _, _ in _anchor_txs(data_dir))
 
-        await _wait(sent, "the anchor broadcast", ANCHOR_SENT_TIMEOUT)
+        await eventually(sent, ANCHOR_SENT_TIMEOUT, "the anchor broadcast")
     finally:
         first.send_signal(signal.SIGKILL)  # the power cut
         first.wait()
@@ -121,14 +114,14 @@ async def test_sigkill_after_broadcast_resends_the_same_bytes_and_anchors_once(
         async def resent() -> bool:
             return await chain.rpc("eth_getTransactionByHash", [tx_hash]) is not None
 
-        await _wait(resent, "the same transaction sent again", RESENT_TIMEOUT)
+        await eventually(resent, RESENT_TIMEOUT, "the same transaction sent again")
         await chain.rpc("evm_mine", [])
         await chain.rpc("evm_setAutomine", [True])
 
         async def confirmed() -> bool:
             return [state for state, _, _ in _anchor_txs(data_dir)] == ["confirmed"]
 
-        await _wait(confirmed, "the anchor confirmed", 30)
+        await eventually(confirmed, 30, "the anchor confirmed")
     finally:
         await chain.rpc("evm_setAutomine", [True])
         second.send_signal(signal.SIGTERM)

@@ -116,10 +116,7 @@ async def test_the_interval_timer_anchors_without_being_asked(
 async def test_a_box_running_low_is_told_how_much_to_send(
     tmp_path: Path, ipfs_daemon: IpfsDaemon, registry: str, anvil: AnvilNode
 ) -> None:
-    node = await start_chain_node(
-        chain_settings(tmp_path / "n", ipfs_daemon, anvil, registry), anvil
-    )
-    try:
+    async with _box(tmp_path, ipfs_daemon, anvil, registry) as (node, _):
         assert node.services.chain is not None
         address = node.services.chain.address
         funded = (await node.services.status.status())["chain"]
@@ -129,5 +126,3 @@ async def test_a_box_running_low_is_told_how_much_to_send(
         assert low["balance_wei"] == 1000
         assert low["funding_hint"].startswith("send at least ")
         assert address in low["funding_hint"]
-    finally:
-        await node.stop()
