@@ -18,7 +18,7 @@ from chatbox.adapters.chain import ChainClient
 from chatbox.devstack import AnvilNode, IpfsDaemon, free_port
 from tests.chain.conftest import FUNDS
 from tests.conftest import eventually
-from tests.owner_session import OwnerSession
+from tests.node_http import OwnerSession, first_answer
 
 pytestmark = pytest.mark.slow
 ANCHOR_SENT_TIMEOUT = 60.0
@@ -42,25 +42,6 @@ def _anchor_txs(data_dir: Path) -> list[tuple[str, str | None, bytes | None]]:
         return list(connection.execute(query))
 
 
-async def _healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    async def answers() -> bool:
-        if process.poll() is not None:
-            pytest.fail(await asyncio.to_thread(log.read_text))
-        try:
-            return bool(await asyncio.to_thread(_get, base + "/healthz"))
-        except OSError:
-            return False
-
-    await eventually(answers, 30, "the node answering")
-
-
-def _get(url: str) -> bytes:
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return bytes(response.read())
-
-
 async def test_sigkill_after_broadcast_resends_the_same_bytes_and_anchors_once(
     tmp_path: Path, ipfs_daemon: IpfsDaemon, anvil: AnvilNode, registry: str
 ) -> None:
@@ -82,7 +63,7 @@ async def test_sigkill_after_broadcast_resends_the_same_bytes_and_anchors_once(
     log = tmp_path / "node.log"
     first = _start(env, log)
     try:
-        await _healthy(base, first, log)
+        await asyncio.to_thread(first_answer, first, base + "/healthz")
         # Private, so no registration of its name goes to the chain before the anchor.
         owner = await asyncio.to_thread(OwnerSession, base, "staff", "private")
         address = (await asyncio.to_thread(owner.get, "/api/v1/status"))["chain"]["address"]
@@ -109,7 +90,7 @@ async def test_sigkill_after_broadcast_resends_the_same_bytes_and_anchors_once(
 
     second = _start(env, log)
     try:
-        await _healthy(base, second, log)
+        await asyncio.to_thread(first_answer, second, base + "/healthz")
 
         async def resent() -> bool:
             return await chain.rpc("eth_getTransactionByHash", [tx_hash]) is not None

@@ -21,7 +21,7 @@ import pytest
 
 from chatbox.adapters.control_socket import ControlClient
 from chatbox.devstack import IpfsDaemon, free_port
-from tests.owner_session import OwnerSession
+from tests.node_http import OwnerSession, first_answer, get_json
 
 pytestmark = pytest.mark.slow
 COMMANDS = ("run", "dev", "reindex", "console", "firstboot", "verify", "backup", "restore")
@@ -36,11 +36,6 @@ def _chatbox(*args: str, env: dict[str, str], **options: object) -> subprocess.P
         stderr=subprocess.PIPE,
         **options,
     )
-
-
-def _get_json(url: str) -> dict[str, object]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return dict(json.load(response))
 
 
 def test_help_lists_the_commands() -> None:
@@ -73,16 +68,16 @@ def test_run_serves_health_and_status_then_stops_on_sigterm(
     }
     process = _chatbox("run", env=env)
     try:
-        health = _first_answer(process, f"http://127.0.0.1:{port}/healthz")
+        health = first_answer(process, f"http://127.0.0.1:{port}/healthz")
         assert health == {"ok": True}
-        status = _get_json(f"http://127.0.0.1:{port}/api/v1/status")
+        status = get_json(f"http://127.0.0.1:{port}/api/v1/status")
         assert status["ipfs"]["online"] is True  # type: ignore[index]
         assert status["outbox"] == {"pending": 0, "last_error": None}
         with pytest.raises(urllib.error.HTTPError) as missing:
-            _get_json(f"http://127.0.0.1:{port}/nothing-here")
+            get_json(f"http://127.0.0.1:{port}/nothing-here")
         assert json.load(missing.value)["error"] == "Not Found"
         with pytest.raises(urllib.error.HTTPError) as private:
-            _get_json(f"http://127.0.0.1:{port}/api/v1/channels")
+            get_json(f"http://127.0.0.1:{port}/api/v1/channels")
         assert private.value.code == 401
         private.value.close()
         assert (tmp_path / "data" / "box.key").stat().st_mode & 0o077 == 0
@@ -115,7 +110,7 @@ def test_run_tells_systemd_when_ready_feeds_its_watchdog_and_says_when_stopping(
         try:
             assert systemd.recv(4096).decode() == f"READY=1\nSTATUS=serving http://127.0.0.1:{port}"
             # Ready means answering: no retry needed.
-            assert _get_json(f"http://127.0.0.1:{port}/healthz") == {"ok": True}
+            assert get_json(f"http://127.0.0.1:{port}/healthz") == {"ok": True}
             assert [systemd.recv(4096) for _ in range(3)] == [b"WATCHDOG=1"] * 3
         finally:
             process.send_signal(signal.SIGTERM)
@@ -139,7 +134,7 @@ def test_run_reports_ipfs_down_without_crashing(tmp_path: Path) -> None:
     }
     process = _chatbox("run", env=env)
     try:
-        status = _first_answer(process, f"http://127.0.0.1:{port}/api/v1/status")
+        status = first_answer(process, f"http://127.0.0.1:{port}/api/v1/status")
         assert status["ipfs"]["online"] is False  # type: ignore[index]
         assert "cannot reach the IPFS daemon" in status["ipfs"]["error"]  # type: ignore[index]
     finally:
@@ -174,18 +169,6 @@ def test_reindex_command_rebuilds_from_ipfs(tmp_path: Path, ipfs_daemon: IpfsDae
     assert len(texts) == 25 and len(set(texts)) == 25
 
 
-def _first_answer(process: subprocess.Popen[str], url: str) -> dict[str, object]:
-    """The JSON at ``url`` once the node started by ``process`` serves it."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            return _get_json(url)
-        except OSError:
-            assert time.monotonic() < deadline, "the node did not start"
-            assert process.poll() is None, process.communicate()[1]
-            time.sleep(0.2)
-
-
 def test_backup_beside_a_running_node_leaves_its_socket_and_workers_alone(
     tmp_path: Path, ipfs_daemon: IpfsDaemon
 ) -> None:
@@ -200,7 +183,7 @@ def test_backup_beside_a_running_node_leaves_its_socket_and_workers_alone(
     base = f"http://127.0.0.1:{port}"
     node = _chatbox("run", env=env)
     try:
-        _first_answer(node, base + "/healthz")
+        first_answer(node, base + "/healthz")
         http = OwnerSession(base)
         socket_before = (data / "control.sock").stat().st_ino
         time.sleep(1.5)  # so a status from a new process would show a smaller uptime
@@ -218,7 +201,7 @@ def test_backup_beside_a_running_node_leaves_its_socket_and_workers_alone(
         # The node's own outbox still pins what is posted after the backup.
         http.post(f"/api/v1/channels/{http.channel}/messages", {"text": "after the backup"})
         deadline = time.monotonic() + 15
-        while _get_json(base + "/api/v1/status")["outbox"]["pending"]:  # type: ignore[index]
+        while get_json(base + "/api/v1/status")["outbox"]["pending"]:  # type: ignore[index]
             assert time.monotonic() < deadline, "the node stopped pinning"
             time.sleep(0.2)
         assert node.poll() is None

@@ -1,10 +1,30 @@
-"""The owner's session on a node served by a separate process, over plain HTTP."""
+"""A node served by a separate process, reached over plain HTTP: its first answer, a
+JSON GET, and the owner's session."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 import urllib.request
 from typing import Any
+
+
+def get_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return dict(json.load(response))
+
+
+def first_answer(process: subprocess.Popen[Any], url: str) -> dict[str, Any]:
+    """The JSON at ``url`` once the node started by ``process`` serves it."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return get_json(url)
+        except OSError:
+            assert time.monotonic() < deadline, "the node did not start"
+            assert process.poll() is None, process.communicate()[1]
+            time.sleep(0.2)
 
 
 class OwnerSession:
