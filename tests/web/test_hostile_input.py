@@ -3,6 +3,7 @@ shape, and nothing is stored. Run against the real node through the Quart test c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -175,13 +176,19 @@ async def test_a_boundary_that_is_not_ascii_is_a_400(client: Client) -> None:
     assert (await response.get_json())["error"] == "the multipart boundary is not ASCII"
 
 
-async def test_a_chunked_json_body_past_its_bound_is_refused(served: str) -> None:
+async def test_a_chunked_json_body_is_refused_once_past_its_bound_not_once_read(
+    served: str,
+) -> None:
+    sent = 0
     async with aiohttp.ClientSession() as http:
 
         async def chunks() -> AsyncIterator[bytes]:
+            nonlocal sent
             yield b'{"name":"owner","password":"'
-            for _ in range(MAX_JSON_BYTES // 1024 + 1):
+            for _ in range(3000):  # 3 MiB: under the app's upload bound, far over the JSON one
+                sent += 1024
                 yield b"a" * 1024
+                await asyncio.sleep(0)  # let the answer in while the body still flows
 
         # No Content-Length: aiohttp sends a body from an iterator chunked.
         async with http.post(
@@ -189,5 +196,8 @@ async def test_a_chunked_json_body_past_its_bound_is_refused(served: str) -> Non
             data=chunks(),
             headers={"Content-Type": "application/json"},
         ) as response:
+            answered_after = sent
             assert response.status == 413
             assert (await response.json())["code"] == "too_large"
+    # The server stopped reading near 64 KiB instead of buffering all 3 MiB first.
+    assert answered_after < 1024 * 1024, answered_after
