@@ -12,7 +12,7 @@ from chatbox.adapters.chain import ChainClient
 from chatbox.daemon import Node
 from chatbox.devstack import AnvilNode, IpfsDaemon, free_port
 from chatbox.domain.channels import public_channel
-from chatbox.errors import ChatboxError, ConfigError
+from chatbox.errors import ChainUnavailable, ChatboxError, ConfigError
 from chatbox.services.accounts import Member
 from tests.chain.conftest import chain_settings, funded_client
 from tests.chain.test_anchoring import anchored_round
@@ -95,3 +95,29 @@ async def test_an_rpc_urls_key_stays_out_of_errors_and_the_status_api(
         assert status["chain"]["rpc_url"] == f"http://127.0.0.1:{port}/…"
     finally:
         await runner.cleanup()
+
+
+async def test_the_registry_state_goes_from_connecting_to_connected_or_unreachable(
+    tmp_path: Path, ipfs_daemon: IpfsDaemon, anvil: AnvilNode, registry: str
+) -> None:
+    settings = chain_settings(tmp_path / "n", ipfs_daemon, anvil, registry)
+    # The same registry behind an RPC address where nothing listens.
+    unreachable = dataclasses.replace(
+        settings, data_dir=tmp_path / "m", chain_rpc_url=f"http://127.0.0.1:{free_port()}"
+    )
+    for chosen, expected in ((settings, "connected, 0 channels listed"), (unreachable, None)):
+        node = Node(chosen)
+        await node.open()  # built only: no worker refreshes the listing behind the test
+        try:
+            assert node.services.channels.registry_state() == "connecting"
+            if expected is not None:
+                await node.services.directory.refresh()
+                assert node.services.channels.registry_state() == expected
+            else:
+                with pytest.raises(ChainUnavailable):
+                    await node.services.directory.refresh()
+                state = node.services.channels.registry_state()
+                assert state.startswith("not reachable (")
+                assert state.endswith("showing what it listed before")
+        finally:
+            await node.stop()
