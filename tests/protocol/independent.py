@@ -113,6 +113,34 @@ def invite(channel_id: str, name: str, key: bytes) -> str:
     return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
 
+def sample(newest_first: list[str]) -> list[str]:
+    """§7: what a want lists: positions 0, 1, 2, 4, 8, ... back from the newest, then the
+    oldest entry, at most 256."""
+    chosen, position = [], 0
+    while position < len(newest_first) and len(chosen) < 256:
+        chosen.append(newest_first[position])
+        position = 1 if position == 0 else position * 2
+    if newest_first and newest_first[-1] not in chosen and len(chosen) < 256:
+        chosen.append(newest_first[-1])
+    return chosen
+
+
+def txt_record(
+    box_seed: bytes, peer: str, addresses: list[str], port: int, version: str
+) -> dict[str, str]:
+    """§10: the mDNS TXT keys of a box."""
+    key = public_key(box_seed)
+    digest = base64.b32encode(hashlib.sha256(bytes.fromhex(key)).digest()).decode()[:20]
+    return {
+        "key": key,
+        "fp": "-".join(digest[i : i + 4] for i in range(0, 20, 4)),
+        "peer": peer,
+        "addrs": " ".join(addresses),
+        "port": str(port),
+        "v": version,
+    }
+
+
 def keccak256(data: bytes) -> bytes:
     return keccak.new(digest_bits=256, data=data).digest()
 
@@ -236,7 +264,37 @@ def vectors() -> dict[str, Any]:
                 announcement(box_seed, private_heads, private_key, bytes(range(50, 62)))
             ).decode(),
             "private_sender_peer": heads_fields["peer"],
+            # Box B (the author's key as its box key) asks box A for what it lacks ...
+            "want": announcement(
+                author_seed,
+                {
+                    **heads_fields,
+                    "kind": "want",
+                    "name": "library",
+                    "cids": [raw_cid(first)],
+                    "to": public_key(box_seed),
+                    "entries": [],
+                    "people": {},
+                },
+            ).decode(),
+            # ... and A answers with the entry B's sample does not reach.
+            "pack": announcement(
+                box_seed,
+                {
+                    **heads_fields,
+                    "kind": "pack",
+                    "cids": [],
+                    "to": public_key(author_seed),
+                },
+            ).decode(),
         },
+        "want_sample": {
+            "newest_first": [f"entry-{n}" for n in range(20, 0, -1)],
+            "sample": sample([f"entry-{n}" for n in range(20, 0, -1)]),
+        },
+        "mdns_txt": txt_record(
+            box_seed, heads_fields["peer"], ["/ip4/192.168.1.23/tcp/4001"], 80, "0.1.0"
+        ),
         "sealed_file": {
             "key": private_key.hex(),
             "aad": ("chatbox-file\n" + private_id),

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from chatbox.adapters.mdns import txt_record
 from chatbox.domain import canonical, channels, envelope, manifest, merkle, sync
-from chatbox.domain.identity import Identity
+from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.sealing import StreamOpener
 from chatbox.services.messages import open_body
 from tests.protocol import independent
@@ -60,6 +61,7 @@ def test_a_private_entry_opens_with_the_channel_key(vectors: dict[str, Any]) -> 
     private = vectors["private_channel"]
     channel = channels.Channel(private["id"], "family", "private", bytes.fromhex(private["key"]))
     assert channels.pubsub_topic(channel) == private["topic"]
+    assert channels.private_channel_id(bytes.fromhex(private["key"])) == private["id"]
     entry = envelope.parse(private["entry"]["bytes"].encode(), private["entry"]["cid"])
     assert open_body(channel, entry.body) == json.loads(private["body_plaintext"])
 
@@ -109,3 +111,34 @@ def test_merkle_leaves_root_and_the_manifest(vectors: dict[str, Any]) -> None:
     batch = manifest.parse(vectors["manifest"].encode())
     assert batch.box == vectors["keys"]["box_public"]
     assert batch.open_entries[0].leaf.hex() == tree["leaves"][0]
+
+
+def test_want_and_pack_are_built_byte_for_byte_and_the_sample_follows_its_rule(
+    vectors: dict[str, Any],
+) -> None:
+    keys, announcements = vectors["keys"], vectors["announcements"]
+    channel, peer = vectors["public_channel"]["id"], announcements["private_sender_peer"]
+    want = sync.decode(announcements["want"].encode(), channel, None, peer)
+    assert (want.kind, want.to) == ("want", keys["box_public"])
+    assert sync.encode(want, _identity(keys["author_seed"]), None) == announcements["want"].encode()
+    pack = sync.decode(announcements["pack"].encode(), channel, None, peer)
+    assert (pack.kind, pack.to) == ("pack", keys["author_public"])
+    assert sync.encode(pack, _identity(keys["box_seed"]), None) == announcements["pack"].encode()
+    # What the pack carries is what the want's sample does not reach in the responder's log.
+    log = {}
+    for vector in vectors["envelopes"]:
+        entry = envelope.parse(vector["bytes"].encode())
+        log[entry.cid] = (entry.clock, list(entry.prev))
+    assert [envelope.parse(raw).cid for raw in pack.entries] == sync.lacking(log, want.cids)
+    rule = vectors["want_sample"]
+    assert sync.sample(rule["newest_first"]) == rule["sample"]
+
+
+def test_the_mdns_record_is_the_documented_one(vectors: dict[str, Any]) -> None:
+    record = vectors["mdns_txt"]
+    box = _identity(vectors["keys"]["box_seed"])
+    addresses = record["addrs"].split()
+    built = txt_record(
+        box.public_key, fingerprint(box.public_key), record["peer"], addresses, 80, record["v"]
+    )
+    assert built == record
