@@ -10,7 +10,7 @@ KUBO_ARM64 := $(KUBO_DIR)/bin/linux-arm64/ipfs
 KUBO_PIN := $(KUBO_DIR)/go.mod $(KUBO_DIR)/go.sum $(KUBO_DIR)/main.go
 CHAIN_DIR := scripts/devstack/chain
 
-.PHONY: setup system-packages run test lint bench kubo-arm64 clean
+.PHONY: test-fast setup system-packages run test lint bench kubo-arm64 clean
 
 setup: $(VENV)/.installed $(KUBO) $(CHAIN_DIR)/node_modules/.installed system-packages
 
@@ -61,6 +61,9 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest tests/fast tests/domain tests/protocol tests/test_layering.py
 
 bench: setup
 	$(BIN)/python scripts/bench_core.py

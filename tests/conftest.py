@@ -87,14 +87,17 @@ async def bob(node: Node) -> Member:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "condition"
+    check: Callable[[], Awaitable[bool]],
+    timeout: float = 30.0,
+    what: str = "condition",
+    poll: float = 0.1,
 ) -> None:
     """Wait until ``check()`` holds, polling; fail naming ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
             pytest.fail(f"{what} did not happen within {timeout:.0f} s")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(poll)
 
 
 @pytest.fixture

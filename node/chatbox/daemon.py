@@ -61,7 +61,7 @@ from chatbox.services.sessions import SessionService
 from chatbox.services.status import BoxInfo, ChainInfo, LanInfo, StatusService, web_address
 from chatbox.services.storage import StorageGuard
 from chatbox.services.supervisor import TaskSupervisor
-from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
+from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming, build_sync
 from chatbox.signals import stop_on_signals
 from chatbox.web.app import WebServices, create_app
 
@@ -190,7 +190,7 @@ class Node:
             password_cost=self._password_cost,
         )
         box = BoxInfo(self.settings.box_name, secrets.identity.public_key, __version__, time.time())
-        sync = ChannelSync(
+        sync = build_sync(
             secrets.identity,
             self.settings.box_name,
             network=ipfs,
@@ -198,15 +198,17 @@ class Node:
             peers=peer_tables,
             files=peer_tables,
             channels=channels,
-            messages=messages,
+            index=messages,
             local_names=accounts.local_names,
             timing=self._sync_timing,
         )
         # The events between services, wired here rather than by the services themselves.
-        messages.on_post(sync.announce_post)
-        channels.on_added(sync.follow_new_channels)
-        accounts.also_name_from(sync.names)
-        peers = PeerService(ipfs, peer_tables, peer_tables, sync, self._sync_timing)
+        messages.on_post(sync.exchange.announce_post)
+        channels.on_added(sync.transport.follow_new_channels)
+        accounts.also_name_from(sync.people.names)
+        peers = PeerService(
+            ipfs, peer_tables, peer_tables, sync.transport, sync.people, self._sync_timing
+        )
         key = secrets.identity.public_key
         advertised = Advertised(self.settings.box_name, key, self.settings.http_port, __version__)
         lan = LanDiscovery(
@@ -256,7 +258,7 @@ class Node:
                 ipfs,
                 outbox,
                 chain_info,
-                sync,
+                sync.transport,
                 peers,
                 lan.status,
                 storage,
@@ -270,7 +272,7 @@ class Node:
             anchor_queue=anchor_tables,
             anchorer=anchorer,
             chain=chain,
-            sync=sync,
+            sync=sync.transport,
             peers=peers,
             pinner=FilePinner(ipfs, peer_tables),
             lan=lan,

@@ -88,7 +88,7 @@ class MessageService:
         """Sign ``body`` into the channel's log; returns once it is durable on this box."""
         envelope.check_body(body)
         self._storage.require_for_text()
-        signed_body = _seal_body(channel, body) if channel.is_private else body
+        signed_body = seal_body(channel, body) if channel.is_private else body
         async with self._lock(channel.id):
             heads = await self._cached_heads(channel.id)
             clock, prev = next_position(heads)
@@ -196,7 +196,7 @@ class MessageService:
         return self._heads[channel_id]
 
 
-def _seal_body(channel: Channel, body: dict[str, Any]) -> dict[str, Any]:
+def seal_body(channel: Channel, body: dict[str, Any]) -> dict[str, Any]:
     assert channel.key is not None
     sealed = seal(channel.key, canonical.dumps(body), _body_aad(channel.id))
     return {"sealed": base64.b64encode(sealed).decode("ascii")}

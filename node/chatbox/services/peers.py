@@ -20,7 +20,7 @@ from chatbox.errors import ChatboxError, InvalidInput, NotFound, Unavailable
 from chatbox.ports import DiscoveredBox, FilePins, PeerBook, PeerNetwork, PeerRecord
 from chatbox.services.live import ONLINE_GRACE
 from chatbox.services.supervisor import TaskSupervisor
-from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming
+from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, RemotePeople, SyncTiming
 
 log = logging.getLogger(__name__)
 # A multiaddr ends in the peer id of the node it reaches (https://github.com/multiformats/multiaddr).
@@ -50,12 +50,14 @@ class PeerService:
         peers: PeerBook,
         files: FilePins,
         sync: ChannelSync,
+        remote_people: RemotePeople,
         timing: SyncTiming = DEFAULT_SYNC_TIMING,
     ) -> None:
         self._network = network
         self._peers = peers
         self._files = files
         self._sync = sync
+        self._remote_people = remote_people
         self._timing = timing
         self._connected: set[str] = set()
         self._on_lan: dict[str, DiscoveredBox] = {}  # mDNS name -> box
@@ -124,7 +126,7 @@ class PeerService:
                 "availability": "online" if now - person.last_seen < ONLINE_GRACE else "offline",
                 "box": person.box_name,
             }
-            for person in await self._sync.people()
+            for person in await self._remote_people.people()
         ]
 
     async def boxes(self) -> list[dict[str, Any]]:
