@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,22 @@ def test_every_port_is_narrow() -> None:
             widths[name] = len(own)
     assert len(widths) >= 18, widths
     assert {name: width for name, width in widths.items() if width > 8} == {}
+
+
+_WRITE = re.compile(r"\b(?:INSERT(?: OR [A-Z]+)? INTO|UPDATE|DELETE FROM|REPLACE INTO) ([a-z_]+)")
+_TABLE = re.compile(r"CREATE TABLE ([a-z_]+)")
+
+
+def test_each_table_is_written_by_one_adapter_only() -> None:
+    """One owner per table: another adapter reads it at most (in a join), never writes it."""
+    writers: dict[str, set[str]] = {}
+    for path in (PACKAGE / "adapters").glob("*.py"):
+        for table in _WRITE.findall(path.read_text()):
+            writers.setdefault(table, set()).add(path.stem)
+    tables = {
+        table
+        for script in (PACKAGE / "adapters" / "migrations").glob("*.sql")
+        for table in _TABLE.findall(script.read_text())
+    }
+    assert {table: owners for table, owners in writers.items() if len(owners) > 1} == {}
+    assert tables - set(writers) == set(), "tables nobody writes"

@@ -28,12 +28,13 @@ from chatbox import __version__, firstboot
 from chatbox.adapters import chain_account, keyfile
 from chatbox.adapters.account_store import SqliteAccountStore
 from chatbox.adapters.anchor_store import SqliteAnchorStore
+from chatbox.adapters.channel_store import SqliteChannelStore
 from chatbox.adapters.control_socket import SOCKET_NAME, serve_control
 from chatbox.adapters.disk import usage_of
 from chatbox.adapters.ipfs import IpfsClient
+from chatbox.adapters.log_store import SqliteLogStore
 from chatbox.adapters.mdns import lan_addresses
 from chatbox.adapters.peer_store import SqlitePeerStore
-from chatbox.adapters.store import SqliteStore
 from chatbox.adapters.systemd_notify import SystemdNotifier
 from chatbox.config import Settings
 from chatbox.domain.redaction import shown_url
@@ -123,7 +124,9 @@ class Node:
         self._outbox_timing = outbox_timing
         self._workers = TaskSupervisor("node")
         self._session: aiohttp.ClientSession | None = None
-        self._store: SqliteStore | None = None
+        self._store: SqliteLogStore | None = None
+        self._account_tables: SqliteAccountStore | None = None
+        self._channel_tables: SqliteChannelStore | None = None
         self._chain: ChainClient | None = None
         self._ipfs: IpfsClient | None = None
         self._control: asyncio.Server | None = None
@@ -163,29 +166,32 @@ class Node:
             )
         chain = self._chain
         # One SQLite file; each adapter owns its tables, each service sees only its roles.
-        self._store = log_tables = SqliteStore(data_dir / DATABASE_FILE)
+        self._store = log_tables = SqliteLogStore(data_dir / DATABASE_FILE)
         await log_tables.open()
         # No connection cap: each channel's pubsub subscription holds one for good.
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         self._ipfs = ipfs = IpfsClient(self._session, self.settings.ipfs_api)
         outbox = Outbox(pins=log_tables, content=ipfs, timing=self._outbox_timing)
-        people_tables = SqliteAccountStore(log_tables.database)
+        self._account_tables = account_tables = SqliteAccountStore(log_tables.database)
+        self._channel_tables = channel_tables = SqliteChannelStore(log_tables.database)
         anchor_tables = SqliteAnchorStore(log_tables.database)
         peer_tables = SqlitePeerStore(log_tables.database)
         directory = RegistryDirectory(chain, txs=anchor_tables)
         live = LiveFeed()
         channels = ChannelService(
-            book=log_tables,
-            read_marks=people_tables,
+            book=channel_tables,
+            read_marks=channel_tables,
             vault_key=secrets.vault_key,
             directory=directory,
         )
         storage = StorageGuard(partial(usage_of, data_dir), self.settings.disk_reserve)
-        messages = MessageService(log_tables, channels, outbox, live, storage)
+        messages = MessageService(
+            log_tables, channels, outbox, live, storage, anchors=anchor_tables
+        )
         accounts = AccountService(
-            accounts=log_tables,
-            registration=people_tables,
-            directory=people_tables,
+            accounts=account_tables,
+            registration=account_tables,
+            directory=account_tables,
             default_policy=self.settings.registration,
             password_cost=self._password_cost,
         )
@@ -265,7 +271,7 @@ class Node:
                 LanInfo(self.settings.http_port, lan_addresses),
                 self._notices(),
             ),
-            sessions=SessionService(accounts, people_tables),
+            sessions=SessionService(accounts, account_tables),
             live=live,
             proofs=ProofService(anchor_tables, messages, context),
             directory=directory,
@@ -322,21 +328,23 @@ class Node:
             )
 
     async def export_backup(self, passphrase: str) -> bytes:
-        assert self._store is not None
+        assert self._account_tables is not None and self._channel_tables is not None
         secrets = self._secrets
         keystore = self.settings.data_dir / CHAIN_KEYSTORE_FILE
         account = chain_account.load_or_create(keystore, secrets.vault_key)
         keys = BoxKeys(secrets.identity.private_bytes(), secrets.vault_key, bytes(account.key))
-        store = self._store
-        return await backup.export(store, store, self.services.channels, keys, passphrase)
+        return await backup.export(
+            self._account_tables, self._channel_tables, self.services.channels, keys, passphrase
+        )
 
     def restorer(self) -> backup.Restorer:
         """What brings a backup's history back; the caller has checked registry_address."""
-        assert self._chain is not None and self._store is not None and self._ipfs is not None
+        assert self._chain is not None and self._ipfs is not None
+        assert self._account_tables is not None and self._channel_tables is not None
         secrets = self._secrets
         return backup.Restorer(
-            self._store,
-            self._store,
+            self._account_tables,
+            self._channel_tables,
             self.services.channels,
             self.services.reindexer,
             self._ipfs,

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from chatbox.adapters.account_store import SqliteAccountStore
+from chatbox.adapters.channel_store import SqliteChannelStore
+from chatbox.adapters.log_store import SqliteLogStore
 from chatbox.adapters.schema import migrate, migration_scripts
-from chatbox.adapters.store import SqliteStore
 from chatbox.domain import envelope
 from chatbox.domain.identity import Identity
 from chatbox.domain.log import next_position
@@ -22,10 +23,12 @@ CHANNEL = "aa" * 32
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> SqliteStore:
-    opened = SqliteStore(tmp_path / "chatbox.db")
+async def store(tmp_path: Path) -> SqliteLogStore:
+    opened = SqliteLogStore(tmp_path / "chatbox.db")
     await opened.open()
-    await opened.add_channel(ChannelRecord(CHANNEL, "general", "public", None))
+    await SqliteChannelStore(opened.database).add_channel(
+        ChannelRecord(CHANNEL, "general", "public", None)
+    )
     yield opened  # type: ignore[misc]
     await opened.close()
 
@@ -39,7 +42,7 @@ def test_migrations_are_idempotent_and_use_wal(tmp_path: Path) -> None:
     assert {"accounts", "channels", "memberships", "entries", "links", "heads"} <= tables
 
 
-async def test_database_runs_in_wal_with_full_sync(store: SqliteStore, tmp_path: Path) -> None:
+async def test_database_runs_in_wal_with_full_sync(store: SqliteLogStore, tmp_path: Path) -> None:
     connection = sqlite3.connect(tmp_path / "chatbox.db")
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -52,7 +55,7 @@ async def test_database_runs_in_wal_with_full_sync(store: SqliteStore, tmp_path:
     assert await store.database.read(synchronous) == full
 
 
-async def test_concurrent_appends_commit_in_order_and_keep_one_head(store: SqliteStore) -> None:
+async def test_concurrent_appends_commit_in_order_and_keep_one_head(store: SqliteLogStore) -> None:
     author, heads = Identity.generate(), []
     writes = []
     for i in range(300):
@@ -69,14 +72,14 @@ async def test_concurrent_appends_commit_in_order_and_keep_one_head(store: Sqlit
     assert [record.clock for record in older] == list(range(201, 251))
 
 
-async def test_duplicate_append_is_ignored(store: SqliteStore) -> None:
+async def test_duplicate_append_is_ignored(store: SqliteLogStore) -> None:
     entry = envelope.create(Identity.generate(), CHANNEL, 1, [], 0, {"text": "once"})
     assert await store.append(entry, envelope.body_text(entry.body), None, True)
     assert not await store.append(entry, envelope.body_text(entry.body), None, True)
     assert await store.entry_count(CHANNEL) == 1
 
 
-async def test_child_before_parent_keeps_the_right_head(store: SqliteStore) -> None:
+async def test_child_before_parent_keeps_the_right_head(store: SqliteLogStore) -> None:
     author = Identity.generate()
     parent = envelope.create(author, CHANNEL, 1, [], 0, {"text": "parent"})
     child = envelope.create(author, CHANNEL, 2, [parent.cid], 0, {"text": "child"})
@@ -85,19 +88,22 @@ async def test_child_before_parent_keeps_the_right_head(store: SqliteStore) -> N
     assert await store.heads(CHANNEL) == [(child.cid, 2)]
 
 
-async def test_a_failing_write_spoils_nothing_else_in_its_batch(store: SqliteStore) -> None:
-    first = store.add_account("carol", "11" * 32, "22" * 32, b"locked", False)
-    clash = store.add_account("Carol", "33" * 32, "44" * 32, b"locked", False)
-    other = store.add_account("dave", "55" * 32, "66" * 32, b"locked", False)
+async def test_a_failing_write_spoils_nothing_else_in_its_batch(store: SqliteLogStore) -> None:
+    accounts = SqliteAccountStore(store.database)
+    first = accounts.add_account("carol", "11" * 32, "22" * 32, b"locked", False)
+    clash = accounts.add_account("Carol", "33" * 32, "44" * 32, b"locked", False)
+    other = accounts.add_account("dave", "55" * 32, "66" * 32, b"locked", False)
     results = await asyncio.gather(first, clash, other, return_exceptions=True)
     assert isinstance(results[1], Conflict)
-    assert await store.account_count() == 2
-    assert (await store.account_by_name("dave")) is not None
+    assert await accounts.account_count() == 2
+    assert (await accounts.account_by_name("dave")) is not None
 
 
-async def test_opening_a_session_forgets_expired_ones(store: SqliteStore, tmp_path: Path) -> None:
+async def test_opening_a_session_forgets_expired_ones(
+    store: SqliteLogStore, tmp_path: Path
+) -> None:
     sessions = SqliteAccountStore(store.database)
-    account = await store.add_account("ann", "01" * 32, "02" * 32, b"locked", False)
+    account = await sessions.add_account("ann", "01" * 32, "02" * 32, b"locked", False)
     now = int(time.time())
     await sessions.add_session(b"old" * 8, account.id, b"sealed", now - 1)
     await sessions.add_session(b"new" * 8, account.id, b"sealed", now + 3600)
@@ -108,7 +114,7 @@ async def test_opening_a_session_forgets_expired_ones(store: SqliteStore, tmp_pa
 
 
 async def test_the_log_dag_and_envelope_bytes_serve_packs_even_after_pinning(
-    store: SqliteStore,
+    store: SqliteLogStore,
 ) -> None:
     author = Identity.generate()
     root = envelope.create(author, CHANNEL, 1, [], 0, {"text": "root"})
@@ -134,7 +140,7 @@ async def test_the_log_dag_and_envelope_bytes_serve_packs_even_after_pinning(
     assert await store.dangling(CHANNEL) == []
 
 
-async def test_dangling_names_the_parents_a_replica_still_lacks(store: SqliteStore) -> None:
+async def test_dangling_names_the_parents_a_replica_still_lacks(store: SqliteLogStore) -> None:
     author = Identity.generate()
     entries = [envelope.create(author, CHANNEL, 1, [], 0, {"text": "0"})]
     for number in range(1, 4):

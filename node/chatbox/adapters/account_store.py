@@ -1,14 +1,17 @@
-"""People's state in the node's SQLite file: sessions, sign-up codes, settings, read marks.
+"""Accounts in the node's SQLite file, and what belongs to them: former keys, sessions,
+sign-up and reset codes, and the box settings the owner chooses.
 
-Shares the ``Database`` of ``SqliteStore`` so every write goes through the one writer.
+Shares the ``Database`` of ``SqliteLogStore`` so every write goes through the one writer.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 
-from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_one
-from chatbox.ports import PersonRecord, SessionRecord
+from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_count, fetch_one
+from chatbox.errors import Conflict
+from chatbox.ports import AccountRecord, PersonRecord, SessionRecord
 
 # A claimed code belongs to an account being created; 0 marks "claimed, not yet spent".
 _CLAIMED = 0
@@ -17,6 +20,45 @@ _CLAIMED = 0
 class SqliteAccountStore:
     def __init__(self, database: Database) -> None:
         self._db = database
+
+    async def add_account(
+        self,
+        name: str,
+        public_key: str,
+        sealing_public_key: str,
+        locked_keys: bytes,
+        is_admin: bool,
+    ) -> AccountRecord:
+        def insert(connection: sqlite3.Connection) -> int:
+            try:
+                cursor = connection.execute(
+                    "INSERT INTO accounts (name, public_key, sealing_public_key, locked_keys,"
+                    " is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, public_key, sealing_public_key, locked_keys, int(is_admin), _now()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("an account with that name already exists") from exc
+            return int(cursor.lastrowid or 0)
+
+        account_id = await self._db.write(insert)
+        return AccountRecord(
+            account_id, name, public_key, sealing_public_key, locked_keys, is_admin
+        )
+
+    async def account_by_name(self, name: str) -> AccountRecord | None:
+        row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE name = ?", (name,))
+        return None if row is None else _account(row)
+
+    async def account_by_id(self, account_id: int) -> AccountRecord | None:
+        row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE id = ?", (account_id,))
+        return None if row is None else _account(row)
+
+    async def accounts(self) -> list[AccountRecord]:
+        rows = await self._db.read(fetch_all, "SELECT * FROM accounts ORDER BY id", ())
+        return [_account(row) for row in rows]
+
+    async def account_count(self) -> int:
+        return await self._db.read(fetch_count, "SELECT count(*) FROM accounts", ())
 
     async def people(self) -> list[PersonRecord]:
         rows = await self._db.read(
@@ -168,22 +210,17 @@ class SqliteAccountStore:
             (account_id, code_hash),
         )
 
-    async def mark_read(self, account_id: int, channel_id: str, clock: int) -> None:
-        await self._db.write(
-            execute,
-            "UPDATE memberships SET read_clock = max(read_clock, ?)"
-            " WHERE account_id = ? AND channel_id = ?",
-            (clock, account_id, channel_id),
-        )
 
-    async def unread_counts(self, account_id: int) -> dict[str, int]:
-        rows = await self._db.read(
-            fetch_all,
-            "SELECT m.channel_id, count(e.cid) AS unread FROM memberships m"
-            " JOIN accounts a ON a.id = m.account_id"
-            " LEFT JOIN entries e ON e.channel_id = m.channel_id AND e.clock > m.read_clock"
-            " AND e.author != a.public_key"
-            " WHERE m.account_id = ? GROUP BY m.channel_id",
-            (account_id,),
-        )
-        return {row["channel_id"]: int(row["unread"]) for row in rows}
+def _account(row: sqlite3.Row) -> AccountRecord:
+    return AccountRecord(
+        row["id"],
+        row["name"],
+        row["public_key"],
+        row["sealing_public_key"],
+        bytes(row["locked_keys"]),
+        bool(row["is_admin"]),
+    )
+
+
+def _now() -> int:
+    return int(time.time())

@@ -1,6 +1,6 @@
 """The chain's state in the node's SQLite file: the transaction queue and anchored batches.
 
-Shares the ``Database`` of ``SqliteStore``. A batch, its leaves, the entries it covers
+Shares the ``Database`` of ``SqliteLogStore``. A batch, its leaves, the entries it covers
 and its transaction are recorded in one write, so a crash leaves either all of them or
 none; a transaction is saved signed before it is ever sent.
 """
@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_one
+from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_one, rows_for
 from chatbox.ports import AnchorEvent, BatchRecord, ChainTx, PlannedBatch, SignedTx
 
 
@@ -70,6 +70,19 @@ class SqliteAnchorStore:
             fetch_one, "SELECT batch_id FROM anchor_coverage WHERE cid = ?", (cid,)
         )
         return None if row is None else int(row["batch_id"])
+
+    async def confirmed_among(self, cids: list[str]) -> set[str]:
+        """Which of ``cids`` a batch covers whose transaction is confirmed."""
+
+        def read(connection: sqlite3.Connection) -> set[str]:
+            sql = (
+                "SELECT c.cid FROM anchor_coverage c JOIN anchor_batches b ON b.id = c.batch_id"
+                " JOIN chain_txs t ON t.id = b.tx_id WHERE t.state = 'confirmed'"
+                " AND c.cid IN ({})"
+            )
+            return {row["cid"] for row in rows_for(connection, sql, cids)}
+
+        return await self._db.read(read)
 
     async def last_confirmed_anchor(self) -> BatchRecord | None:
         row = await self._db.read(

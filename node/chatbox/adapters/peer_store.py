@@ -1,6 +1,6 @@
 """Other boxes and the files their entries bring, in the node's SQLite file.
 
-Shares the ``Database`` of ``SqliteStore``: the buddy list of boxes (found over mDNS, added
+Shares the ``Database`` of ``SqliteLogStore``: the buddy list of boxes (found over mDNS, added
 by multiaddr, or heard on a channel's topic) with when each was last seen and how many
 invalid things it sent, and the queue of files to pin for entries that came from peers.
 """

@@ -14,7 +14,7 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -211,3 +211,14 @@ def fetch_all(
     connection: sqlite3.Connection, sql: str, params: tuple[object, ...]
 ) -> list[sqlite3.Row]:
     return connection.execute(sql, params).fetchall()
+
+
+# SQLite's default limit of host parameters in one statement is 999 on older builds.
+_SQL_BATCH = 500
+
+
+def rows_for(connection: sqlite3.Connection, sql: str, values: list[str]) -> Iterator[sqlite3.Row]:
+    """Rows of ``sql`` (its ``IN ({})`` filled with ``values``), a bounded chunk at a time."""
+    for start in range(0, len(values), _SQL_BATCH):
+        chunk = values[start : start + _SQL_BATCH]
+        yield from connection.execute(sql.format(",".join("?" * len(chunk))), chunk)

@@ -2,14 +2,16 @@
 
 Each protocol is what one kind of service needs of a store or daemon, no more: the
 outbox sees a ``PinQueue``, sync a ``LogReplica`` and a ``PeerBook``, the chain sender a
-``TxQueue``. One adapter may implement several (``SqliteStore`` is the entry log, its
-replica, the pin queue, the account and channel books); the composition root hands
+``TxQueue``. One adapter may implement several roles over the tables it owns
+(``SqliteLogStore`` is the entry log, its replica and the pin queue;
+``SqliteChannelStore`` the channel book and the read marks); the composition root hands
 each service the roles it asks for. Adapters implement these protocols; the services
 never see a library type.
 """
 
 from chatbox.ports.chain import (
     AnchorEvent,
+    AnchorMarks,
     BatchBook,
     BatchRecord,
     Chain,
@@ -67,6 +69,7 @@ __all__ = [
     "AccountRecord",
     "AddedFile",
     "AnchorEvent",
+    "AnchorMarks",
     "BatchBook",
     "BatchRecord",
     "BoxControl",

@@ -128,6 +128,12 @@ class TxQueue(Protocol):
     async def tx_counts(self) -> dict[str, int]: ...
 
 
+class AnchorMarks(Protocol):
+    """Which messages an anchor on chain covers: the mark the chat shows."""
+
+    async def confirmed_among(self, cids: list[str]) -> set[str]: ...
+
+
 class BatchBook(Protocol):
     """Anchoring batches: their Merkle leaves, manifests and transactions."""
 

@@ -20,7 +20,6 @@ class EntryRecord:
     ts: int
     body: str
     stored: bool
-    anchored: bool = False
 
 
 class EntryLog(Protocol):

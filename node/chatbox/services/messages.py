@@ -22,7 +22,7 @@ from chatbox.domain.identity import fingerprint
 from chatbox.domain.log import next_position
 from chatbox.domain.sealing import open_sealed, seal
 from chatbox.errors import Forbidden, InvalidEnvelope, InvalidInput, NotFound
-from chatbox.ports import EntryLog, EntryRecord
+from chatbox.ports import AnchorMarks, EntryLog, EntryRecord
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
 from chatbox.services.live import LiveFeed
@@ -62,8 +62,10 @@ class MessageService:
         outbox: Outbox,
         live: LiveFeed,
         storage: StorageGuard,
+        anchors: AnchorMarks,
     ) -> None:
         self._log = log
+        self._anchors = anchors
         self._storage = storage
         self._channels = channels
         self._outbox = outbox
@@ -158,7 +160,8 @@ class MessageService:
                 raise NotFound("no such message in this channel", detail=str(before)[:80])
             cursor = (anchor.clock, anchor.cid)
         records = await self._log.page(channel.id, cursor, limit)
-        messages = [self.view(channel, record) for record in records]
+        anchored = await self._anchors.confirmed_among([record.cid for record in records])
+        messages = [self.view(channel, record, record.cid in anchored) for record in records]
         more = len(records) == limit
         return Page(messages, messages[0].cid if more and messages else None)
 
@@ -168,13 +171,14 @@ class MessageService:
         if record is None:
             raise NotFound("no such message", detail=str(cid)[:80])
         channel = await self._channels.for_member(member, record.channel_id)
-        return self.view(channel, record)
+        anchored = await self._anchors.confirmed_among([record.cid])
+        return self.view(channel, record, bool(anchored))
 
     async def count(self, channel_id: str) -> int:
         """How many entries of a channel this box holds (its own and its peers')."""
         return await self._log.entry_count(channel_id)
 
-    def view(self, channel: Channel, record: EntryRecord) -> Message:
+    def view(self, channel: Channel, record: EntryRecord, anchored: bool = False) -> Message:
         body = open_body(channel, canonical.loads(record.body))
         return _message(
             record.cid,
@@ -184,7 +188,7 @@ class MessageService:
             record.ts,
             body,
             pinned=record.stored,
-            anchored=record.anchored,
+            anchored=anchored,
         )
 
     def _lock(self, channel_id: str) -> asyncio.Lock:

@@ -1,5 +1,8 @@
-"""The node's SQLite log, channels and accounts: the ``EntryLog``, ``LogReplica``, ``PinQueue``,
-``AccountBook`` and ``ChannelBook`` ports (``chatbox.ports``).
+"""The node's SQLite file and its message log (entries, links, heads): the ``EntryLog``,
+``LogReplica``, ``PinQueue`` and ``StoreHealth`` ports (``chatbox.ports``).
+
+It opens the database (and migrates it); the other stores of the file share its
+``Database``, each owning its own tables.
 
 Heads are kept incrementally with the log's own rule (``domain.log.heads_after``), so the
 index answers "what are the heads" without walking history.
@@ -9,26 +12,26 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from pathlib import Path
 
 from chatbox.adapters.schema import migrate
-from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_count, fetch_one
+from chatbox.adapters.sqlite import (
+    Database,
+    fetch_all,
+    fetch_count,
+    fetch_one,
+    rows_for,
+)
 from chatbox.domain.envelope import Envelope
 from chatbox.domain.log import heads_after
-from chatbox.errors import Conflict
-from chatbox.ports import AccountRecord, ChannelRecord, EntryRecord
+from chatbox.ports import EntryRecord
 
-# ``anchored``: a confirmed anchoring batch covers the entry.
-_ENTRY_COLUMNS = (
-    "cid, channel_id, clock, author, ts, body, stored, EXISTS (SELECT 1 FROM anchor_coverage c"
-    " JOIN anchor_batches b ON b.id = c.batch_id JOIN chain_txs t ON t.id = b.tx_id"
-    " WHERE c.cid = entries.cid AND t.state = 'confirmed') AS anchored"
-)
+_ENTRY_COLUMNS = "cid, channel_id, clock, author, ts, body, stored"
 
 
-class SqliteStore:
-    """Accounts, channels, memberships, the message index and heads in one SQLite file."""
+class SqliteLogStore:
+    """The message index and heads; the one opener of the database file."""
 
     def __init__(self, path: Path) -> None:
         self._db = Database(path)
@@ -46,98 +49,6 @@ class SqliteStore:
 
     async def check_writable(self) -> None:
         await self._db.check_writable()
-
-    async def add_account(
-        self,
-        name: str,
-        public_key: str,
-        sealing_public_key: str,
-        locked_keys: bytes,
-        is_admin: bool,
-    ) -> AccountRecord:
-        def insert(connection: sqlite3.Connection) -> int:
-            try:
-                cursor = connection.execute(
-                    "INSERT INTO accounts (name, public_key, sealing_public_key, locked_keys,"
-                    " is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, public_key, sealing_public_key, locked_keys, int(is_admin), _now()),
-                )
-            except sqlite3.IntegrityError as exc:
-                raise Conflict("an account with that name already exists") from exc
-            return int(cursor.lastrowid or 0)
-
-        account_id = await self._db.write(insert)
-        return AccountRecord(
-            account_id, name, public_key, sealing_public_key, locked_keys, is_admin
-        )
-
-    async def account_by_name(self, name: str) -> AccountRecord | None:
-        row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE name = ?", (name,))
-        return None if row is None else _account(row)
-
-    async def account_by_id(self, account_id: int) -> AccountRecord | None:
-        row = await self._db.read(fetch_one, "SELECT * FROM accounts WHERE id = ?", (account_id,))
-        return None if row is None else _account(row)
-
-    async def accounts(self) -> list[AccountRecord]:
-        rows = await self._db.read(fetch_all, "SELECT * FROM accounts ORDER BY id", ())
-        return [_account(row) for row in rows]
-
-    async def memberships(self) -> list[tuple[int, str]]:
-        """(account id, channel id) of every membership."""
-        rows = await self._db.read(
-            fetch_all, "SELECT account_id, channel_id FROM memberships ORDER BY rowid", ()
-        )
-        return [(row["account_id"], row["channel_id"]) for row in rows]
-
-    async def account_count(self) -> int:
-        return await self._db.read(fetch_count, "SELECT count(*) FROM accounts", ())
-
-    async def add_channel(self, record: ChannelRecord) -> bool:
-        """Record a channel; False if it was already known."""
-
-        def insert(connection: sqlite3.Connection) -> bool:
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO channels (id, name, visibility, sealed_key, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (record.id, record.name, record.visibility, record.sealed_key, _now()),
-            )
-            return cursor.rowcount == 1
-
-        return await self._db.write(insert)
-
-    async def channel(self, channel_id: str) -> ChannelRecord | None:
-        row = await self._db.read(fetch_one, "SELECT * FROM channels WHERE id = ?", (channel_id,))
-        return None if row is None else _channel(row)
-
-    async def join(self, account_id: int, channel_id: str) -> None:
-        await self._db.write(
-            execute,
-            "INSERT OR IGNORE INTO memberships (account_id, channel_id,"
-            " joined_at) VALUES (?, ?, ?)",
-            (account_id, channel_id, _now()),
-        )
-
-    async def is_member(self, account_id: int, channel_id: str) -> bool:
-        row = await self._db.read(
-            fetch_one,
-            "SELECT 1 FROM memberships WHERE account_id = ? AND channel_id = ?",
-            (account_id, channel_id),
-        )
-        return row is not None
-
-    async def channels_of(self, account_id: int) -> list[ChannelRecord]:
-        rows = await self._db.read(
-            fetch_all,
-            "SELECT c.* FROM channels c JOIN memberships m ON m.channel_id = c.id"
-            " WHERE m.account_id = ? ORDER BY c.name, c.id",
-            (account_id,),
-        )
-        return [_channel(row) for row in rows]
-
-    async def all_channels(self) -> list[ChannelRecord]:
-        rows = await self._db.read(fetch_all, "SELECT * FROM channels ORDER BY name, id", ())
-        return [_channel(row) for row in rows]
 
     def append(
         self, entry: Envelope, body: str, file_cid: str | None, stored: bool
@@ -226,7 +137,7 @@ class SqliteStore:
 
         def read(connection: sqlite3.Connection) -> dict[str, bytes]:
             sql = "SELECT cid, raw FROM entries WHERE raw IS NOT NULL AND cid IN ({})"
-            return {cid: bytes(raw) for cid, raw in _rows_for(connection, sql, cids)}
+            return {cid: bytes(raw) for cid, raw in rows_for(connection, sql, cids)}
 
         return await self._db.read(read)
 
@@ -235,7 +146,7 @@ class SqliteStore:
 
         def read(connection: sqlite3.Connection) -> set[str]:
             sql = "SELECT cid FROM entries WHERE cid IN ({})"
-            return {row[0] for row in _rows_for(connection, sql, cids)}
+            return {row[0] for row in rows_for(connection, sql, cids)}
 
         return await self._db.read(read)
 
@@ -271,17 +182,6 @@ class SqliteStore:
                 _insert_entry(connection, entry, body, file_cid, True)
 
         await self._db.write(rebuild)
-
-
-# SQLite's default limit of host parameters in one statement is 999 on older builds.
-_SQL_BATCH = 500
-
-
-def _rows_for(connection: sqlite3.Connection, sql: str, values: list[str]) -> Iterator[sqlite3.Row]:
-    """Rows of ``sql`` (its ``IN ({})`` filled with ``values``), a bounded chunk at a time."""
-    for start in range(0, len(values), _SQL_BATCH):
-        chunk = values[start : start + _SQL_BATCH]
-        yield from connection.execute(sql.format(",".join("?" * len(chunk))), chunk)
 
 
 def _insert_entry(
@@ -335,24 +235,6 @@ def _mark_stored(connection: sqlite3.Connection, cids: list[str]) -> None:
     connection.executemany("UPDATE entries SET stored = 1 WHERE cid = ?", [(cid,) for cid in cids])
 
 
-def _account(row: sqlite3.Row) -> AccountRecord:
-    return AccountRecord(
-        row["id"],
-        row["name"],
-        row["public_key"],
-        row["sealing_public_key"],
-        bytes(row["locked_keys"]),
-        bool(row["is_admin"]),
-    )
-
-
-def _channel(row: sqlite3.Row) -> ChannelRecord:
-    key = row["sealed_key"]
-    return ChannelRecord(
-        row["id"], row["name"], row["visibility"], None if key is None else bytes(key)
-    )
-
-
 def _entry(row: sqlite3.Row) -> EntryRecord:
     return EntryRecord(
         row["cid"],
@@ -362,7 +244,6 @@ def _entry(row: sqlite3.Row) -> EntryRecord:
         row["ts"],
         row["body"],
         bool(row["stored"]),
-        bool(row["anchored"]),
     )
 
 
