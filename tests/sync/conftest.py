@@ -76,7 +76,7 @@ async def peer_with(node: Node, other: IpfsDaemon) -> None:
     """Add the box on ``other`` to ``node``'s buddy list by multiaddr, as an owner would."""
     address = await multiaddr(other)
     added = await node.services.peers.add(address)
-    assert added["connected"], f"could not reach {address}"
+    assert added.connected, f"could not reach {address}"
 
 
 async def history(node: Node, reader: Member, channel_id: str) -> list[Message]:

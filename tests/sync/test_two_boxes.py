@@ -66,10 +66,10 @@ async def test_a_message_reaches_the_other_box_live_and_a_file_downloads_there(
     await b.services.outbox.drained()  # B pinned A's entries on its own IPFS too
     # B learned from A's announcements what A's accounts are called.
     assert (await b.services.accounts.names())[alice.identity.public_key] == "alice (box-a)"
-    seen = {p["name"]: p for p in await b.services.peers.people()}
-    assert seen["alice"]["box"] == "box-a" and seen["alice"]["availability"] == "online"
+    seen = {p.name: p for p in await b.services.peers.people()}
+    assert seen["alice"].box == "box-a" and seen["alice"].availability == "online"
     boxes = await b.services.peers.boxes()
-    assert [(box["name"], box["availability"]) for box in boxes] == [("box-a", "online")]
+    assert [(box.name, box.availability) for box in boxes] == [("box-a", "online")]
     assert [m.text for m in await history(b, bob, channel.id)][-1] is None  # the file message
 
 

@@ -7,12 +7,10 @@ cable holds the box.
 
 from __future__ import annotations
 
-from typing import Any
-
 from chatbox.errors import Conflict
 from chatbox.services.accounts import Member, require_admin
 from chatbox.services.anchoring import Anchorer
-from chatbox.services.peers import PeerService
+from chatbox.services.peers import AddedBox, PeerService
 
 
 def request_anchor(anchorer: Anchorer | None) -> None:
@@ -27,7 +25,7 @@ class AdminActions:
         self._peers = peers
         self._anchorer = anchorer
 
-    async def add_box(self, member: Member, multiaddr: str) -> dict[str, Any]:
+    async def add_box(self, member: Member, multiaddr: str) -> AddedBox:
         """Add a box beyond the LAN by its IPFS multiaddr; kept and redialled."""
         require_admin(member)
         return await self._peers.add(multiaddr)

@@ -6,6 +6,7 @@ is reachable only by root and the node's own user, so holding it is holding the 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from chatbox.errors import Conflict, InvalidInput
@@ -50,7 +51,7 @@ class NodeControl:
         return {"result": await handler()}
 
     async def _boxes(self) -> list[dict[str, Any]]:
-        return await self._peers.boxes()
+        return [asdict(box) for box in await self._peers.boxes()]
 
     async def _channel_list(self) -> list[dict[str, Any]]:
         return [

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from chatbox.domain.identity import fingerprint
 from chatbox.errors import ChatboxError, InvalidInput, NotFound, Unavailable
@@ -41,6 +41,44 @@ def peer_id_of(multiaddr: str) -> str:
             detail=str(multiaddr)[:80],
         )
     return match.group(1)
+
+
+@dataclass(frozen=True)
+class KnownBox:
+    """Another box in the buddy list, with whether it is reachable now."""
+
+    peer_id: str
+    name: str
+    fingerprint: str | None  # of its box key, once an announcement signed by it arrived
+    addresses: list[str]
+    source: str  # 'mdns' | 'manual' | 'pubsub'
+    on_lan: bool
+    availability: str  # 'online' while connected, else 'offline'
+    last_seen: int  # unix seconds; 0 if never
+    rejected: int  # invalid announcements or entries it sent
+
+
+@dataclass(frozen=True)
+class OtherBoxPerson:
+    """An author on another box, online while their latest message is recent."""
+
+    name: str
+    fingerprint: str
+    box: str
+    availability: str
+
+
+@dataclass(frozen=True)
+class AddedBox:
+    peer_id: str
+    connected: bool
+
+
+@dataclass(frozen=True)
+class PeerCounts:
+    connected: int
+    on_lan: list[str]  # mDNS names of the boxes on the LAN
+    files: dict[str, int]  # files of other boxes to pin, by state
 
 
 class PeerService:
@@ -94,14 +132,14 @@ class PeerService:
         """A box left the LAN (its mDNS record expired or was withdrawn)."""
         self._on_lan.pop(name, None)
 
-    async def add(self, multiaddr: str) -> dict[str, Any]:
+    async def add(self, multiaddr: str) -> AddedBox:
         """Add a box beyond the LAN by multiaddr; kept and redialled even if down now."""
         peer_id = peer_id_of(multiaddr)
         await self._peers.remember(peer_id, "manual", [multiaddr], "")
         connected = await self._dial(peer_id, [multiaddr])
         if connected:
             self._exchange_soon()
-        return {"peer_id": peer_id, "connected": connected}
+        return AddedBox(peer_id, connected)
 
     async def remove(self, peer_id: str) -> None:
         """Forget a box and drop the connection to it."""
@@ -115,31 +153,28 @@ class PeerService:
                 continue  # not connected there
             break
 
-    async def people(self) -> list[dict[str, Any]]:
+    async def people(self) -> list[OtherBoxPerson]:
         """Authors on other boxes, online while their latest message is recent."""
         now = time.time()
         return [
-            {
-                "name": person.name,
-                "fingerprint": fingerprint(person.public_key),
-                "is_admin": False,
-                "availability": "online" if now - person.last_seen < ONLINE_GRACE else "offline",
-                "box": person.box_name,
-            }
+            OtherBoxPerson(
+                person.name,
+                fingerprint(person.public_key),
+                person.box_name,
+                "online" if now - person.last_seen < ONLINE_GRACE else "offline",
+            )
             for person in await self._remote_people.people()
         ]
 
-    async def boxes(self) -> list[dict[str, Any]]:
+    async def boxes(self) -> list[KnownBox]:
         """Every known box with its availability: online while connected, else last seen."""
         lan_peers = {box.peer_id for box in self._on_lan.values()}
         return [self._view(peer, peer.peer_id in lan_peers) for peer in await self._peers.peers()]
 
-    async def status(self) -> dict[str, Any]:
-        return {
-            "connected": len(self._connected),
-            "on_lan": sorted(self._on_lan),
-            "files": await self._files.file_pin_counts(),
-        }
+    async def counts(self) -> PeerCounts:
+        return PeerCounts(
+            len(self._connected), sorted(self._on_lan), await self._files.file_pin_counts()
+        )
 
     async def _watch(self) -> None:
         connected = await self._network.swarm_peers()
@@ -178,15 +213,15 @@ class PeerService:
             return True
         return False
 
-    def _view(self, peer: PeerRecord, on_lan: bool) -> dict[str, Any]:
-        return {
-            "peer_id": peer.peer_id,
-            "name": peer.name,
-            "fingerprint": fingerprint(peer.box_key) if peer.box_key else None,
-            "addresses": peer.addresses,
-            "source": peer.source,
-            "on_lan": on_lan,
-            "availability": "online" if peer.peer_id in self._connected else "offline",
-            "last_seen": peer.last_seen,
-            "rejected": peer.rejected,
-        }
+    def _view(self, peer: PeerRecord, on_lan: bool) -> KnownBox:
+        return KnownBox(
+            peer.peer_id,
+            peer.name,
+            fingerprint(peer.box_key) if peer.box_key else None,
+            peer.addresses,
+            peer.source,
+            on_lan,
+            "online" if peer.peer_id in self._connected else "offline",
+            peer.last_seen,
+            peer.rejected,
+        )

@@ -121,12 +121,10 @@ class StatusService:
         boxes = await self._peers.boxes()
         return {
             **self._sync.status(),
-            **await self._peers.status(),
+            **asdict(await self._peers.counts()),
             "boxes": len(boxes),
-            "online": sum(box["availability"] == "online" for box in boxes),
-            "rejected_by_peer": {
-                box["peer_id"]: box["rejected"] for box in boxes if box["rejected"]
-            },
+            "online": sum(box.availability == "online" for box in boxes),
+            "rejected_by_peer": {box.peer_id: box.rejected for box in boxes if box.rejected},
         }
 
     async def _ipfs(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from quart import Blueprint, Response, g, jsonify, request
@@ -236,7 +237,7 @@ def _box_routes(api: Blueprint, services: WebServices) -> None:
         """People on this box and other boxes, with their availability."""
         return {
             "people": await people_view(services),
-            "boxes": await services.peers.boxes(),
+            "boxes": [asdict(box) for box in await services.peers.boxes()],
             "discovery": discovery_text(services.status.mdns()),
         }
 
@@ -245,7 +246,7 @@ def _box_routes(api: Blueprint, services: WebServices) -> None:
     @validate_response(schemas.PeerAdded, 201)
     async def add_peer(data: schemas.PeerIn) -> tuple[dict[str, Any], int]:
         """Add a box beyond the LAN by its IPFS multiaddr (admin); kept and redialled."""
-        return await services.admin.add_box(session.member(), data.multiaddr), 201
+        return asdict(await services.admin.add_box(session.member(), data.multiaddr)), 201
 
     @api.delete("/peers/<peer_id>")
     @validate_response(schemas.Ok)

@@ -52,7 +52,8 @@ async def people_view(services: WebServices) -> list[dict[str, Any]]:
         }
         for person in await services.accounts.people()
     ]
-    return here + await services.peers.people()
+    elsewhere = [{**asdict(person), "is_admin": False} for person in await services.peers.people()]
+    return here + elsewhere
 
 
 def discovery_text(mdns: dict[str, Any]) -> str:
