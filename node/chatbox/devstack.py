@@ -31,11 +31,22 @@ START_TIMEOUT = 90.0
 STOP_TIMEOUT = 15.0
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A TCP port on loopback that nothing listens on right now, never one given before.
+
+    The kernel may hand a port just released to the next probe, so two calls in a row
+    (a daemon's RPC and gateway) could get the same one; each port goes out once.
+    """
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class Daemon:
