@@ -9,10 +9,12 @@ KUBO := $(KUBO_DIR)/bin/ipfs
 KUBO_ARM64 := $(KUBO_DIR)/bin/linux-arm64/ipfs
 KUBO_PIN := $(KUBO_DIR)/go.mod $(KUBO_DIR)/go.sum $(KUBO_DIR)/main.go
 CHAIN_DIR := scripts/devstack/chain
+BROWSER_DIR := scripts/devstack/browser
 
 .PHONY: test-fast setup system-packages run test lint bench kubo-arm64 clean
 
-setup: $(VENV)/.installed $(KUBO) $(CHAIN_DIR)/node_modules/.installed system-packages
+setup: $(VENV)/.installed $(KUBO) $(CHAIN_DIR)/node_modules/.installed \
+	$(BROWSER_DIR)/node_modules/.installed system-packages
 
 $(VENV)/.installed: pyproject.toml scripts/constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -33,6 +35,11 @@ $(KUBO_ARM64): $(KUBO_PIN)
 
 $(CHAIN_DIR)/node_modules/.installed: $(CHAIN_DIR)/package-lock.json
 	cd $(CHAIN_DIR) && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# axe-core, which the browser tests run inside every page they check.
+$(BROWSER_DIR)/node_modules/.installed: $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Debian packages the tests use: Chromium, which browser tests drive through Playwright
@@ -69,4 +76,4 @@ bench: setup
 	$(BIN)/python scripts/bench_core.py
 
 clean:
-	rm -rf $(VENV) $(KUBO_DIR)/bin $(CHAIN_DIR)/node_modules .chatbox-dev test-artifacts
+	rm -rf $(VENV) $(KUBO_DIR)/bin $(CHAIN_DIR)/node_modules $(BROWSER_DIR)/node_modules .chatbox-dev test-artifacts

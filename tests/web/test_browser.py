@@ -116,6 +116,8 @@ async def _submit(page: Page, form: str, **fields: str) -> None:
 
 async def _create_channel(page: Page, served: str, name: str, visibility: str) -> str:
     await page.goto(served + "/chat")
+    if not await page.locator(".new-channel").is_visible():
+        await page.click(".new-channel-box summary")  # folded once there are channels
     await page.fill(".new-channel [name=name]", name)
     await page.check(f".new-channel input[value={visibility}]")
     await page.click(".new-channel button[type=submit]")

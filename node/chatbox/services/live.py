@@ -29,7 +29,7 @@ class LiveFeed:
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
-                self._drop(channel_id, queue)
+                self._drop(queue)
 
     async def watch(
         self, channel_id: str, account_id: int, quiet_after: float = 15.0
@@ -39,8 +39,17 @@ class LiveFeed:
         Yields None after ``quiet_after`` seconds without one, so the caller can keep an
         idle connection alive.
         """
+        async for message in self.watch_all([channel_id], account_id, quiet_after):
+            yield message
+
+    async def watch_all(
+        self, channel_ids: list[str], account_id: int, quiet_after: float = 15.0
+    ) -> AsyncIterator[Any]:
+        """Messages published to any of the channels from now on, in one stream: what a
+        person's page needs to keep every channel's unread count live."""
         queue: asyncio.Queue[Any] = asyncio.Queue(WATCHER_QUEUE)
-        self._watchers.setdefault(channel_id, set()).add(queue)
+        for channel_id in channel_ids:
+            self._watchers.setdefault(channel_id, set()).add(queue)
         self._connected[account_id] += 1
         try:
             while True:
@@ -53,9 +62,8 @@ class LiveFeed:
                     return
                 yield message
         finally:
-            self._watchers.get(channel_id, set()).discard(queue)
-            if not self._watchers.get(channel_id):
-                self._watchers.pop(channel_id, None)
+            for channel_id in channel_ids:
+                self._forget(channel_id, queue)
             self._connected[account_id] -= 1
             self._last_seen[account_id] = time.time()
 
@@ -67,10 +75,16 @@ class LiveFeed:
         return "online" if time.time() - recent < ONLINE_GRACE else "offline"
 
     def watcher_count(self) -> int:
-        return sum(len(queues) for queues in self._watchers.values())
+        return len({id(queue) for queues in self._watchers.values() for queue in queues})
 
-    def _drop(self, channel_id: str, queue: asyncio.Queue[Any]) -> None:
+    def _forget(self, channel_id: str, queue: asyncio.Queue[Any]) -> None:
         self._watchers.get(channel_id, set()).discard(queue)
+        if not self._watchers.get(channel_id):
+            self._watchers.pop(channel_id, None)
+
+    def _drop(self, queue: asyncio.Queue[Any]) -> None:
+        for channel in list(self._watchers):
+            self._forget(channel, queue)
         while not queue.empty():
             queue.get_nowait()
         queue.put_nowait(_DROPPED)

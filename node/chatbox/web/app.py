@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Quart, Response, jsonify, request
 from quart_schema import Info, QuartSchema
 
+from chatbox.domain.envelope import MAX_TEXT_CHARS
 from chatbox.web import api, errors, events, security, session, ui
 from chatbox.web.context import WebServices
 from chatbox.web.downloads import INLINE_IMAGES
@@ -39,7 +40,9 @@ def create_app(
     )
     errors.install(app)
     security.install(app)
-    app.jinja_env.globals.update(box_name=box_name, inline_images=INLINE_IMAGES)
+    app.jinja_env.globals.update(
+        box_name=box_name, inline_images=INLINE_IMAGES, max_text=MAX_TEXT_CHARS
+    )
 
     @app.before_request
     async def identify() -> None:

@@ -17,6 +17,7 @@ from chatbox.services.peers import PeerService
 from chatbox.services.proofs import ProofService
 from chatbox.services.sessions import SessionService
 from chatbox.services.status import StatusService
+from chatbox.web import rich_text
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ def message_view(message: Message, names: dict[str, str]) -> dict[str, Any]:
     """A message as the API returns it and the pages render it."""
     view = asdict(message)
     view["author_name"] = names.get(message.author)
+    # Sanitized HTML of the text (rich_text), and the names it mentions, for highlighting
+    # and notifying; ``text`` stays the plain text as written.
+    html = None if message.text is None else str(rich_text.render(message.text))
+    view["html"] = html
+    view["mentions"] = [] if html is None else sorted(rich_text.mentions_in(html))
     return view
 
 

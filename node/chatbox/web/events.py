@@ -1,4 +1,5 @@
-"""The live stream of a channel as Server-Sent Events (text/event-stream).
+"""Live streams as Server-Sent Events (text/event-stream): one channel's, or every channel
+of the person's at once (what the chat page opens, so unread counts stay live).
 
 SSE rather than a WebSocket: one-way is all a chat view needs, browsers reconnect by
 themselves, and it passes any proxy. A comment line every 15 s keeps idle streams open.
@@ -32,27 +33,36 @@ def blueprint(services: WebServices, keepalive: float = KEEPALIVE_SECONDS) -> Bl
         member = session.member()
         channel = await services.channels.for_member(member, channel_id)
         await services.accounts.seen(member)
-        response = Response(
-            _stream(services, encode, member, channel.id, keepalive),
-            mimetype="text/event-stream",
-        )
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Accel-Buffering"] = "no"
-        response.timeout = None
-        return response
+        return _event_response(_stream(services, encode, member, [channel.id], keepalive))
+
+    @events.get("/events")
+    async def all_events() -> Response:
+        """New messages of every channel the person belongs to (``event: message``)."""
+        member = session.member()
+        channels = [channel.id for channel in await services.channels.joined(member)]
+        await services.accounts.seen(member)
+        return _event_response(_stream(services, encode, member, channels, keepalive))
 
     return events
+
+
+def _event_response(stream: AsyncIterator[bytes]) -> Response:
+    response = Response(stream, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.timeout = None
+    return response
 
 
 async def _stream(
     services: WebServices,
     encode: Callable[[Message], Awaitable[bytes]],
     member: Member,
-    channel_id: str,
+    channel_ids: list[str],
     keepalive: float,
 ) -> AsyncIterator[bytes]:
     yield b"retry: 2000\n: connected\n\n"
-    async for message in services.live.watch(channel_id, member.account_id, keepalive):
+    async for message in services.live.watch_all(channel_ids, member.account_id, keepalive):
         yield b": keepalive\n\n" if message is None else await encode(message)
 
 

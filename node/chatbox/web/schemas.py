@@ -100,6 +100,8 @@ class MessageOut(BaseModel):
     clock: int
     ts: int
     text: str | None
+    html: str | None = Field(description="the text as sanitized HTML: the Markdown subset, links")
+    mentions: list[str] = Field(description="login names the text mentions")
     file: FileRef | None
     pinned: bool
     anchored: bool

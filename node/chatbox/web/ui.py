@@ -174,7 +174,9 @@ def _qr_svg(text: str) -> str:
     # Imported here: two pages use it, and the node's idle memory is counted in MB.
     import segno
 
-    return str(segno.make(text, error="m").svg_inline(scale=4, dark="#111", light="#fff"))
+    # A viewBox and no fixed size, so the page scales it (and its quiet zone) to fit.
+    qr = segno.make(text, error="m")
+    return str(qr.svg_inline(scale=4, dark="#111", light="#fff", omitsize=True))
 
 
 def _local(target: str | None) -> str:

@@ -1,17 +1,26 @@
 // chatbox pages: forms post JSON to the API, the chat view streams and scrolls.
-// Every piece of user text is put in the page with textContent, never as HTML.
+// User text goes into the page with textContent; the one exception is a message's
+// ``html``, which the box renders from the text and sanitizes (chatbox/web/rich_text.py).
 "use strict";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"];
+const GROUP_MS = 5 * 60 * 1000;  // one author's messages this close together share a name
+const UNREACHABLE = "The box cannot be reached right now. Nothing you typed is lost; try again in a moment.";
+const me = { name: document.body.dataset.meName || "", key: document.body.dataset.meKey || "" };
 
 async function api(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new Error(UNREACHABLE);  // the browser's own words ("Failed to fetch") say nothing
+  }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     throw new Error(data.detail ? `${data.error}: ${data.detail}` : data.error || response.statusText);
@@ -51,6 +60,18 @@ function bindForms() {
   }
 }
 
+// Theme: the system's unless the person chose one on this device.
+function currentTheme() {
+  const chosen = document.documentElement.dataset.theme;
+  if (chosen) return chosen;
+  return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}
+
+function labelThemeButtons() {
+  const other = currentTheme() === "dark" ? "Light theme" : "Dark theme";
+  for (const button of document.querySelectorAll("[data-action=theme]")) button.textContent = other;
+}
+
 const actions = {
   async logout() {
     await api("DELETE", "/api/v1/session");
@@ -77,7 +98,55 @@ const actions = {
     history.replaceState(null, "", "/invite");  // drop the key from the address bar
     location.href = `/chat/${channel.id}`;
   },
+  theme() {
+    const next = currentTheme() === "dark" ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    try { localStorage.setItem("chatbox-theme", next); } catch { /* this page only */ }
+    labelThemeButtons();
+  },
+  attach(button) {
+    button.closest("form").querySelector("input[type=file]").click();
+  },
+  person(button) {
+    const row = button.closest(".message");
+    const card = document.querySelector("dialog.person-card");
+    const name = row.dataset.name || "someone";
+    const box = name.match(/^(.*) \((.*)\)$/);
+    card.querySelector("#person-name").textContent = box ? box[1] : name;
+    card.querySelector(".person-box").textContent = box ? `on the box ${box[2]}` : "on this box";
+    card.querySelector(".fingerprint").textContent = row.dataset.fingerprint;
+    card.showModal();
+  },
+  async proof(button) {
+    const cid = button.closest(".message").dataset.cid;
+    const url = `/api/v1/messages/${encodeURIComponent(cid)}/proof`;
+    showProof(await api("GET", url), url);
+  },
+  async notifications(button) {
+    // Asked only from this click, never on load.
+    const answer = await Notification.requestPermission();
+    button.hidden = answer !== "default";
+  },
 };
+
+function showProof(proof, url) {
+  const card = document.querySelector("dialog.proof-card");
+  card.querySelector(".proof-what").textContent =
+    "This message is part of its channel's history as this box wrote it on chain: the channel's " +
+    "heads at that time lead to it, and a Merkle path leads from those heads to the root the " +
+    "transaction recorded. Changing or removing the message would break that path.";
+  const facts = card.querySelector(".proof-facts");
+  facts.replaceChildren();
+  for (const [term, value] of [["Block", proof.block], ["Chain", proof.chain_id],
+    ["Registry", proof.registry], ["Transaction", proof.tx], ["Batch root", proof.root]]) {
+    facts.append(element("dt", "", term), element("dd", "mono", String(value)));
+  }
+  card.querySelector(".proof-command").textContent = `chatbox verify ${proof.message}`;
+  const link = card.querySelector(".proof-json");
+  link.href = url;
+  link.download = `proof-${proof.message}.json`;
+  card.showModal();
+}
 
 function bindActions() {
   document.addEventListener("click", async (event) => {
@@ -88,6 +157,23 @@ function bindActions() {
     } catch (error) {
       showError(button.closest("main, form"), error);
     }
+  });
+}
+
+function bindMenu() {
+  const button = document.querySelector(".menu-button");
+  const nav = document.getElementById("site-nav");
+  if (!button || !nav) return;
+  const toggle = (open) => {
+    nav.classList.toggle("open", open);
+    button.setAttribute("aria-expanded", String(open));
+  };
+  button.addEventListener("click", () => toggle(!nav.classList.contains("open")));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && nav.classList.contains("open")) { toggle(false); button.focus(); }
+  });
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest(".top")) toggle(false);
   });
 }
 
@@ -109,14 +195,6 @@ function describeInvite() {
   }
 }
 
-function localTimes(root) {
-  for (const time of root.querySelectorAll("time[datetime]")) {
-    const when = new Date(time.getAttribute("datetime"));
-    time.textContent = when.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
-    time.title = when.toString();
-  }
-}
-
 function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -132,23 +210,98 @@ function formatSize(bytes) {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+// Times: short on the row (the day is its separator's), in full on hover.
+function localTimes(root) {
+  for (const time of root.querySelectorAll("time[datetime]")) {
+    const when = new Date(time.getAttribute("datetime"));
+    const row = time.closest(".message");
+    time.textContent = row
+      ? when.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" })
+      : when.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+    time.title = when.toLocaleString([], { dateStyle: "full", timeStyle: "long" });
+  }
+}
+
+function initials(name) {
+  const words = (name || "?").replace(/\(.*\)$/, "").trim().split(/[\s._-]+/).filter(Boolean);
+  const letters = words.slice(0, 2).map((word) => [...word][0].toUpperCase()).join("");
+  return letters || "?";
+}
+
+// An avatar drawn from the author's key: their initials on a colour of their own.
+function paintAvatar(row) {
+  const avatar = row.querySelector(".avatar");
+  if (!avatar || avatar.textContent) return;
+  avatar.textContent = initials(row.dataset.name);
+  avatar.style.setProperty("--hue", String(parseInt(row.dataset.author.slice(0, 4), 16) % 360));
+}
+
+function dayOf(ts) {
+  return new Date(ts).toDateString();
+}
+
+function dayLabel(ts) {
+  const date = new Date(ts);
+  const today = new Date();
+  const yesterday = new Date(today.getTime() - 86400000);
+  if (date.toDateString() === today.toDateString()) return "Today";
+  if (date.toDateString() === yesterday.toDateString()) return "Yesterday";
+  const sameYear = date.getFullYear() === today.getFullYear();
+  return date.toLocaleDateString([], { weekday: "long", month: "long", day: "numeric",
+    year: sameYear ? undefined : "numeric" });
+}
+
+// Group one author's consecutive messages, mark the days, keep rows out of the Tab order.
+function decorate(list) {
+  for (const separator of list.querySelectorAll(".day")) separator.remove();
+  let previous = null;
+  for (const row of list.querySelectorAll(".message")) {
+    paintAvatar(row);
+    const ts = Number(row.dataset.ts);
+    const newDay = !previous || dayOf(Number(previous.dataset.ts)) !== dayOf(ts);
+    if (newDay) {
+      list.insertBefore(element("li", "day", dayLabel(ts)), row);
+    }
+    row.classList.toggle("continued", Boolean(previous) && !newDay
+      && previous.dataset.author === row.dataset.author
+      && ts - Number(previous.dataset.ts) < GROUP_MS);
+    for (const inner of row.querySelectorAll("a, button")) inner.tabIndex = -1;
+    for (const mention of row.querySelectorAll(".mention")) {
+      mention.classList.toggle("me", mention.dataset.name.toLowerCase() === me.name.toLowerCase());
+    }
+    row.classList.toggle("mentions-me", Boolean(row.querySelector(".mention.me")));
+    previous = row;
+  }
+}
+
 function renderMessage(message) {
-  const item = element("li", "message");
-  item.id = `m-${message.cid}`;
-  item.dataset.clock = message.clock;
+  const row = element("li", "message");
+  row.id = `m-${message.cid}`;
+  row.tabIndex = -1;
+  Object.assign(row.dataset, {
+    cid: message.cid, clock: message.clock, author: message.author, ts: message.ts,
+    name: message.author_name || "", fingerprint: message.author_fingerprint,
+  });
+  const avatar = element("span", "avatar");
+  avatar.setAttribute("aria-hidden", "true");
+  const body = element("div", "body");
   const meta = element("div", "meta");
-  meta.append(element("span", "author", message.author_name || "someone"));
-  const fingerprint = element("span", "fingerprint", message.author_fingerprint);
-  fingerprint.title = "author key fingerprint";
-  meta.append(fingerprint);
+  const author = element("button", "author", message.author_name || "someone");
+  author.type = "button";
+  author.dataset.action = "person";
   const time = element("time");
   time.setAttribute("datetime", new Date(message.ts).toISOString());
-  meta.append(time);
-  item.append(meta);
-  if (message.text !== null) item.append(element("p", "text", message.text));
-  if (message.file) item.append(renderFile(message.file));
-  localTimes(item);
-  return item;
+  meta.append(author, time);
+  body.append(meta);
+  if (message.html !== null) {
+    const text = element("div", "text");
+    text.innerHTML = message.html;  // rendered and sanitized by the box, never the raw text
+    body.append(text);
+  }
+  if (message.file) body.append(renderFile(message.file));
+  row.append(avatar, body);
+  localTimes(row);
+  return row;
 }
 
 function renderFile(file) {
@@ -168,41 +321,153 @@ function renderFile(file) {
   return link;
 }
 
+// The channel list: live unread counts, and the count in the tab's title.
+class ChannelList {
+  constructor() {
+    this.title = document.title;
+    this.links = new Map();
+    for (const link of document.querySelectorAll(".channels a[data-channel-id]")) {
+      this.links.set(link.dataset.channelId, link);
+    }
+    this.showTotal();
+  }
+
+  bump(channelId) {
+    const link = this.links.get(channelId);
+    if (!link) return;
+    const badge = link.querySelector(".unread");
+    const count = badge.querySelector(".count");
+    count.textContent = String(Number(count.textContent || 0) + 1);
+    badge.hidden = false;
+    this.showTotal();
+  }
+
+  name(channelId) {
+    const link = this.links.get(channelId);
+    return link ? link.querySelector(".channel-name").textContent : "a channel";
+  }
+
+  showTotal() {
+    let total = 0;
+    for (const link of this.links.values()) {
+      const badge = link.querySelector(".unread");
+      if (!badge.hidden) total += Number(badge.querySelector(".count").textContent || 0);
+    }
+    document.title = total ? `(${total}) ${this.title}` : this.title;
+  }
+}
+
+function beep() {
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = 880;
+    gain.gain.setValueAtTime(0.08, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.25);
+  } catch { /* no audio here */ }
+}
+
+function soundOn() {
+  try { return localStorage.getItem("chatbox-sound") === "on"; } catch { return false; }
+}
+
+function bindAlertSettings() {
+  const ask = document.querySelector("[data-action=notifications]");
+  if (ask && "Notification" in window && Notification.permission === "default") ask.hidden = false;
+  const sound = document.querySelector("[data-setting=sound]");
+  if (!sound) return;
+  sound.checked = soundOn();
+  sound.addEventListener("change", () => {
+    try { localStorage.setItem("chatbox-sound", sound.checked ? "on" : "off"); } catch { /* off */ }
+  });
+}
+
+// One event stream for all of a person's channels: the open one shows its messages, the
+// others count them, and a mention of the person notifies.
+class LiveChat {
+  constructor(channels, conversation) {
+    this.channels = channels;
+    this.conversation = conversation;
+  }
+
+  start() {
+    const source = new EventSource("/api/v1/events");
+    let dropped = false;
+    source.addEventListener("message", (event) => this.arrive(JSON.parse(event.data)));
+    source.addEventListener("error", () => {
+      dropped = true;
+      if (this.conversation) this.conversation.connection(false);
+    });
+    // After a drop the browser reconnects by itself; fetch what came meanwhile.
+    source.addEventListener("open", () => {
+      if (this.conversation) this.conversation.connection(true);
+      if (dropped && this.conversation) this.conversation.catchUp();
+    });
+  }
+
+  arrive(message) {
+    const mine = message.author === me.key;
+    const here = this.conversation && this.conversation.channel === message.channel_id;
+    if (here) this.conversation.arrive(message);
+    else if (!mine) this.channels.bump(message.channel_id);
+    if (!mine && message.mentions.some((name) => name.toLowerCase() === me.name.toLowerCase())) {
+      this.mentioned(message, here);
+    }
+  }
+
+  mentioned(message, here) {
+    if (here && !document.hidden) return;
+    if (soundOn()) beep();
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    const where = this.channels.name(message.channel_id);
+    const note = new Notification(`${message.author_name || "someone"} mentioned you in ${where}`, {
+      body: (message.text || "").slice(0, 200), tag: message.cid,
+    });
+    note.addEventListener("click", () => {
+      window.focus();
+      location.href = `/chat/${message.channel_id}#m-${message.cid}`;
+    });
+  }
+}
+
 class Conversation {
   constructor(section) {
     this.section = section;
     this.channel = section.dataset.channel;
     this.list = section.querySelector(".messages");
+    this.marker = section.querySelector(".new-messages");
+    this.banner = section.querySelector(".connection");
     this.before = section.dataset.before || null;
     this.loading = false;
     this.lastRead = 0;
+    this.stuck = true;  // following the newest message until the reader scrolls up
   }
 
   start() {
+    decorate(this.list);
     this.scrollToEnd();
     this.markRead();
-    this.listen();
+    this.bindScrolling();
+    this.bindKeys();
     this.bindComposer();
     this.bindHistory();
-  }
-
-  listen() {
-    const source = new EventSource(`/api/v1/channels/${this.channel}/events`);
-    let dropped = false;
-    source.addEventListener("message", (event) => this.arrive(JSON.parse(event.data)));
-    source.addEventListener("error", () => { dropped = true; });
-    // After a drop the browser reconnects by itself; fetch what came meanwhile.
-    source.addEventListener("open", () => { if (dropped) this.catchUp(); });
+    document.addEventListener("visibilitychange", () => this.markRead());
   }
 
   arrive(message) {
     if (document.getElementById(`m-${message.cid}`)) return;
-    const atEnd = this.nearEnd();
-    const item = renderMessage(message);
+    const follow = this.stuck;
+    const row = renderMessage(message);
     const later = [...this.list.querySelectorAll(".message")].find(
       (other) => Number(other.dataset.clock) > message.clock);
-    this.list.insertBefore(item, later || null);
-    if (atEnd) this.scrollToEnd();
+    this.list.insertBefore(row, later || null);
+    decorate(this.list);
+    if (follow || message.author === me.key) this.scrollToEnd();
+    else this.marker.hidden = false;
     this.markRead();
   }
 
@@ -211,9 +476,14 @@ class Conversation {
     page.messages.forEach((message) => this.arrive(message));
   }
 
+  connection(up) {
+    this.banner.textContent = up ? "" : "Connection to the box lost. Reconnecting by itself…";
+    this.banner.hidden = up;
+  }
+
   markRead() {
     const messages = this.list.querySelectorAll(".message");
-    if (!messages.length || document.hidden) return;
+    if (!messages.length || document.hidden || !this.stuck) return;
     const clock = Number(messages[messages.length - 1].dataset.clock);
     if (clock <= this.lastRead) return;
     this.lastRead = clock;
@@ -221,20 +491,64 @@ class Conversation {
   }
 
   nearEnd() {
-    return this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
+    return this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 60;
   }
 
   scrollToEnd() {
     this.list.scrollTop = this.list.scrollHeight;
+    this.stuck = true;
+    this.marker.hidden = true;
+  }
+
+  bindScrolling() {
+    this.list.addEventListener("scroll", () => {
+      this.stuck = this.nearEnd();
+      if (this.stuck) { this.marker.hidden = true; this.markRead(); }
+    }, { passive: true });
+    // A picture that loads late must not push the newest message out of view.
+    this.list.addEventListener("load", () => { if (this.stuck) this.scrollToEnd(); }, true);
+    this.marker.addEventListener("click", () => this.scrollToEnd());
+    if (location.hash.startsWith("#m-")) {
+      const target = document.getElementById(location.hash.slice(1));
+      if (target) { target.scrollIntoView({ block: "center" }); this.stuck = this.nearEnd(); }
+    }
+  }
+
+  // The list is one Tab stop; arrow keys move between messages, Enter opens what one holds.
+  bindKeys() {
+    this.list.addEventListener("keydown", (event) => {
+      const rows = [...this.list.querySelectorAll(".message")];
+      if (!rows.length) return;
+      const at = rows.indexOf(document.activeElement);
+      let next = null;
+      if (event.key === "ArrowUp") next = at === -1 ? rows.length - 1 : Math.max(at - 1, 0);
+      else if (event.key === "ArrowDown") next = at === -1 ? rows.length - 1 : Math.min(at + 1, rows.length - 1);
+      else if (event.key === "Home") next = 0;
+      else if (event.key === "End") next = rows.length - 1;
+      else if (event.key === "Enter" && at !== -1) {
+        const target = rows[at].querySelector(".text a, .picture, .file, .anchored");
+        if (target) { event.preventDefault(); target.click(); }
+        return;
+      } else if (event.key === "Escape" && at !== -1) {
+        this.list.focus();
+        return;
+      } else {
+        return;
+      }
+      event.preventDefault();
+      rows[next].focus({ preventScroll: false });
+      rows[next].scrollIntoView({ block: "nearest" });
+    });
   }
 
   bindHistory() {
     const start = this.list.querySelector(".history-start");
     const sentinel = element("li", "sentinel");
+    sentinel.setAttribute("aria-hidden", "true");
     this.list.prepend(sentinel);
     new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.older(start);
-    }, { root: this.list }).observe(sentinel);
+    }, { root: this.list, rootMargin: "600px 0px 0px 0px" }).observe(sentinel);
   }
 
   async older(start) {
@@ -243,12 +557,14 @@ class Conversation {
     try {
       const query = `before=${encodeURIComponent(this.before)}&limit=50`;
       const page = await api("GET", `/api/v1/channels/${this.channel}/messages?${query}`);
-      const height = this.list.scrollHeight;
       const first = this.list.querySelector(".message");
+      const offset = first ? first.getBoundingClientRect().top : 0;
       for (const message of page.messages) {
         if (!document.getElementById(`m-${message.cid}`)) this.list.insertBefore(renderMessage(message), first);
       }
-      this.list.scrollTop += this.list.scrollHeight - height;  // keep the reader's place
+      decorate(this.list);
+      // Keep the reader's place: the row that was first stays where it was on screen.
+      if (first) this.list.scrollTop += first.getBoundingClientRect().top - offset;
       this.before = page.before;
       start.hidden = Boolean(this.before);
     } catch (error) {
@@ -261,6 +577,11 @@ class Conversation {
   bindComposer() {
     const form = this.section.querySelector(".composer");
     const text = form.querySelector("textarea");
+    const grow = () => {
+      text.style.height = "auto";
+      text.style.height = `${Math.min(text.scrollHeight + 2, 128)}px`;
+    };
+    text.addEventListener("input", grow);
     text.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -272,11 +593,13 @@ class Conversation {
       const value = text.value;
       if (!value.trim()) return;
       text.value = "";
+      grow();
       try {
         this.arrive(await api("POST", `/api/v1/channels/${this.channel}/messages`, { text: value }));
         this.scrollToEnd();
       } catch (error) {
         text.value = value;  // nothing typed is lost
+        grow();
         showError(null, error);
       }
     });
@@ -307,6 +630,7 @@ class Conversation {
       let data = {};
       try { data = JSON.parse(request.responseText); } catch { /* not JSON */ }
       if (request.status === 201) this.arrive(data);
+      else if (request.status === 0) showError(null, new Error(UNREACHABLE));
       else showError(null, new Error(data.detail || data.error || "upload failed"));
     });
     bar.value = 0;
@@ -318,8 +642,14 @@ class Conversation {
 document.addEventListener("DOMContentLoaded", () => {
   bindForms();
   bindActions();
+  bindMenu();
+  labelThemeButtons();
   describeInvite();
   localTimes(document);
+  if (!document.body.classList.contains("chat")) return;
   const section = document.querySelector(".conversation[data-channel]");
-  if (section) new Conversation(section).start();
+  const conversation = section ? new Conversation(section) : null;
+  if (conversation) conversation.start();
+  bindAlertSettings();
+  new LiveChat(new ChannelList(), conversation).start();
 });

@@ -1,0 +1,108 @@
+"""Message text as people write it in chat: a safe Markdown subset, links, ``@mentions``.
+
+markdown-it-py parses with raw HTML off and only the rules chat needs enabled (bold,
+italic, strike, inline code, code blocks, quotes, lists, links typed or bare, line
+breaks); headings, tables and images stay text. nh3 (the Ammonia sanitizer) then keeps
+only those tags, http(s) and mailto links, and makes every link open in a new tab with
+``rel="noopener noreferrer nofollow"``. Whatever the parser does, the output is sanitized.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from markupsafe import Markup, escape
+
+_RULES = [
+    "emphasis",
+    "strikethrough",
+    "backticks",
+    "fence",
+    "blockquote",
+    "list",
+    "linkify",
+    "autolink",
+    "link",
+    "newline",
+    "escape",
+]
+_TAGS = {
+    "p", "br", "strong", "em", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "span",
+}  # fmt: skip
+# A mention: @ and a login name, not inside a word or an e-mail address.
+_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.-]{1,32})(?![\w@])")
+
+
+def _mentions(state: StateCore) -> None:
+    """Turn ``@name`` in plain text (not in code or links) into a highlighted span."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        in_link = 0
+        for token in block.children:
+            in_link += token.type == "link_open"
+            in_link -= token.type == "link_close"
+            if token.type != "text" or in_link or "@" not in token.content:
+                children.append(token)
+                continue
+            children.extend(_split_mentions(token.content))
+        block.children = children
+
+
+def _split_mentions(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    for match in _MENTION.finditer(text):
+        tokens.append(_text(text[position : match.start()]))
+        span = Token("html_inline", "", 0)
+        name = match.group(1).rstrip(".")
+        span.content = f'<span class="mention" data-name="{escape(name)}">@{escape(name)}</span>'
+        tokens.append(span)
+        tokens.append(_text(match.group(1)[len(name) :]))
+        position = match.end()
+    tokens.append(_text(text[position:]))
+    return [token for token in tokens if token.content]
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
+_PARSER = MarkdownIt("zero", {"html": False, "linkify": True, "breaks": True}).enable(_RULES)
+_PARSER.core.ruler.push("mentions", _mentions)
+
+
+def render(text: str) -> Markup:
+    """Sanitized HTML for a message's text."""
+    html = _PARSER.render(text)
+    return Markup(
+        nh3.clean(
+            html,
+            tags=_TAGS,
+            attributes={"a": {"href"}, "span": {"data-name"}},
+            allowed_classes={"span": {"mention"}},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer nofollow",
+            set_tag_attribute_values={"a": {"target": "_blank"}},
+        ).strip()
+    )
+
+
+def mentions(text: str) -> set[str]:
+    """The login names a text mentions where it shows them (not in code or links)."""
+    return mentions_in(render(text))
+
+
+def mentions_in(html: str) -> set[str]:
+    """The names ``render`` marked as mentions in its output."""
+    return set(_MENTIONED.findall(html))
+
+
+_MENTIONED = re.compile(r'<span class="mention" data-name="([A-Za-z0-9_.-]+)">')

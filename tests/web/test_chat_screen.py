@@ -1,0 +1,396 @@
+"""The chat screen as a person sees it, with a channel as long as real ones get.
+
+Headless Chromium (Debian's) on the real node: 500 messages, phone and desktop sizes,
+light and dark. Every check is about what is in the viewport, not only in the DOM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+
+from chatbox.daemon import Node
+from chatbox.domain.channels import Channel
+from chatbox.services.accounts import Member
+from tests.web.conftest import ARTIFACTS
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+MESSAGES = 500
+AXE = (
+    Path(__file__).resolve().parents[2]
+    / "scripts/devstack/browser/node_modules/axe-core/axe.min.js"
+)
+
+
+@dataclass
+class LongChannel:
+    node: Node
+    owner: Member
+    friend: Member
+    channel: Channel
+    other: Channel  # a second channel both belong to
+
+
+@pytest.fixture
+async def long_channel(node: Node) -> LongChannel:
+    services = node.services
+    owner = await services.accounts.register("owner", "owner password", is_admin=True)
+    friend = await services.accounts.register("friend", "friend password")
+    channel = await services.channels.create(owner, "general", "public")
+    other = await services.channels.create(owner, "random", "public")
+    for joined in (channel, other):
+        await services.channels.join_public(friend, joined.id)
+    for n in range(1, MESSAGES + 1):
+        author = owner if (n // 3) % 2 else friend  # runs of three by one author
+        await services.messages.post_text(author, channel.id, f"message {n} of the long channel")
+    return LongChannel(node, owner, friend, channel, other)
+
+
+@pytest.fixture
+async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        await context.close()
+
+
+async def logged_in(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    served: str,
+    name: str,
+    size: dict[str, int],
+    **options: Any,
+) -> Page:
+    context = await browser.new_context(viewport=size, **options)  # type: ignore[arg-type]
+    contexts.append(context)
+    page = await context.new_page()
+    await page.goto(served + "/login")
+    await page.fill("[name=name]", name)
+    await page.fill("[name=password]", f"{name} password")
+    await page.click("form button[type=submit]")
+    await expect(page).to_have_url(served + "/chat")
+    return page
+
+
+async def in_view(page: Page, locator: Locator) -> bool:
+    """Wholly inside the window and inside the message list's visible part, if within it."""
+    return bool(
+        await locator.evaluate(
+            """(node) => {
+              const box = node.getBoundingClientRect();
+              const list = node.closest('.messages');
+              const frame = list ? list.getBoundingClientRect()
+                                 : {top: 0, bottom: innerHeight};
+              return box.height > 0 && box.top >= Math.max(0, frame.top) - 1
+                && box.bottom <= Math.min(innerHeight, frame.bottom) + 1
+                && box.left >= 0 && box.right <= innerWidth + 1;
+            }"""
+        )
+    )
+
+
+async def page_scrolls(page: Page) -> bool:
+    return bool(
+        await page.evaluate(
+            "document.scrollingElement.scrollHeight > innerHeight + 1"
+            " || document.scrollingElement.scrollWidth > innerWidth + 1"
+        )
+    )
+
+
+def row(page: Page, n: int) -> Locator:
+    return page.locator(".message", has_text=f"message {n} of the long channel").last
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_a_long_channel_opens_at_its_newest_message_with_the_composer_on_screen(
+    size: str, long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await logged_in(browser, contexts, served, "friend", SIZES[size])
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    newest = row(page, MESSAGES)
+    await expect(newest).to_be_visible()
+    assert await in_view(page, newest), "the newest message is off screen"
+    composer = page.locator(".composer textarea")
+    assert await in_view(page, composer), "the message box is off screen"
+    assert not await page_scrolls(page), "the page itself scrolls"
+    header = await page.locator("header.top").bounding_box()
+    assert header is not None and header["height"] <= 56, "the header takes more than one line"
+    await page.screenshot(path=ARTIFACTS / f"chat-long-{size}.png")
+
+    # What this person sends arrives in view, and the box stays on screen.
+    await page.fill(".composer textarea", "my answer, **in bold**, see https://example.org")
+    await page.press(".composer textarea", "Enter")
+    mine = page.locator(".message", has_text="my answer")
+    await expect(mine).to_be_visible()
+    assert await in_view(page, mine) and await in_view(page, composer)
+    await expect(mine.locator(".text strong")).to_have_text("in bold")
+    link = mine.locator(".text a")
+    assert await link.get_attribute("target") == "_blank"
+    assert await link.get_attribute("rel") == "noopener noreferrer nofollow"
+
+    # A message from someone else arrives live, in view, while the reader is at the end.
+    services = long_channel.node.services
+    await services.messages.post_text(long_channel.owner, long_channel.channel.id, "live hello")
+    live = page.locator(".message", has_text="live hello")
+    await expect(live).to_be_visible()
+    assert await in_view(page, live)
+    assert not await page_scrolls(page)
+
+
+async def test_scrolling_back_reaches_the_first_message_without_losing_the_place(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await logged_in(browser, contexts, served, "friend", DESKTOP)
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    await expect(row(page, MESSAGES)).to_be_visible()
+    first_loaded = int(await page.locator(".message").count())
+    assert first_loaded < MESSAGES  # the page holds the newest page only
+
+    # Scroll to the top once: an older page loads above, and the row that was first
+    # stays where the reader saw it.
+    oldest_shown = page.locator(".message").first
+    text = await oldest_shown.locator(".text").text_content()
+    await page.eval_on_selector(".messages", "list => { list.scrollTop = 0; }")
+    await expect(page.locator(".message")).not_to_have_count(first_loaded)
+    anchor = page.locator(".message", has_text=str(text)).first
+    top = await anchor.evaluate("node => node.getBoundingClientRect().top")
+    list_top = await page.eval_on_selector(".messages", "l => l.getBoundingClientRect().top")
+    assert top - list_top < 700, "the view jumped away from where the reader was"
+
+    for _ in range(40):
+        if await page.locator(".history-start").is_visible():
+            break
+        await page.eval_on_selector(".messages", "list => { list.scrollTop = 0; }")
+        await asyncio.sleep(0.2)
+    await expect(page.locator(".history-start")).to_be_visible()
+    first = row(page, 1)
+    await first.scroll_into_view_if_needed()
+    assert await in_view(page, first)
+    assert await page.locator(".message").count() == MESSAGES
+    assert not await page_scrolls(page)
+
+    # Scrolled up, a new message does not move the view: a marker says it came.
+    await page.eval_on_selector(".messages", "list => { list.scrollTop = 0; }")
+    services = long_channel.node.services
+    await services.messages.post_text(long_channel.owner, long_channel.channel.id, "while away")
+    marker = page.locator(".new-messages")
+    await expect(marker).to_be_visible()
+    assert not await in_view(page, page.locator(".message", has_text="while away"))
+    await marker.click()
+    await expect(marker).to_be_hidden()
+    assert await in_view(page, page.locator(".message", has_text="while away"))
+
+
+async def test_rows_group_by_author_and_name_people_once(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await logged_in(browser, contexts, served, "friend", DESKTOP)
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    await expect(row(page, MESSAGES)).to_be_visible()
+    # Runs of three by one author: the first of each shows the name, the others do not.
+    heads = page.locator(".message:not(.continued)")
+    rows = page.locator(".message")
+    shown, total = await heads.count(), await rows.count()
+    assert total // 3 - 1 <= shown <= total // 3 + 2
+    assert await page.locator(".message.continued .author").first.is_hidden()
+    assert await page.locator(".message .fingerprint").count() == 0  # on the card instead
+    assert await page.locator(".day").count() == 1
+    await expect(page.locator(".day")).to_have_text("Today")
+    avatar = rows.last.locator(".avatar")
+    # Messages 498 to 500 are the friend's: initials drawn from the name.
+    await expect(page.locator(".message:not(.continued) .avatar").last).to_have_text("F")
+    assert await avatar.is_visible() or await rows.last.evaluate("r => r.matches('.continued')")
+
+    # The name opens the person's card, with their key's fingerprint.
+    await page.locator(".message:not(.continued) .author").last.click()
+    card = page.locator("dialog.person-card")
+    await expect(card).to_be_visible()
+    await expect(card.locator("#person-name")).to_have_text("friend")
+    fingerprint = await card.locator(".fingerprint").text_content()
+    assert fingerprint and len(fingerprint.replace(" ", "")) >= 16
+    await page.keyboard.press("Escape")
+    await expect(card).to_be_hidden()
+
+
+async def test_unread_counts_and_title_change_live_and_a_mention_notifies(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await logged_in(
+        browser, contexts, served, "friend", DESKTOP, permissions=["notifications"]
+    )
+    await page.add_init_script(
+        """window.shown = [];
+           window.Notification = class {
+             static permission = 'granted';
+             static requestPermission() { return Promise.resolve('granted'); }
+             constructor(title, options) { window.shown.push([title, options.body]); }
+             addEventListener() {}
+           };"""
+    )
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    await expect(row(page, MESSAGES)).to_be_visible()
+    badge = page.locator(f".channels a[data-channel-id='{long_channel.other.id}'] .unread")
+    await expect(badge).to_be_hidden()
+    title = await page.title()
+
+    services = long_channel.node.services
+    for n in range(3):
+        await services.messages.post_text(long_channel.owner, long_channel.other.id, f"other {n}")
+    await expect(badge).to_be_visible()
+    await expect(badge.locator(".count")).to_have_text("3")
+    await expect(page).to_have_title(f"(3) {title}")
+
+    await services.messages.post_text(
+        long_channel.owner, long_channel.other.id, "@friend can you look at this?"
+    )
+    await expect(badge.locator(".count")).to_have_text("4")
+    await page.wait_for_function("window.shown.length === 1")
+    shown = await page.evaluate("window.shown")
+    assert shown == [["owner mentioned you in random", "@friend can you look at this?"]]
+
+    # In the open channel the mention is highlighted for the one it names.
+    await services.messages.post_text(
+        long_channel.owner, long_channel.channel.id, "thanks @friend and @nobody"
+    )
+    mention = page.locator(".message", has_text="thanks").locator(".mention.me")
+    await expect(mention).to_have_text("@friend")
+    assert await page.locator(".message", has_text="thanks").locator(".mention").count() == 2
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_every_page_has_no_accessibility_violations(
+    scheme: str,
+    size: str,
+    long_channel: LongChannel,
+    served: str,
+    browser: Browser,
+    contexts: list[Any],
+) -> None:
+    page = await logged_in(
+        browser, contexts, served, "owner", SIZES[size], color_scheme=scheme, bypass_csp=True
+    )
+    channel = f"/chat/{long_channel.channel.id}"
+    for path in (channel, "/chat", "/directory", "/people", "/status", "/admin"):
+        await page.goto(served + path)
+        if path == channel:
+            await expect(row(page, MESSAGES)).to_be_visible()
+        background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert _dark(background) == (scheme == "dark"), f"{path} is not {scheme}"
+        violations = await _axe(page)
+        assert violations == [], f"{path} at {size} in {scheme}: {violations}"
+        name = "channel" if path == channel else path.strip("/")
+        await page.screenshot(path=ARTIFACTS / f"page-{name}-{size}-{scheme}.png")
+    await page.context.clear_cookies()
+    for path in ("/login", "/signup"):
+        await page.goto(served + path)
+        violations = await _axe(page)
+        assert violations == [], f"{path} at {size} in {scheme}: {violations}"
+
+
+async def test_the_theme_toggle_overrides_the_system_and_is_remembered(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await logged_in(browser, contexts, served, "friend", PHONE, color_scheme="light")
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    menu = page.locator(".menu-button")
+    await menu.click()
+    await expect(menu).to_have_attribute("aria-expanded", "true")
+    await page.get_by_role("button", name="Dark theme").click()
+    assert _dark(await page.evaluate("getComputedStyle(document.body).backgroundColor"))
+    await page.reload()
+    assert _dark(await page.evaluate("getComputedStyle(document.body).backgroundColor"))
+    await page.screenshot(path=ARTIFACTS / "chat-long-phone-dark-chosen.png")
+
+
+async def test_the_keyboard_alone_logs_in_switches_channel_sends_and_attaches(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    context = await browser.new_context(viewport=DESKTOP)
+    contexts.append(context)
+    page = await context.new_page()
+    await page.goto(served + "/login")
+    await page.keyboard.press("Tab")  # the skip link comes first
+    assert await page.evaluate("document.activeElement.className") == "skip"
+    await _tab_to(page, "input[name=name]")
+    await page.keyboard.type("friend")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("friend password")
+    await page.keyboard.press("Enter")
+    await expect(page).to_have_url(served + "/chat")
+
+    await _tab_to(page, f".channels a[data-channel-id='{long_channel.channel.id}']")
+    await page.keyboard.press("Enter")
+    await expect(row(page, MESSAGES)).to_be_visible()
+
+    # Past 500 messages, the composer is as few Tabs away as with none: the list is one stop.
+    stops_in_list = []
+    presses = await _tab_to(page, ".composer textarea", visited=stops_in_list)
+    assert stops_in_list == ["messages"], stops_in_list
+    assert presses <= 20, f"{presses} Tabs to reach the message box"
+    await page.keyboard.type("typed with the keyboard only")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".message", has_text="typed with the keyboard only")).to_be_visible()
+
+    # Inside the list, arrow keys move from message to message.
+    await page.focus(".messages")
+    await page.keyboard.press("ArrowUp")
+    focused = await page.evaluate("document.activeElement.textContent")
+    assert "typed with the keyboard only" in focused
+    await page.keyboard.press("ArrowUp")
+    focused = await page.evaluate("document.activeElement.textContent")
+    assert f"message {MESSAGES} of the long channel" in focused
+
+    # The attach button is reachable and opens the file chooser.
+    await page.focus(".composer textarea")
+    await page.keyboard.press("Shift+Tab")
+    assert await page.evaluate("document.activeElement.dataset.action") == "attach"
+    async with page.expect_file_chooser() as chooser:
+        await page.keyboard.press("Enter")
+    assert (await chooser.value).is_multiple() is False
+
+
+async def _tab_to(
+    page: Page, selector: str, limit: int = 60, visited: list[str] | None = None
+) -> int:
+    """Press Tab until ``selector`` has the focus; ``visited`` collects the stops inside the
+    message list (by class)."""
+    for presses in range(1, limit + 1):
+        await page.keyboard.press("Tab")
+        inside = await page.evaluate(
+            "document.activeElement.closest('.messages') ? document.activeElement.className : ''"
+        )
+        if inside and visited is not None:
+            visited.append(inside)
+        if await page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return presses
+    pytest.fail(f"{selector} not reached in {limit} Tabs")
+
+
+async def _axe(page: Page) -> list[str]:
+    await page.add_script_tag(path=str(AXE))
+    found = await page.evaluate(
+        """async () => {
+          const result = await axe.run(document, {resultTypes: ['violations']});
+          return result.violations.map(v => `${v.id} (${v.impact}): `
+            + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+        }"""
+    )
+    return list(found)
+
+
+def _dark(css_colour: str) -> bool:
+    red, green, blue = (
+        int(part) for part in css_colour[css_colour.index("(") + 1 : -1].split(",")[:3]
+    )
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255 < 0.3
