@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -37,21 +40,28 @@ def client(app: Quart) -> Client:
     return app.test_client()
 
 
-@pytest.fixture
-async def served(app: Quart) -> AsyncIterator[str]:
-    """The app under hypercorn on a free loopback port; yields its base URL."""
+@contextlib.asynccontextmanager
+async def serving(app: Quart, port: int) -> AsyncIterator[str]:
+    """The app under hypercorn on loopback ``port`` while the block runs; yields its URL."""
     config = Config()
-    port = free_port()
     config.bind = [f"127.0.0.1:{port}"]
     config.accesslog = None
     config.graceful_timeout = 1.0
     stop = asyncio.Event()
     server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    base = f"http://127.0.0.1:{port}"
     await _wait_until_serving(port)
-    yield base
-    stop.set()
-    await asyncio.wait_for(server, 10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 10)
+
+
+@pytest.fixture
+async def served(app: Quart) -> AsyncIterator[str]:
+    """The app under hypercorn on a free loopback port; yields its base URL."""
+    async with serving(app, free_port()) as base:
+        yield base
 
 
 @pytest.fixture
@@ -92,3 +102,20 @@ async def _wait_until_serving(port: int) -> None:
         await writer.wait_closed()
         return
     raise AssertionError("the web app did not start")
+
+
+def png(width: int, height: int) -> bytes:
+    """A small valid PNG (solid colour), made here so the tests need no image library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\x00" + b"\x20\x80\xd0" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.web.conftest import ARTIFACTS
+from tests.web.conftest import ARTIFACTS, png
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -59,7 +57,7 @@ async def test_onboarding_public_and_private_channels_live_between_two_people(
 
     # A picture appears inline for both.
     picture = tmp_path / "dot.png"
-    picture.write_bytes(_png(40, 30))
+    picture.write_bytes(png(40, 30))
     await owner.set_input_files(".composer input[type=file]", picture)
     for page in (owner, guest):
         image = page.locator(".message img[alt='dot.png']")
@@ -129,20 +127,3 @@ async def _say(page: Page, text: str) -> None:
     await page.fill(".composer textarea", text)
     await page.press(".composer textarea", "Enter")
     await expect(page.locator(".message .text").last).to_have_text(text)
-
-
-def _png(width: int, height: int) -> bytes:
-    """A small valid PNG (solid colour), made here so the test needs no image library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\x20\x80\xd0" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )

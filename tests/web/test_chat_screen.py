@@ -16,9 +16,10 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from chatbox.daemon import Node
+from chatbox.devstack import free_port
 from chatbox.domain.channels import Channel
 from chatbox.services.accounts import Member
-from tests.web.conftest import ARTIFACTS
+from tests.web.conftest import ARTIFACTS, png, serving
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -394,3 +395,79 @@ def _dark(css_colour: str) -> bool:
         int(part) for part in css_colour[css_colour.index("(") + 1 : -1].split(",")[:3]
     )
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255 < 0.3
+
+
+async def test_files_dropped_or_pasted_are_sent_and_a_picture_opens_large(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await logged_in(browser, contexts, served, "friend", PHONE)
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    await expect(row(page, MESSAGES)).to_be_visible()
+    picture = list(png(64, 48))
+    # A file dragged from the desktop onto the conversation.
+    await page.evaluate(
+        """(bytes) => {
+          const data = new DataTransfer();
+          data.items.add(new File([new Uint8Array(bytes)], 'dropped.png', {type: 'image/png'}));
+          const zone = document.querySelector('.conversation');
+          zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: data, bubbles: true,
+                                                         cancelable: true}));
+          zone.dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true,
+                                                     cancelable: true}));
+        }""",
+        picture,
+    )
+    dropped = page.locator(".message img[alt='dropped.png']")
+    await expect(dropped).to_be_visible()
+    assert await in_view(page, dropped)
+    # A file pasted into the message box.
+    await page.evaluate(
+        """() => {
+          const data = new DataTransfer();
+          data.items.add(new File(['some notes'], 'notes.txt', {type: 'text/plain'}));
+          document.querySelector('.composer textarea').dispatchEvent(
+            new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+        }"""
+    )
+    pasted = page.locator(".message .file", has_text="notes.txt")
+    await expect(pasted).to_be_visible()
+    assert await in_view(page, pasted)
+    assert await page.locator(".composer textarea").input_value() == ""
+
+    await dropped.click()
+    large = page.locator("dialog.lightbox img")
+    await expect(large).to_be_visible()
+    assert await large.evaluate("i => i.complete && i.naturalWidth") == 64
+    await page.screenshot(path=ARTIFACTS / "chat-lightbox-phone.png")
+    await page.keyboard.press("Escape")
+    await expect(large).to_be_hidden()
+
+
+async def test_a_lost_connection_says_so_in_plain_words_and_clears_when_the_box_is_back(
+    long_channel: LongChannel, app: Any, browser: Browser, contexts: list[Any]
+) -> None:
+    port = free_port()
+    async with serving(app, port) as base:
+        page = await logged_in(browser, contexts, base, "friend", DESKTOP)
+        await page.goto(f"{base}/chat/{long_channel.channel.id}")
+        await expect(row(page, MESSAGES)).to_be_visible()
+        banner = page.locator(".connection")
+        await expect(banner).to_be_hidden()
+    # The box is gone: the stream drops, and sending says why and keeps the text.
+    await expect(banner).to_have_text("Connection to the box lost. Reconnecting by itself…")
+    assert await in_view(page, banner)
+    await page.fill(".composer textarea", "written while the box was away")
+    await page.press(".composer textarea", "Enter")
+    notice = page.locator(".notice")
+    await expect(notice).to_contain_text("The box cannot be reached right now")
+    assert "Failed to fetch" not in str(await notice.text_content())
+    assert await page.locator(".composer textarea").input_value() == (
+        "written while the box was away"
+    )
+    async with serving(app, port):
+        await expect(banner).to_be_hidden(timeout=15_000)
+        # What came while the page was cut off is there once it is back.
+        await long_channel.node.services.messages.post_text(
+            long_channel.owner, long_channel.channel.id, "after the break"
+        )
+        await expect(page.locator(".message", has_text="after the break")).to_be_visible()

@@ -322,6 +322,17 @@ function renderFile(file) {
 }
 
 // The channel list: live unread counts, and the count in the tab's title.
+function openLightbox(picture) {
+  const box = document.querySelector("dialog.lightbox");
+  const image = box.querySelector("img");
+  const shown = picture.querySelector("img");
+  image.src = picture.href;
+  image.alt = shown ? shown.alt : "";
+  box.querySelector(".caption").textContent = image.alt;
+  box.querySelector("a.download").href = picture.href;
+  box.showModal();
+}
+
 class ChannelList {
   constructor() {
     this.title = document.title;
@@ -604,18 +615,56 @@ class Conversation {
       }
     });
     form.querySelector("input[type=file]").addEventListener("change", (event) => {
-      const file = event.target.files[0];
+      const files = [...event.target.files];
       event.target.value = "";
-      if (file) this.upload(file);
+      this.send(files);
     });
+    // Files dropped anywhere on the conversation, or pasted into the message box.
+    const hasFiles = (event) => event.dataTransfer && [...event.dataTransfer.types].includes("Files");
+    this.section.addEventListener("dragover", (event) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      this.section.classList.add("dropping");
+    });
+    this.section.addEventListener("dragleave", (event) => {
+      if (!this.section.contains(event.relatedTarget)) this.section.classList.remove("dropping");
+    });
+    this.section.addEventListener("drop", (event) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      this.section.classList.remove("dropping");
+      this.send([...event.dataTransfer.files]);
+    });
+    text.addEventListener("paste", (event) => {
+      const files = [...((event.clipboardData && event.clipboardData.files) || [])];
+      if (!files.length) return;
+      event.preventDefault();
+      this.send(files);
+    });
+    this.list.addEventListener("click", (event) => {
+      const picture = event.target.closest(".picture");
+      if (!picture) return;
+      event.preventDefault();
+      openLightbox(picture);
+    });
+  }
+
+  // Files go one after another, so the progress bar always tells of one.
+  send(files) {
+    this.queue = files.reduce((queue, file) => queue.then(() => this.upload(file)),
+      this.queue || Promise.resolve());
   }
 
   upload(file) {
     const limit = Number(this.section.dataset.uploadLimit);
     if (file.size > limit) {
       showError(null, new Error(`${file.name} is larger than this box's limit of ${formatSize(limit)}`));
-      return;
+      return Promise.resolve();
     }
+    return new Promise((done) => this.transfer(file, done));
+  }
+
+  transfer(file, done) {
     const bar = this.section.querySelector("progress.upload");
     const body = new FormData();
     body.append("file", file, file.name);
@@ -627,6 +676,7 @@ class Conversation {
     });
     request.addEventListener("loadend", () => {
       bar.hidden = true;
+      done();
       let data = {};
       try { data = JSON.parse(request.responseText); } catch { /* not JSON */ }
       if (request.status === 201) this.arrive(data);
@@ -634,6 +684,7 @@ class Conversation {
       else showError(null, new Error(data.detail || data.error || "upload failed"));
     });
     bar.value = 0;
+    bar.setAttribute("aria-label", `Sending ${file.name}`);
     bar.hidden = false;
     request.send(body);
   }
