@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 
 import aiohttp
@@ -393,3 +394,16 @@ async def test_anchor_now_is_for_admins_and_says_when_there_is_no_chain(client: 
     refused = await guest.post("/api/v1/admin/anchor", headers={"X-CSRF-Token": guest_csrf})
     assert refused.status_code == 403
     assert_error_shape(await refused.get_json())
+
+
+async def test_pages_json_and_static_files_are_gzipped(client: Client) -> None:
+    # Live streams must stay unbuffered: the browser tests' live messages would stall.
+    for path in ("/static/app.js", "/static/style.css", "/api/v1/openapi.json", "/setup"):
+        response = await client.get(path, headers={"Accept-Encoding": "gzip, br"})
+        body = await response.get_data()
+        assert response.headers["Content-Encoding"] == "gzip", path
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert len(gzip.decompress(body)) > 1.5 * len(body), path
+        plain = await client.get(path)
+        assert "Content-Encoding" not in plain.headers
+        assert gzip.decompress(body) == await plain.get_data()

@@ -6,7 +6,7 @@ from quart import Quart, Response, jsonify, request
 from quart_schema import Info, QuartSchema
 
 from chatbox.domain.envelope import MAX_TEXT_CHARS
-from chatbox.web import api, errors, events, security, session, ui
+from chatbox.web import api, compression, errors, events, security, session, ui
 from chatbox.web.context import WebServices
 from chatbox.web.downloads import INLINE_IMAGES
 from chatbox.web.json_body import StrictJsonRequest
@@ -40,6 +40,7 @@ def create_app(
     )
     errors.install(app)
     security.install(app)
+    compression.install(app)
     app.jinja_env.globals.update(
         box_name=box_name, inline_images=INLINE_IMAGES, max_text=MAX_TEXT_CHARS
     )
