@@ -44,6 +44,27 @@ async def test_1000_messages_read_back_in_order_and_every_one_pinned(
     assert all(message.pinned for message in page.messages)
 
 
+async def test_history_pages_forward_from_a_message_to_the_newest(
+    node: Node, alice: Member
+) -> None:
+    channel = await node.services.channels.create(alice, "forward", "public")
+    posted = [
+        await node.services.messages.post_text(alice, channel.id, f"message {i}")
+        for i in range(120)
+    ]
+    texts, after = [], posted[9].cid
+    while after is not None:
+        page = await node.services.messages.history(alice, channel.id, None, 50, after=after)
+        assert page.before is None
+        texts += [message.text for message in page.messages]
+        after = page.after
+    assert texts == [f"message {i}" for i in range(10, 120)]
+    with pytest.raises(InvalidInput, match="not both"):
+        await node.services.messages.history(alice, channel.id, posted[5].cid, 10, posted[9].cid)
+    with pytest.raises(NotFound):
+        await node.services.messages.history(alice, channel.id, None, 10, "bafkreinotacid")
+
+
 async def test_concurrent_posts_to_one_channel_chain_without_forks(
     node: Node, alice: Member
 ) -> None:

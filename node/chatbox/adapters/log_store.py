@@ -83,6 +83,19 @@ class SqliteLogStore:
         )
         return [_entry(row) for row in reversed(rows)]
 
+    async def page_after(
+        self, channel_id: str, after: tuple[int, str], limit: int
+    ) -> list[EntryRecord]:
+        """Up to ``limit`` entries following ``after`` in log order, oldest first."""
+        clock, cid = after
+        rows = await self._db.read(
+            fetch_all,
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ?"
+            " AND (clock > ? OR (clock = ? AND cid > ?)) ORDER BY clock, cid LIMIT ?",
+            (channel_id, clock, clock, cid, limit),
+        )
+        return [_entry(row) for row in rows]
+
     async def entry(self, cid: str) -> EntryRecord | None:
         row = await self._db.read(
             fetch_one, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE cid = ?", (cid,)

@@ -52,6 +52,7 @@ class Message:
 class Page:
     messages: list[Message]
     before: str | None  # pass back as ``before`` for the previous page; None at the start
+    after: str | None = None  # pass back as ``after`` for the next page; None at the newest
 
 
 class MessageService:
@@ -147,23 +148,39 @@ class MessageService:
         return open_body(channel, entry.body)
 
     async def history(
-        self, member: Member, channel_id: str, before: str | None = None, limit: int = 50
+        self,
+        member: Member,
+        channel_id: str,
+        before: str | None = None,
+        limit: int = 50,
+        after: str | None = None,
     ) -> Page:
-        """Messages preceding the message ``before`` (newest first if absent), oldest first."""
+        """Messages preceding the message ``before`` (the newest if absent), or following
+        the message ``after``; oldest first either way."""
         channel = await self._channels.for_member(member, channel_id)
         if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be 1 to {MAX_PAGE}")
-        cursor = None
-        if before is not None:
-            anchor = await self._log.entry(before) if isinstance(before, str) else None
-            if anchor is None or anchor.channel_id != channel.id:
-                raise NotFound("no such message in this channel", detail=str(before)[:80])
-            cursor = (anchor.clock, anchor.cid)
-        records = await self._log.page(channel.id, cursor, limit)
+        if before is not None and after is not None:
+            raise InvalidInput("give before or after, not both")
+        if after is not None:
+            records = await self._log.page_after(
+                channel.id, await self._cursor(channel, after), limit
+            )
+        else:
+            cursor = None if before is None else await self._cursor(channel, before)
+            records = await self._log.page(channel.id, cursor, limit)
         anchored = await self._anchors.confirmed_among([record.cid for record in records])
         messages = [self.view(channel, record, record.cid in anchored) for record in records]
-        more = len(records) == limit
-        return Page(messages, messages[0].cid if more and messages else None)
+        more = len(records) == limit and bool(messages)
+        if after is not None:
+            return Page(messages, None, messages[-1].cid if more else None)
+        return Page(messages, messages[0].cid if more else None)
+
+    async def _cursor(self, channel: Channel, cid: str) -> tuple[int, str]:
+        anchor = await self._log.entry(cid) if isinstance(cid, str) else None
+        if anchor is None or anchor.channel_id != channel.id:
+            raise NotFound("no such message in this channel", detail=str(cid)[:80])
+        return (anchor.clock, anchor.cid)
 
     async def find(self, member: Member, cid: str) -> Message:
         """One message from a channel ``member`` belongs to; others get NotFound."""

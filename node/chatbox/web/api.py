@@ -184,14 +184,16 @@ def _message_routes(api: Blueprint, services: WebServices) -> None:
     @validate_querystring(schemas.HistoryQuery)
     @validate_response(schemas.MessagePage)
     async def history(channel_id: str, query_args: schemas.HistoryQuery) -> dict[str, Any]:
-        """Messages before ``before`` (the newest if absent), oldest first."""
+        """Messages before ``before`` (the newest if neither is given) or after ``after``,
+        oldest first."""
         page = await services.messages.history(
-            session.member(), channel_id, query_args.before, query_args.limit
+            session.member(), channel_id, query_args.before, query_args.limit, query_args.after
         )
         names = await services.accounts.names()
         return {
             "messages": [message_view(m, names) for m in page.messages],
             "before": page.before,
+            "after": page.after,
         }
 
     @api.post("/channels/<channel_id>/messages")

@@ -113,12 +113,16 @@ class MessageIn(Body):
 
 class HistoryQuery(BaseModel):
     before: str | None = Field(default=None, max_length=100)
+    after: str | None = Field(default=None, max_length=100)
     limit: int = Field(default=50, ge=1, le=200)
 
 
 class MessagePage(BaseModel):
     messages: list[MessageOut]
     before: str | None = Field(description="pass as `before` for older messages; null at start")
+    after: str | None = Field(
+        description="with `after`: pass as `after` for newer messages; null at the newest"
+    )
 
 
 class ReadMark(Body):

@@ -6,6 +6,9 @@
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"];
 const GROUP_MS = 5 * 60 * 1000;  // one author's messages this close together share a name
+// Rows kept in the page however far back someone scrolls: older or newer ones are
+// dropped from the far side and paged in again when scrolled to.
+const MAX_ROWS = 300;
 const UNREACHABLE = "The box cannot be reached right now. Nothing you typed is lost; try again in a moment.";
 const me = { name: document.body.dataset.meName || "", key: document.body.dataset.meKey || "" };
 
@@ -453,29 +456,35 @@ class Conversation {
     this.marker = section.querySelector(".new-messages");
     this.banner = section.querySelector(".connection");
     this.before = section.dataset.before || null;
+    this.newer = null;  // the newest row kept, while newer ones are out of the page
     this.loading = false;
     this.lastRead = 0;
     this.stuck = true;  // following the newest message until the reader scrolls up
   }
 
   start() {
+    this.bindHistory();
     decorate(this.list);
     this.scrollToEnd();
     this.markRead();
     this.bindScrolling();
     this.bindKeys();
     this.bindComposer();
-    this.bindHistory();
     document.addEventListener("visibilitychange", () => this.markRead());
   }
 
   arrive(message) {
     if (document.getElementById(`m-${message.cid}`)) return;
+    if (this.newer) {  // far back in history: it shows once the reader comes back down
+      if (message.author === me.key) this.jumpToNewest();  // what one sends, one sees
+      else this.marker.hidden = false;
+      return;
+    }
     const follow = this.stuck;
     const row = renderMessage(message);
     const later = [...this.list.querySelectorAll(".message")].find(
       (other) => Number(other.dataset.clock) > message.clock);
-    this.list.insertBefore(row, later || null);
+    this.list.insertBefore(row, later || this.end);
     decorate(this.list);
     if (follow || message.author === me.key) this.scrollToEnd();
     else this.marker.hidden = false;
@@ -483,6 +492,7 @@ class Conversation {
   }
 
   async catchUp() {
+    if (this.newer) return;
     const page = await api("GET", `/api/v1/channels/${this.channel}/messages?limit=50`);
     page.messages.forEach((message) => this.arrive(message));
   }
@@ -494,7 +504,7 @@ class Conversation {
 
   markRead() {
     const messages = this.list.querySelectorAll(".message");
-    if (!messages.length || document.hidden || !this.stuck) return;
+    if (!messages.length || document.hidden || !this.stuck || this.newer) return;
     const clock = Number(messages[messages.length - 1].dataset.clock);
     if (clock <= this.lastRead) return;
     this.lastRead = clock;
@@ -518,7 +528,7 @@ class Conversation {
     }, { passive: true });
     // A picture that loads late must not push the newest message out of view.
     this.list.addEventListener("load", () => { if (this.stuck) this.scrollToEnd(); }, true);
-    this.marker.addEventListener("click", () => this.scrollToEnd());
+    this.marker.addEventListener("click", () => (this.newer ? this.jumpToNewest() : this.scrollToEnd()));
     if (location.hash.startsWith("#m-")) {
       const target = document.getElementById(location.hash.slice(1));
       if (target) { target.scrollIntoView({ block: "center" }); this.stuck = this.nearEnd(); }
@@ -553,35 +563,80 @@ class Conversation {
   }
 
   bindHistory() {
-    const start = this.list.querySelector(".history-start");
-    const sentinel = element("li", "sentinel");
-    sentinel.setAttribute("aria-hidden", "true");
-    this.list.prepend(sentinel);
+    this.start = this.list.querySelector(".history-start");
+    const top = element("li", "sentinel");
+    this.end = element("li", "sentinel");
+    for (const sentinel of [top, this.end]) sentinel.setAttribute("aria-hidden", "true");
+    this.list.prepend(top);
+    this.list.append(this.end);
     new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) this.older(start);
-    }, { root: this.list, rootMargin: "600px 0px 0px 0px" }).observe(sentinel);
+      if (entries.some((entry) => entry.isIntersecting)) this.page("older");
+    }, { root: this.list, rootMargin: "600px 0px 0px 0px" }).observe(top);
+    new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) this.page("newer");
+    }, { root: this.list, rootMargin: "0px 0px 600px 0px" }).observe(this.end);
   }
 
-  async older(start) {
-    if (this.loading || !this.before) return;
+  rows() {
+    return [...this.list.querySelectorAll(".message")];
+  }
+
+  // Page in older or newer messages, keeping the reader's place; drop rows from the far
+  // side so the page never holds more than MAX_ROWS.
+  async page(direction) {
+    const cursor = direction === "older" ? this.before : this.newer;
+    if (this.loading || !cursor) return;
     this.loading = true;
     try {
-      const query = `before=${encodeURIComponent(this.before)}&limit=50`;
+      const query = `${direction === "older" ? "before" : "after"}=${encodeURIComponent(cursor)}&limit=50`;
       const page = await api("GET", `/api/v1/channels/${this.channel}/messages?${query}`);
-      const first = this.list.querySelector(".message");
-      const offset = first ? first.getBoundingClientRect().top : 0;
+      const rows = this.rows();
+      const anchor = direction === "older" ? rows[0] : rows[rows.length - 1];
+      const offset = anchor ? anchor.getBoundingClientRect().top : 0;
+      const place = direction === "older" ? rows[0] || this.end : this.end;
       for (const message of page.messages) {
-        if (!document.getElementById(`m-${message.cid}`)) this.list.insertBefore(renderMessage(message), first);
+        if (!document.getElementById(`m-${message.cid}`)) this.list.insertBefore(renderMessage(message), place);
       }
+      if (direction === "older") this.before = page.before;
+      else this.newer = page.after;
+      this.trim(direction === "older" ? "newest" : "oldest");
       decorate(this.list);
-      // Keep the reader's place: the row that was first stays where it was on screen.
-      if (first) this.list.scrollTop += first.getBoundingClientRect().top - offset;
-      this.before = page.before;
-      start.hidden = Boolean(this.before);
+      if (anchor) this.list.scrollTop += anchor.getBoundingClientRect().top - offset;
+      this.start.hidden = Boolean(this.before);
+      this.stuck = !this.newer && this.nearEnd();
     } catch (error) {
       showError(null, error);
     } finally {
       this.loading = false;
+    }
+  }
+
+  trim(side) {
+    const rows = this.rows();
+    const extra = rows.length - MAX_ROWS;
+    if (extra <= 0) return;
+    if (side === "newest") {
+      rows.slice(-extra).forEach((row) => row.remove());
+      this.newer = rows[rows.length - extra - 1].dataset.cid;
+    } else {
+      rows.slice(0, extra).forEach((row) => row.remove());
+      this.before = rows[extra].dataset.cid;
+    }
+  }
+
+  async jumpToNewest() {
+    try {
+      const page = await api("GET", `/api/v1/channels/${this.channel}/messages?limit=50`);
+      this.rows().forEach((row) => row.remove());
+      for (const message of page.messages) this.list.insertBefore(renderMessage(message), this.end);
+      this.before = page.before;
+      this.newer = null;
+      this.start.hidden = Boolean(this.before);
+      decorate(this.list);
+      this.scrollToEnd();
+      this.markRead();
+    } catch (error) {
+      showError(null, error);
     }
   }
 
