@@ -56,7 +56,7 @@ async def _seed(base: str, messages: int) -> str:
         reply = await http.post("/api/v1/setup", json={"name": "bench", "password": "bench pw 1"})
         headers = {"X-CSRF-Token": (await reply.json())["csrf_token"]}
         created = await http.post(
-            "/api/v1/channels", json={"name": "general", "visibility": "public"}, headers=headers
+            "/api/v1/channels", json={"name": "long", "visibility": "public"}, headers=headers
         )
         channel = str((await created.json())["id"])
         started = time.perf_counter()

@@ -30,7 +30,7 @@ def first_answer(process: subprocess.Popen[Any], url: str) -> dict[str, Any]:
 class OwnerSession:
     """Set up the box's owner at ``base`` (first run) and make one channel."""
 
-    def __init__(self, base: str, channel: str = "general", visibility: str = "public") -> None:
+    def __init__(self, base: str, channel: str = "plans", visibility: str = "public") -> None:
         self._base = base
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         self._csrf = ""

@@ -53,6 +53,7 @@ from chatbox.services.directory import RegistryDirectory
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
 from chatbox.services.messages import MessageService
+from chatbox.services.onboarding import Onboarding
 from chatbox.services.outbox import DEFAULT_OUTBOX_TIMING, Outbox, OutboxTiming
 from chatbox.services.peers import PeerService
 from chatbox.services.pinning import FilePinner
@@ -82,6 +83,7 @@ HEALTH_POLL_SECONDS = 0.1
 @dataclass
 class Services:
     accounts: AccountService
+    onboarding: Onboarding
     channels: ChannelService
     messages: MessageService
     files: FileService
@@ -250,6 +252,7 @@ class Node:
         )
         self.services = Services(
             accounts=accounts,
+            onboarding=Onboarding(accounts, channels, settings=account_tables),
             channels=channels,
             messages=messages,
             files=FileService(
@@ -443,6 +446,7 @@ def web_services(services: Services) -> WebServices:
     """What the web face may use of the node's services."""
     return WebServices(
         accounts=services.accounts,
+        onboarding=services.onboarding,
         sessions=services.sessions,
         channels=services.channels,
         messages=services.messages,

@@ -153,7 +153,7 @@ async def test_admin_code_resets_the_admin_password_in_the_ui(
     await json_session(app.test_client(), "/api/v1/setup", OWNER)
     client = app.test_client()  # the owner, logged out, has forgotten the password
     owner = await chain_node.services.accounts.unlock(OWNER["name"], OWNER["password"])
-    general = await chain_node.services.channels.create(owner, "general", "public")
+    general = await chain_node.services.channels.create(owner, "plans", "public")
     await chain_node.services.messages.post_text(owner, general.id, "from the old keys")
 
     answer = await host.ask("admin-code")

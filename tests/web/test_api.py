@@ -51,7 +51,7 @@ async def _owner_with_channel(client: Client, visibility: str = "public") -> tup
     csrf = await json_session(client, "/api/v1/setup", OWNER)
     response = await client.post(
         "/api/v1/channels",
-        json={"name": "general", "visibility": visibility},
+        json={"name": "plans", "visibility": visibility},
         headers={"X-CSRF-Token": csrf},
     )
     assert response.status_code == 201
@@ -369,9 +369,9 @@ async def test_the_directory_tells_the_real_state_of_the_registry_and_of_discove
 ) -> None:
     await _owner_with_channel(client)
     directory = await (await client.get("/api/v1/channels/public")).get_json()
-    assert directory["channels"] == [
-        {"id": directory["channels"][0]["id"], "name": "general", "joined": True, "source": "box"}
-    ]
+    # #general, made at set-up, and the one the owner made.
+    listed = [(c["name"], c["joined"], c["source"]) for c in directory["channels"]]
+    assert listed == [("general", True, "box"), ("plans", True, "box")]
     # The test node anchors on no chain and does not advertise on the LAN.
     assert directory["chain"] == "off (this box uses no chain registry)"
     assert directory["discovery"] == "is not advertised on the LAN (mDNS off)"
@@ -407,3 +407,17 @@ async def test_pages_json_and_static_files_are_gzipped(client: Client) -> None:
         plain = await client.get(path)
         assert "Content-Encoding" not in plain.headers
         assert gzip.decompress(body) == await plain.get_data()
+
+
+async def test_set_up_makes_general_and_every_new_member_starts_in_it(client: Client) -> None:
+    csrf = await json_session(client, "/api/v1/setup", OWNER)
+    opened = await client.put(
+        "/api/v1/admin/registration", json={"registration": "open"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert opened.status_code == 200
+    owners = await (await client.get("/api/v1/channels")).get_json()
+    assert [(c["name"], c["visibility"]) for c in owners["channels"]] == [("general", "public")]
+    await client.delete("/api/v1/session", headers={"X-CSRF-Token": csrf})
+    await json_session(client, "/api/v1/accounts", {"name": "newcomer", "password": "new pw 123"})
+    mine = await (await client.get("/api/v1/channels")).get_json()
+    assert [c["id"] for c in mine["channels"]] == [owners["channels"][0]["id"]]

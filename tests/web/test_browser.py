@@ -35,19 +35,22 @@ async def test_onboarding_public_and_private_channels_live_between_two_people(
     await guest.screenshot(path=ARTIFACTS / "onboarding-desktop.png")
     await _submit(owner, "form", name="owner", password="owner password")
     await expect(owner).to_have_url(served + "/chat")
+    # Set-up made #general, where the owner already is.
+    await owner.click(".channels a:has-text('general')")
+    await expect(owner.locator(".conversation-head h1")).to_contain_text("general")
+    channel_url = owner.url
 
-    # The owner lets people sign up, then a guest does.
+    # The owner lets people sign up, then a guest does, and starts in #general too.
     await owner.goto(served + "/admin")
     await owner.check("input[value=open]")
     await owner.click("form button[type=submit]")
     await expect(owner.locator(".form-error")).to_have_text("Saved.")
-    channel_url = await _create_channel(owner, served, "general", "public")
     await guest.goto(served + "/signup")
     await _submit(guest, "form", name="guest", password="guest password")
     await expect(guest).to_have_url(served + "/chat")
-    await guest.goto(served + "/directory")
-    await guest.click("button[data-action=join]")
+    await guest.click(".channels a:has-text('general')")
     await expect(guest).to_have_url(channel_url)
+    await owner.goto(channel_url)
 
     # A message typed by the owner arrives live at the guest, without a reload.
     await _say(owner, "hello from the owner")

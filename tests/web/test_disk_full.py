@@ -104,7 +104,7 @@ async def test_full_disk_refuses_files_then_text_and_loses_nothing(
     csrf = await json_session(client, "/api/v1/setup", OWNER)
     headers = {"X-CSRF-Token": csrf}
     created = await client.post(
-        "/api/v1/channels", json={"name": "general", "visibility": "public"}, headers=headers
+        "/api/v1/channels", json={"name": "plans", "visibility": "public"}, headers=headers
     )
     channel = (await created.get_json())["id"]
     messages = f"/api/v1/channels/{channel}/messages"

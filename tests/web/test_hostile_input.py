@@ -38,7 +38,7 @@ async def _logged_in(client: Client) -> tuple[dict[str, str], str]:
     csrf = await json_session(client, "/api/v1/setup", OWNER)
     headers = {"X-CSRF-Token": csrf}
     channel = await client.post(
-        "/api/v1/channels", json={"name": "general", "visibility": "public"}, headers=headers
+        "/api/v1/channels", json={"name": "plans", "visibility": "public"}, headers=headers
     )
     return headers, (await channel.get_json())["id"]
 
@@ -118,7 +118,7 @@ async def test_wrong_types_are_refused_not_converted(client: Client) -> None:
     messages = await client.get(f"/api/v1/channels/{channel_id}/messages")
     assert (await messages.get_json())["messages"] == []
     channels = await (await client.get("/api/v1/channels")).get_json()
-    assert [c["name"] for c in channels["channels"]] == ["general"]
+    assert [c["name"] for c in channels["channels"]] == ["general", "plans"]  # nothing added
 
 
 async def test_the_documented_text_limit_is_the_one_enforced(client: Client) -> None:

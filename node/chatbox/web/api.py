@@ -50,15 +50,17 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
     @validate_request(schemas.Credentials)
     @document_response(schemas.SessionOut, 201)
     async def setup(data: schemas.Credentials) -> Response:
-        """Create the owner's admin account on first run; refused once any account exists."""
-        return await opened(await services.accounts.setup_admin(data.name, data.password), 201)
+        """Create the owner's admin account and #general on first run; refused once any
+        account exists."""
+        return await opened(await services.onboarding.set_up(data.name, data.password), 201)
 
     @api.post("/accounts")
     @validate_request(schemas.SignUp)
     @document_response(schemas.SessionOut, 201)
     async def sign_up(data: schemas.SignUp) -> Response:
-        """Sign up, as the box's registration policy allows (open, with a code, or closed)."""
-        member = await services.accounts.sign_up(data.name, data.password, data.code)
+        """Sign up, as the box's registration policy allows (open, with a code, or closed);
+        the new member starts in #general."""
+        member = await services.onboarding.sign_up(data.name, data.password, data.code)
         return await opened(member, 201)
 
     @api.post("/session")

@@ -13,6 +13,7 @@ from chatbox.services.channels import ChannelService
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
 from chatbox.services.messages import Message, MessageService
+from chatbox.services.onboarding import Onboarding
 from chatbox.services.peers import PeerService
 from chatbox.services.proofs import ProofService
 from chatbox.services.sessions import SessionService
@@ -23,6 +24,7 @@ from chatbox.web import rich_text
 @dataclass(frozen=True)
 class WebServices:
     accounts: AccountService
+    onboarding: Onboarding
     sessions: SessionService
     channels: ChannelService
     messages: MessageService

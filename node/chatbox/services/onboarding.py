@@ -1,0 +1,46 @@
+"""A box's first minutes: the owner's account, and a #general that everyone starts in.
+
+Without it, a new member lands on an empty chat and has to know to look in the directory;
+with it, the first thing anyone sees is the channel where everybody already is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from chatbox.errors import Conflict, NotFound
+from chatbox.ports import Registration
+from chatbox.services.accounts import AccountService, Member
+from chatbox.services.channels import ChannelService
+
+WELCOME_CHANNEL = "general"
+_WELCOME_KEY = "welcome_channel"
+
+
+class Onboarding:
+    def __init__(
+        self, accounts: AccountService, channels: ChannelService, settings: Registration
+    ) -> None:
+        self._accounts = accounts
+        self._channels = channels
+        self._settings = settings
+
+    async def set_up(self, name: str, password: str) -> Member:
+        """Create the owner's account and #general, which new members then join."""
+        owner = await self._accounts.setup_admin(name, password)
+        try:
+            channel = await self._channels.create(owner, WELCOME_CHANNEL, "public")
+        except Conflict as exc:  # a box restored from a backup may hold one already
+            channel = await self._channels.join_public(owner, exc.detail)
+        await self._settings.set_setting(_WELCOME_KEY, channel.id)
+        return owner
+
+    async def sign_up(self, name: str, password: str, code: str | None) -> Member:
+        """Create an account as the registration policy allows, and join it to #general."""
+        member = await self._accounts.sign_up(name, password, code)
+        welcome = await self._settings.setting(_WELCOME_KEY)
+        if welcome is not None:
+            # NotFound: the channel is gone, or the box was set up before there was one.
+            with contextlib.suppress(NotFound):
+                await self._channels.join_public(member, welcome)
+        return member
