@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import re
 
 import aiohttp
 import pytest
@@ -421,3 +422,50 @@ async def test_set_up_makes_general_and_every_new_member_starts_in_it(client: Cl
     await json_session(client, "/api/v1/accounts", {"name": "newcomer", "password": "new pw 123"})
     mine = await (await client.get("/api/v1/channels")).get_json()
     assert [c["id"] for c in mine["channels"]] == [owners["channels"][0]["id"]]
+
+
+async def test_an_admin_gives_a_member_a_reset_code_that_works_once_and_for_them_only(
+    client: Client,
+) -> None:
+    owner_csrf = await json_session(client, "/api/v1/setup", OWNER)
+    headers = {"X-CSRF-Token": owner_csrf}
+    await client.put("/api/v1/admin/registration", json={"registration": "open"}, headers=headers)
+    await client.delete("/api/v1/session", headers=headers)
+    guest_csrf = await json_session(client, "/api/v1/accounts", GUEST)
+    # A member may not make codes.
+    refused = await client.post(
+        "/api/v1/admin/reset-codes", json={"name": "guest"}, headers={"X-CSRF-Token": guest_csrf}
+    )
+    assert refused.status_code == 403
+    assert_error_shape(await refused.get_json())
+    await client.delete("/api/v1/session", headers={"X-CSRF-Token": guest_csrf})
+
+    headers = {"X-CSRF-Token": await json_session(client, "/api/v1/session", OWNER)}
+    unknown = await client.post(
+        "/api/v1/admin/reset-codes", json={"name": "nobody"}, headers=headers
+    )
+    assert unknown.status_code == 404
+    made = await client.post("/api/v1/admin/reset-codes", json={"name": "guest"}, headers=headers)
+    assert made.status_code == 201
+    code = (await made.get_json())["code"]
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{5}-[A-HJ-NP-Z2-9]{5}", code)  # no 0/O, no 1/I
+    await client.delete("/api/v1/session", headers=headers)
+
+    # Not for another account, the owner's included.
+    stolen = await client.post(
+        "/api/v1/admin/reset",
+        json={"name": "owner", "code": code, "password": "taken over 1"},
+    )
+    assert stolen.status_code == 401
+    assert_error_shape(await stolen.get_json())
+    # For the guest, typed in lower case and without its dash, it works once.
+    reset = {"name": "guest", "code": code.lower().replace("-", ""), "password": "new guest pw"}
+    used = await client.post("/api/v1/admin/reset", json=reset)
+    assert used.status_code == 200  # and logged in
+    logged_in = {"X-CSRF-Token": (await used.get_json())["csrf_token"]}
+    await client.delete("/api/v1/session", headers=logged_in)
+    assert (await client.post("/api/v1/admin/reset", json=reset)).status_code == 401
+    old = await client.post("/api/v1/session", json=GUEST)
+    assert old.status_code == 401
+    new = await client.post("/api/v1/session", json={"name": "guest", "password": "new guest pw"})
+    assert new.status_code == 200

@@ -497,3 +497,29 @@ async def test_a_lost_connection_says_so_in_plain_words_and_clears_when_the_box_
             long_channel.owner, long_channel.channel.id, "after the break"
         )
         await expect(page.locator(".message", has_text="after the break")).to_be_visible()
+
+
+async def test_the_admin_page_gives_a_member_a_code_to_set_a_new_password(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    owner = await logged_in(browser, contexts, served, "owner", PHONE)
+    await owner.goto(served + "/admin")
+    await owner.fill(".reset-code [name=name]", "friend")
+    await owner.click(".reset-code button[type=submit]")
+    shown = owner.locator(".reset-code .form-result")
+    await expect(shown).to_be_visible()
+    assert await in_view(owner, shown)
+    code = str(await shown.text_content())
+    await owner.screenshot(path=ARTIFACTS / "admin-reset-code-phone.png")
+
+    context = await browser.new_context(viewport=PHONE)
+    contexts.append(context)
+    friend = await context.new_page()
+    await friend.goto(served + "/login")
+    await friend.click("text=set a new one")
+    await friend.fill("[name=name]", "friend")
+    await friend.fill("[name=code]", code)
+    await friend.fill("[name=password]", "a brand new password")
+    await friend.click("form button[type=submit]")
+    await expect(friend).to_have_url(served + "/chat")
+    await expect(friend.locator(".channels")).to_contain_text("general")

@@ -83,14 +83,18 @@ class SqliteAccountStore:
         )
         return {row["public_key"]: row["name"] for row in rows}
 
-    async def add_reset_code(self, code_hash: bytes, expires_at: int) -> None:
+    async def add_reset_code(
+        self, code_hash: bytes, expires_at: int, account_id: int | None
+    ) -> None:
+        """A reset code for ``account_id``, or (None) for any admin account."""
         def insert(connection: sqlite3.Connection) -> None:
             connection.execute(
                 "DELETE FROM admin_reset_codes WHERE expires_at <= strftime('%s', 'now')"
             )
             connection.execute(
-                "INSERT INTO admin_reset_codes (code_hash, expires_at) VALUES (?, ?)",
-                (code_hash, expires_at),
+                "INSERT INTO admin_reset_codes (code_hash, expires_at, account_id)"
+                " VALUES (?, ?, ?)",
+                (code_hash, expires_at, account_id),
             )
 
         await self._db.write(insert)
@@ -101,16 +105,20 @@ class SqliteAccountStore:
         now: int,
         account_id: int,
         keys: tuple[str, str, bytes],
+        any_admin_code: bool,
     ) -> bool:
         """Spend a reset code and give the account new keys, in one transaction: the old
         public key is kept (its messages keep their author's name) and every session of the
-        account ends. False, changing nothing, if the code is unknown, used or expired."""
+        account ends. The code must be for this account, or be a console code and
+        ``any_admin_code`` true (the account is an admin's). False, changing nothing, if the
+        code is unknown, used, expired or for another account."""
         public_key, sealing_public_key, locked_keys = keys
 
         def rekey(connection: sqlite3.Connection) -> bool:
             spent = connection.execute(
-                "DELETE FROM admin_reset_codes WHERE code_hash = ? AND expires_at > ?",
-                (code_hash, now),
+                "DELETE FROM admin_reset_codes WHERE code_hash = ? AND expires_at > ?"
+                " AND (account_id = ? OR (account_id IS NULL AND ?))",
+                (code_hash, now, account_id, int(any_admin_code)),
             ).rowcount
             if not spent:
                 return False

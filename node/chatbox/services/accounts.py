@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST, lock_with_password, unlock_with_password
-from chatbox.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from chatbox.ports import AccountBook, AccountRecord, PeopleDirectory, PersonRecord, Registration
 
 MIN_PASSWORD_LENGTH = 8
@@ -26,6 +26,7 @@ MAX_PASSWORD_LENGTH = 1024
 REGISTRATION_POLICIES = ("open", "invite", "closed")
 SIGNUP_CODE_LIFETIME = 7 * 24 * 3600
 RESET_CODE_LIFETIME = 15 * 60
+MEMBER_RESET_LIFETIME = 24 * 3600  # an admin hands it over in person, maybe the next day
 # Easy to read off a serial terminal and type on a phone: no 0/O or 1/I.
 _RESET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
@@ -141,7 +142,7 @@ class AccountService:
     async def new_signup_code(self, admin: Member) -> str:
         """A one-time code that lets one person sign up within a week."""
         require_admin(admin)
-        code = secrets.token_urlsafe(12)
+        code = _readable_code()
         expires = int(time.time()) + SIGNUP_CODE_LIFETIME
         await self._registration.add_signup_code(_code_hash(code), admin.account_id, expires)
         return code
@@ -153,28 +154,43 @@ class AccountService:
         the box anyway. The account gets new keys, since its old ones are locked by the
         forgotten password; its old messages keep its name.
         """
-        raw = "".join(secrets.choice(_RESET_ALPHABET) for _ in range(10))
-        code = f"{raw[:5]}-{raw[5:]}"
+        code = _readable_code()
         expires = int(time.time()) + RESET_CODE_LIFETIME
-        await self._registration.add_reset_code(_reset_hash(code), expires)
+        await self._registration.add_reset_code(_reset_hash(code), expires, None)
         return code
 
-    async def reset_admin_password(self, name: str, code: str, password: str) -> Member:
-        """Give admin ``name`` new keys locked by ``password``, spending ``code``."""
+    async def new_reset_code(self, admin: Member, name: str) -> str:
+        """A one-time code (a day) with which the member ``name``, who forgot their password,
+        sets a new one; the admin hands it over in person."""
+        require_admin(admin)
+        record = await self._accounts.account_by_name(name) if isinstance(name, str) else None
+        if record is None:
+            raise NotFound("no account of that name on this box", detail=str(name)[:40])
+        code = _readable_code()
+        expires = int(time.time()) + MEMBER_RESET_LIFETIME
+        await self._registration.add_reset_code(_reset_hash(code), expires, record.id)
+        return code
+
+    async def reset_password(self, name: str, code: str, password: str) -> Member:
+        """Give account ``name`` new keys locked by ``password``, spending ``code``: one an
+        admin made for this account, or (for an admin) one from the serial console."""
         _check_credentials(name, password)
         record = await self._accounts.account_by_name(name)
-        if record is None or not record.is_admin:
-            raise Unauthorized("that is not an admin account of this box")
+        if record is None:
+            raise Unauthorized("that reset code is unknown, used, expired or for another account")
         if not isinstance(code, str) or not code.strip():
-            raise Unauthorized("a reset code from the box's serial console is needed")
+            raise Unauthorized("a reset code from an admin (or the serial console) is needed")
         identity = Identity.generate()
         locked = await asyncio.to_thread(
             lock_with_password, identity.private_bytes(), password, self._password_cost
         )
         keys = (identity.public_key, identity.sealing_public_key, locked)
         digest = _reset_hash(code)
-        if not await self._registration.rekey_with_code(digest, int(time.time()), record.id, keys):
-            raise Unauthorized("that reset code is unknown, used or expired")
+        now = int(time.time())
+        if not await self._registration.rekey_with_code(
+            digest, now, record.id, keys, any_admin_code=record.is_admin
+        ):
+            raise Unauthorized("that reset code is unknown, used, expired or for another account")
         self._names = None
         return Member(record.id, record.name, identity, record.is_admin)
 
@@ -218,10 +234,21 @@ def require_admin(member: Member) -> None:
         raise Forbidden("only an admin of this box may do that")
 
 
+def _readable_code() -> str:
+    """Ten characters without look-alikes (no 0/O, no 1/I), as XXXXX-XXXXX: about 50 bits,
+    easy to read aloud, off a terminal or a note, and to type on a phone."""
+    raw = "".join(secrets.choice(_RESET_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _typed(code: str) -> bytes:
+    """A code as typed, in any case, with or without its dash and spaces."""
+    return code.strip().upper().replace("-", "").replace(" ", "").encode()
+
+
 def _code_hash(code: str) -> bytes:
-    return hashlib.sha256(b"chatbox-signup\n" + code.encode()).digest()
+    return hashlib.sha256(b"chatbox-signup\n" + _typed(code)).digest()
 
 
 def _reset_hash(code: str) -> bytes:
-    normal = code.strip().upper().replace("-", "").replace(" ", "")
-    return hashlib.sha256(b"chatbox-admin-reset\n" + normal.encode()).digest()
+    return hashlib.sha256(b"chatbox-admin-reset\n" + _typed(code)).digest()

@@ -43,12 +43,13 @@ class SessionService:
             member = await self._accounts.unlock(name, password)
         return await self.open(member), member
 
-    async def reset_admin(
+    async def reset_password(
         self, name: str, code: str, password: str, client: str
     ) -> tuple[str, Member]:
-        """Set an admin's new password with a console reset code; throttled like logins."""
+        """Set a new password with a reset code (an admin's, or the console's for an admin);
+        throttled like logins."""
         async with self._throttle.attempt("reset", name, client):
-            member = await self._accounts.reset_admin_password(name, code, password)
+            member = await self._accounts.reset_password(name, code, password)
         self._cache.clear()  # the account's other sessions were ended in the store
         return await self.open(member), member
 

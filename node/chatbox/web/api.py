@@ -76,9 +76,10 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
     @validate_request(schemas.AdminReset)
     @document_response(schemas.SessionOut)
     async def reset_admin(data: schemas.AdminReset) -> Response:
-        """Set a new admin password with a one-time code from the box's serial console."""
+        """Set a new password with a one-time code: one an admin made for this account, or
+        for an admin one from the box's serial console."""
         client = request.remote_addr or "unknown"
-        token, member = await services.sessions.reset_admin(
+        token, member = await services.sessions.reset_password(
             data.name, data.code, data.password, client
         )
         return _session_response(member, token, 200)
@@ -114,6 +115,14 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
         """Anchor the channels' new history now instead of at the next interval (admin)."""
         services.admin.anchor_now(session.member())
         return schemas.Ok(), 202
+
+    @api.post("/admin/reset-codes")
+    @validate_request(schemas.ResetFor)
+    @validate_response(schemas.SignupCode, 201)
+    async def new_reset_code(data: schemas.ResetFor) -> tuple[schemas.SignupCode, int]:
+        """A one-time code (a day) for a member who forgot their password (admin)."""
+        code = await services.accounts.new_reset_code(session.member(), data.name)
+        return schemas.SignupCode(code=code), 201
 
     @api.post("/admin/signup-codes")
     @validate_response(schemas.SignupCode, 201)

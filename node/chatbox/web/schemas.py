@@ -174,6 +174,10 @@ class SignupCode(BaseModel):
     code: str
 
 
+class ResetFor(Body):
+    name: str = Field(min_length=1, max_length=32, description="the account's login name")
+
+
 class Ok(BaseModel):
     ok: bool = True
 

@@ -54,6 +54,11 @@ function bindForms() {
         if (form.dataset.nextChannel !== undefined) location.href = `/chat/${result.id}`;
         else if (form.dataset.next) location.href = form.dataset.next;
         else if (form.dataset.done) showError(form, new Error(form.dataset.done));
+        else if (form.dataset.show) {
+          const shown = form.querySelector(".form-result");
+          shown.textContent = result[form.dataset.show];
+          shown.hidden = false;
+        }
       } catch (error) {
         showError(form, error);
       } finally {
