@@ -168,7 +168,7 @@ async def test_admin_code_resets_the_admin_password_in_the_ui(
     assert reset.status_code == 200, await reset.get_data(as_text=True)
     again = await app.test_client().post("/api/v1/admin/reset", json=new)
     assert again.status_code == 401, "a reset code works once"
-    assert "unknown, used or expired" in (await again.get_json())["error"]
+    assert "unknown, used, expired" in (await again.get_json())["error"]
 
     client = app.test_client()
     old_login = await client.post("/api/v1/session", json=OWNER)
