@@ -523,3 +523,20 @@ async def test_the_admin_page_gives_a_member_a_code_to_set_a_new_password(
     await friend.click("form button[type=submit]")
     await expect(friend).to_have_url(served + "/chat")
     await expect(friend.locator(".channels")).to_contain_text("general")
+
+
+async def test_a_login_name_with_a_space_is_refused_in_words_that_say_why(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    context = await browser.new_context(viewport=PHONE)
+    contexts.append(context)
+    page = await context.new_page()
+    await page.goto(served + "/signup")
+    await page.fill("[name=name]", "Ms Smith")
+    await page.fill("[name=password]", "a long password")
+    await page.click("form button[type=submit]")
+    message = await page.eval_on_selector("[name=name]", "field => field.validationMessage")
+    assert "no spaces" in message and "ms.smith" in message
+    await expect(page.locator("#name-rule")).to_be_visible()
+    await page.fill("[name=name]", "ms.smith")
+    assert await page.eval_on_selector("[name=name]", "field => field.validity.valid")

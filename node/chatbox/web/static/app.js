@@ -44,6 +44,13 @@ function formData(form) {
 }
 
 function bindForms() {
+  // Say what a field wants in words, not the browser's "match the requested format".
+  for (const field of document.querySelectorAll("input[data-rule]")) {
+    field.addEventListener("invalid", () => {
+      if (field.validity.patternMismatch) field.setCustomValidity(field.dataset.rule);
+    });
+    field.addEventListener("input", () => field.setCustomValidity(""));
+  }
   for (const form of document.querySelectorAll("form[data-api]")) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
