@@ -319,7 +319,7 @@ async def test_every_page_has_no_accessibility_violations(
         name = "channel" if path == channel else path.strip("/")
         await page.screenshot(path=ARTIFACTS / f"page-{name}-{size}-{scheme}.png")
     await page.context.clear_cookies()
-    for path in ("/login", "/signup"):
+    for path in ("/login", "/signup", "/reset", "/offline"):
         await page.goto(served + path)
         violations = await _axe(page)
         assert violations == [], f"{path} at {size} in {scheme}: {violations}"
@@ -540,3 +540,40 @@ async def test_a_login_name_with_a_space_is_refused_in_words_that_say_why(
     await expect(page.locator("#name-rule")).to_be_visible()
     await page.fill("[name=name]", "ms.smith")
     assert await page.eval_on_selector("[name=name]", "field => field.validity.valid")
+
+
+async def test_installable_with_a_manifest_and_icons_and_an_offline_page_when_the_box_is_gone(
+    long_channel: LongChannel, app: Any, browser: Browser, contexts: list[Any]
+) -> None:
+    port = free_port()
+    async with serving(app, port) as base:
+        page = await logged_in(browser, contexts, base, "friend", PHONE)
+        await page.goto(f"{base}/chat/{long_channel.channel.id}")
+        await page.evaluate("navigator.serviceWorker.ready")
+        await page.reload()
+        assert await page.evaluate("Boolean(navigator.serviceWorker.controller)")
+        link = await page.get_attribute("link[rel=manifest]", "href")
+        manifest = await page.evaluate(f"fetch({link!r}).then(r => r.json())")
+        assert manifest["display"] == "standalone" and manifest["start_url"] == "/chat"
+        assert manifest["name"] == "testbox · chatbox"
+        for icon in manifest["icons"]:
+            if icon["type"] != "image/png":
+                continue
+            width = await page.evaluate(
+                """(src) => new Promise((done) => { const i = new Image();
+                     i.onload = () => done(i.naturalWidth); i.onerror = () => done(0);
+                     i.src = src; })""",
+                icon["src"],
+            )
+            assert f"{width}x{width}" == icon["sizes"]
+        favicon = await page.get_attribute("link[rel=icon]", "href")
+        assert favicon and favicon.endswith(".svg")
+    # The box is gone: a page opened now says so in plain words, with its styles.
+    await page.goto(f"{base}/people")
+    await expect(page.locator("h1")).to_have_text("The box cannot be reached")
+    corners = await page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius")
+    assert corners != "0px"  # the kept stylesheet applies
+    await page.screenshot(path=ARTIFACTS / "offline-phone.png")
+    async with serving(app, port):
+        await page.click("text=Try again")
+        await expect(page.locator(".channels")).to_contain_text("general")

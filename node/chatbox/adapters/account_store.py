@@ -87,6 +87,7 @@ class SqliteAccountStore:
         self, code_hash: bytes, expires_at: int, account_id: int | None
     ) -> None:
         """A reset code for ``account_id``, or (None) for any admin account."""
+
         def insert(connection: sqlite3.Connection) -> None:
             connection.execute(
                 "DELETE FROM admin_reset_codes WHERE expires_at <= strftime('%s', 'now')"

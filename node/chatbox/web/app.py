@@ -6,7 +6,7 @@ from quart import Quart, Response, jsonify, request
 from quart_schema import Info, QuartSchema
 
 from chatbox.domain.envelope import MAX_TEXT_CHARS
-from chatbox.web import api, compression, errors, events, security, session, ui
+from chatbox.web import api, compression, errors, events, security, session, ui, webapp
 from chatbox.web.context import WebServices
 from chatbox.web.downloads import INLINE_IMAGES
 from chatbox.web.json_body import StrictJsonRequest
@@ -62,4 +62,5 @@ def create_app(
     app.register_blueprint(api.blueprint(services))
     app.register_blueprint(events.blueprint(services, keepalive))
     app.register_blueprint(ui.blueprint(services, upload_limit))
+    app.register_blueprint(webapp.blueprint(box_name))
     return app

@@ -758,6 +758,7 @@ class Conversation {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
   bindForms();
   bindActions();
   bindMenu();
