@@ -577,3 +577,48 @@ async def test_installable_with_a_manifest_and_icons_and_an_offline_page_when_th
     async with serving(app, port):
         await page.click("text=Try again")
         await expect(page.locator(".channels")).to_contain_text("general")
+
+
+async def test_after_set_up_the_owner_sees_what_to_do_and_invites_with_a_link(
+    node: Node, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    owner_context = await browser.new_context(viewport=PHONE)
+    contexts.append(owner_context)
+    owner = await owner_context.new_page()
+    await owner.goto(served + "/setup")
+    await owner.fill("[name=name]", "owner")
+    await owner.fill("[name=password]", "owner password")
+    await owner.click("form button[type=submit]")
+    await expect(owner).to_have_url(served + "/chat")
+    welcome = owner.locator(".welcome")
+    await expect(welcome).to_be_visible()
+    await expect(welcome.locator("a", has_text="#general")).to_be_visible()
+    await owner.screenshot(path=ARTIFACTS / "welcome-phone.png", full_page=True)
+
+    await welcome.locator("a", has_text="Invite people").click()
+    await owner.check("input[value=invite]")
+    await owner.click("form[data-api='/api/v1/admin/registration'] button[type=submit]")
+    await owner.click("[data-action=new-code]")
+    link_field = owner.locator(".new-link")
+    await expect(link_field).to_be_visible()
+    link = await link_field.input_value()
+    assert link.startswith(served + "/signup?code=")
+    qr = owner.locator(".new-qr svg")
+    await expect(qr).to_be_visible()
+    assert (await qr.bounding_box() or {"width": 0})["width"] >= 120
+    await owner.screenshot(path=ARTIFACTS / "invite-link-phone.png", full_page=True)
+
+    guest_context = await browser.new_context(viewport=PHONE)
+    contexts.append(guest_context)
+    guest = await guest_context.new_page()
+    await guest.goto(link)
+    code = await guest.locator("[name=code]").input_value()
+    assert code and code in link
+    await guest.fill("[name=name]", "ms.smith")
+    await guest.fill("[name=password]", "her password")
+    await guest.click("form button[type=submit]")
+    await expect(guest).to_have_url(served + "/chat")
+    await expect(guest.locator(".channels")).to_contain_text("general")
+    await expect(guest.locator(".welcome")).to_have_count(0)  # for the owner only
+    await owner.goto(served + "/chat")
+    await expect(owner.locator(".welcome")).to_have_count(0)  # someone joined

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlencode
 
 from quart import Blueprint, Response, g, jsonify, request
 from quart_schema import (
@@ -27,6 +28,7 @@ from chatbox.web.context import (
     people_view,
 )
 from chatbox.web.downloads import file_response
+from chatbox.web.qr import qr_svg
 from chatbox.web.uploads import file_part
 
 SECURE_COOKIES = False  # the box serves plain HTTP on the LAN: no certificate fits .local
@@ -125,12 +127,13 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
         return schemas.SignupCode(code=code), 201
 
     @api.post("/admin/signup-codes")
-    @validate_response(schemas.SignupCode, 201)
-    async def new_signup_code() -> tuple[schemas.SignupCode, int]:
-        """A one-time code that lets one person sign up within a week."""
-        return schemas.SignupCode(
-            code=await services.accounts.new_signup_code(session.member())
-        ), 201
+    @validate_response(schemas.SignupInvite, 201)
+    async def new_signup_code() -> tuple[schemas.SignupInvite, int]:
+        """A one-time code that lets one person sign up within a week, with a link (and its
+        QR code) that opens the sign-up page with the code filled in (admin)."""
+        code = await services.accounts.new_signup_code(session.member())
+        link = f"{request.host_url}signup?{urlencode({'code': code})}"
+        return schemas.SignupInvite(code=code, link=link, qr_svg=qr_svg(link)), 201
 
 
 def _channel_routes(api: Blueprint, services: WebServices) -> None:

@@ -174,6 +174,12 @@ class SignupCode(BaseModel):
     code: str
 
 
+class SignupInvite(BaseModel):
+    code: str
+    link: str = Field(description="the sign-up page with the code filled in")
+    qr_svg: str = Field(description="the link as an SVG QR code, to scan with a phone")
+
+
 class ResetFor(Body):
     name: str = Field(min_length=1, max_length=32, description="the account's login name")
 

@@ -22,6 +22,7 @@ from chatbox.web.context import (
     message_view,
     people_view,
 )
+from chatbox.web.qr import qr_svg
 
 PAGE_SIZE = 50
 
@@ -69,7 +70,9 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
 
     @ui.get("/signup")
     async def signup() -> str:
-        return await page("signup.html", policy=await services.accounts.policy())
+        # A sign-up link from an admin carries its code; the form shows it filled in.
+        code = request.args.get("code", "")[:32]
+        return await page("signup.html", policy=await services.accounts.policy(), code=code)
 
     @ui.get("/chat")
     @ui.get("/chat/<channel_id>")
@@ -91,10 +94,13 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             unread.pop(channel_id, None)
             if history.messages:
                 await services.channels.mark_read(member, channel_id, history.messages[-1].clock)
+        # The owner of a box nobody else has joined yet sees what to do next.
+        alone = member.is_admin and current is None and len(await services.accounts.people()) == 1
         return await page(
             "chat.html",
             channels=[channel_view(c, unread.get(c.id, 0)) for c in channels],
             current=current,
+            getting_started=alone,
             messages=messages,
             before=before,
             upload_limit=upload_limit,
@@ -106,7 +112,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             return away
         channel = await services.channels.for_member(g.member, channel_id)
         link = invite_url(request.host_url, await services.channels.invite(g.member, channel_id))
-        return await page("invite.html", channel=channel, link=link, qr=_qr_svg(link))
+        return await page("invite.html", channel=channel, link=link, qr=qr_svg(link))
 
     @ui.get("/invite")
     async def accept_invite() -> Response | str:
@@ -141,7 +147,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             return away
         report = await services.status.status()
         # A QR code of the plain-IP address, for phones on which <box_name>.local fails.
-        ip_qr = _qr_svg(report["network"]["urls"][0])
+        ip_qr = qr_svg(report["network"]["urls"][0])
         return await page("status.html", status=report, ip_qr=ip_qr)
 
     @ui.get("/admin")
@@ -167,16 +173,6 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         return f"{count:.1f} {unit}"
 
     return ui
-
-
-def _qr_svg(text: str) -> str:
-    """``text`` as an inline SVG QR code (error correction level M)."""
-    # Imported here: two pages use it, and the node's idle memory is counted in MB.
-    import segno
-
-    # A viewBox and no fixed size, so the page scales it (and its quiet zone) to fit.
-    qr = segno.make(text, error="m")
-    return str(qr.svg_inline(scale=4, dark="#111", light="#fff", omitsize=True))
 
 
 def _local(target: str | None) -> str:

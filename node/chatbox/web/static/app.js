@@ -103,9 +103,11 @@ const actions = {
     button.textContent = "Copied";
   },
   async "new-code"() {
-    const { code } = await api("POST", "/api/v1/admin/signup-codes");
-    const shown = document.querySelector(".new-code");
-    shown.textContent = code;
+    const invite = await api("POST", "/api/v1/admin/signup-codes");
+    const shown = document.querySelector(".new-invite");
+    shown.querySelector(".new-code").textContent = invite.code;
+    shown.querySelector(".new-link").value = invite.link;
+    shown.querySelector(".new-qr").innerHTML = invite.qr_svg;  // drawn by the box (segno)
     shown.hidden = false;
   },
   async "accept-invite"() {
