@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,22 @@ def _anchor_txs(data_dir: Path) -> list[tuple[str, str | None, bytes | None]]:
         return list(connection.execute(query))
 
 
+def _open_txs(data_dir: Path) -> int:
+    with sqlite3.connect(f"file:{data_dir / 'chatbox.db'}?mode=ro", uri=True) as connection:
+        query = "SELECT count(*) FROM chain_txs WHERE state IN ('queued', 'sent')"
+        return int(connection.execute(query).fetchone()[0])
+
+
+@pytest.fixture
+async def automine_restored(anvil: AnvilNode, registry: str) -> AsyncIterator[None]:
+    """The shared chain mines by itself again afterwards, even if this test fails."""
+    yield
+    chain = ChainClient(anvil.rpc_url, registry)
+    await chain.rpc("evm_setAutomine", [True])
+    await chain.close()
+
+
+@pytest.mark.usefixtures("automine_restored")
 async def test_sigkill_after_broadcast_resends_the_same_bytes_and_anchors_once(
     tmp_path: Path, ipfs_daemon: IpfsDaemon, anvil: AnvilNode, registry: str
 ) -> None:
@@ -71,6 +88,11 @@ async def test_sigkill_after_broadcast_resends_the_same_bytes_and_anchors_once(
         for number in range(5):
             path = f"/api/v1/channels/{owner.channel}/messages"
             await asyncio.to_thread(owner.post, path, {"text": f"to be anchored {number}"})
+
+        async def registered() -> bool:  # set-up's #general goes to the registry first
+            return _open_txs(data_dir) == 0
+
+        await eventually(registered, ANCHOR_SENT_TIMEOUT, "#general registered")
         await chain.rpc("evm_setAutomine", [False])
         accepted = await asyncio.to_thread(owner.post, "/api/v1/admin/anchor")
         assert accepted == {"ok": True}
