@@ -3,13 +3,14 @@ on Kubo, the page in Chromium."""
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, BrowserContext, expect
 
 from chatbox.daemon import Node, web_services
 from chatbox.devstack import free_port
 from chatbox.web.app import create_app
 from tests.chain.test_anchoring import anchored_round, post_many
 from tests.web.conftest import ARTIFACTS, browser, serving
+from tests.web.pages import logged_in
 
 __all__ = ["browser"]  # the fixture, used by name below
 
@@ -25,13 +26,8 @@ async def test_an_anchored_message_shows_a_mark_whose_proof_reads_in_plain_words
     await anchored_round(chain_node)
     app = create_app(web_services(services), 1024 * 1024, "library", "test")
     async with serving(app, free_port()) as base:
-        context = await browser.new_context(viewport={"width": 390, "height": 844})
-        page = await context.new_page()
-        await page.goto(base + "/login")
-        await page.fill("[name=name]", "owner")
-        await page.fill("[name=password]", "owner password")
-        await page.click("form button[type=submit]")
-        await expect(page).to_have_url(base + "/chat")
+        contexts: list[BrowserContext] = []
+        page = await logged_in(browser, contexts, base, "owner", {"width": 390, "height": 844})
         await page.goto(f"{base}/chat/{channel.id}")
         newest = page.locator(".message", has_text="kept 29")
         await expect(newest).to_be_visible()
@@ -48,4 +44,5 @@ async def test_an_anchored_message_shows_a_mark_whose_proof_reads_in_plain_words
         message = await newest.get_attribute("data-cid")
         await expect(proof.locator(".proof-command")).to_have_text(f"chatbox verify {message}")
         await page.screenshot(path=ARTIFACTS / "proof-dialog-phone.png")
-        await context.close()
+        for context in contexts:
+            await context.close()

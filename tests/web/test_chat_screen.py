@@ -20,6 +20,7 @@ from chatbox.devstack import free_port
 from chatbox.domain.channels import Channel
 from chatbox.services.accounts import Member
 from tests.web.conftest import ARTIFACTS, png, serving
+from tests.web.pages import fill_and_submit, logged_in, new_page
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -62,25 +63,6 @@ async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
     yield opened
     for context in opened:
         await context.close()
-
-
-async def logged_in(
-    browser: Browser,
-    contexts: list[BrowserContext],
-    served: str,
-    name: str,
-    size: dict[str, int],
-    **options: Any,
-) -> Page:
-    context = await browser.new_context(viewport=size, **options)  # type: ignore[arg-type]
-    contexts.append(context)
-    page = await context.new_page()
-    await page.goto(served + "/login")
-    await page.fill("[name=name]", name)
-    await page.fill("[name=password]", f"{name} password")
-    await page.click("form button[type=submit]")
-    await expect(page).to_have_url(served + "/chat")
-    return page
 
 
 async def in_view(page: Page, locator: Locator) -> bool:
@@ -343,9 +325,7 @@ async def test_the_theme_toggle_overrides_the_system_and_is_remembered(
 async def test_the_keyboard_alone_logs_in_switches_channel_sends_and_attaches(
     long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
 ) -> None:
-    context = await browser.new_context(viewport=DESKTOP)
-    contexts.append(context)
-    page = await context.new_page()
+    page = await new_page(browser, contexts, DESKTOP)
     await page.goto(served + "/login")
     await page.keyboard.press("Tab")  # the skip link comes first
     assert await page.evaluate("document.activeElement.className") == "skip"
@@ -512,15 +492,10 @@ async def test_the_admin_page_gives_a_member_a_code_to_set_a_new_password(
     code = str(await shown.text_content())
     await owner.screenshot(path=ARTIFACTS / "admin-reset-code-phone.png")
 
-    context = await browser.new_context(viewport=PHONE)
-    contexts.append(context)
-    friend = await context.new_page()
+    friend = await new_page(browser, contexts, PHONE)
     await friend.goto(served + "/login")
     await friend.click("text=set a new one")
-    await friend.fill("[name=name]", "friend")
-    await friend.fill("[name=code]", code)
-    await friend.fill("[name=password]", "a brand new password")
-    await friend.click("form button[type=submit]")
+    await fill_and_submit(friend, name="friend", code=code, password="a brand new password")
     await expect(friend).to_have_url(served + "/chat")
     await expect(friend.locator(".channels")).to_contain_text("general")
 
@@ -528,13 +503,9 @@ async def test_the_admin_page_gives_a_member_a_code_to_set_a_new_password(
 async def test_a_login_name_with_a_space_is_refused_in_words_that_say_why(
     long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
 ) -> None:
-    context = await browser.new_context(viewport=PHONE)
-    contexts.append(context)
-    page = await context.new_page()
+    page = await new_page(browser, contexts, PHONE)
     await page.goto(served + "/signup")
-    await page.fill("[name=name]", "Ms Smith")
-    await page.fill("[name=password]", "a long password")
-    await page.click("form button[type=submit]")
+    await fill_and_submit(page, name="Ms Smith", password="a long password")
     message = await page.eval_on_selector("[name=name]", "field => field.validationMessage")
     assert "no spaces" in message and "ms.smith" in message
     await expect(page.locator("#name-rule")).to_be_visible()
@@ -582,13 +553,9 @@ async def test_installable_with_a_manifest_and_icons_and_an_offline_page_when_th
 async def test_after_set_up_the_owner_sees_what_to_do_and_invites_with_a_link(
     node: Node, served: str, browser: Browser, contexts: list[Any]
 ) -> None:
-    owner_context = await browser.new_context(viewport=PHONE)
-    contexts.append(owner_context)
-    owner = await owner_context.new_page()
+    owner = await new_page(browser, contexts, PHONE)
     await owner.goto(served + "/setup")
-    await owner.fill("[name=name]", "owner")
-    await owner.fill("[name=password]", "owner password")
-    await owner.click("form button[type=submit]")
+    await fill_and_submit(owner, name="owner", password="owner password")
     await expect(owner).to_have_url(served + "/chat")
     welcome = owner.locator(".welcome")
     await expect(welcome).to_be_visible()
@@ -608,15 +575,11 @@ async def test_after_set_up_the_owner_sees_what_to_do_and_invites_with_a_link(
     assert (await qr.bounding_box() or {"width": 0})["width"] >= 120
     await owner.screenshot(path=ARTIFACTS / "invite-link-phone.png", full_page=True)
 
-    guest_context = await browser.new_context(viewport=PHONE)
-    contexts.append(guest_context)
-    guest = await guest_context.new_page()
+    guest = await new_page(browser, contexts, PHONE)
     await guest.goto(link)
     code = await guest.locator("[name=code]").input_value()
     assert code and code in link
-    await guest.fill("[name=name]", "ms.smith")
-    await guest.fill("[name=password]", "her password")
-    await guest.click("form button[type=submit]")
+    await fill_and_submit(guest, name="ms.smith", password="her password")
     await expect(guest).to_have_url(served + "/chat")
     await expect(guest.locator(".channels")).to_contain_text("general")
     await expect(guest.locator(".welcome")).to_have_count(0)  # for the owner only

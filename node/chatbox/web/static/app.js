@@ -65,6 +65,7 @@ function bindForms() {
           const shown = form.querySelector(".form-result");
           shown.textContent = result[form.dataset.show];
           shown.hidden = false;
+          shown.scrollIntoView({ block: "nearest" });
         }
       } catch (error) {
         showError(form, error);
@@ -109,6 +110,7 @@ const actions = {
     shown.querySelector(".new-link").value = invite.link;
     shown.querySelector(".new-qr").innerHTML = invite.qr_svg;  // drawn by the box (segno)
     shown.hidden = false;
+    shown.scrollIntoView({ block: "nearest" });
   },
   async "accept-invite"() {
     const channel = await api("POST", "/api/v1/invites/accept", { token: inviteToken() });
