@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from chatbox.web.rich_text import mentions, render
+from chatbox.web.rich_text import mentions_in, render
 
 LINK = 'target="_blank" rel="noopener noreferrer nofollow"'
 
@@ -88,7 +88,8 @@ SHOWN_ATTRIBUTES = {"href", "target", "rel", "title", "class", "data-name"}
 
 
 def test_mentions_are_the_names_typed() -> None:
-    assert mentions("@alice and @bob.smith, not me@example.org or `@code`") == {
+    html = render("@alice and @bob.smith, not me@example.org or `@code`")
+    assert mentions_in(html) == {
         "alice",
         "bob.smith",
     }
