@@ -16,6 +16,7 @@ The parts, each with one job:
 - ``repair``: fetches by CID what no pack brought;
 - ``people``: the authors of other boxes, as their boxes name them;
 - ``report``: the counts and the last error the status page shows;
+- ``pacing``: at most once per interval for each key (answers to a box, buddy-list writes);
 - ``assembly``: the parts put together for the composition root.
 """
 

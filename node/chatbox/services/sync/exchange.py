@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from chatbox.domain import sync
 from chatbox.domain.channels import Channel
@@ -20,6 +19,7 @@ from chatbox.ports import LogReplica
 from chatbox.services.supervisor import TaskSupervisor
 from chatbox.services.sync.announcer import Announcer
 from chatbox.services.sync.intake import EntryIntake
+from chatbox.services.sync.pacing import Pacer
 from chatbox.services.sync.people import RemotePeople
 from chatbox.services.sync.repair import LogRepair
 from chatbox.services.sync.report import SyncReport
@@ -46,10 +46,10 @@ class HeadsExchange:
         self._people = people
         self._tasks = tasks
         self._report = report
-        self._answer_every = answer_every  # at most one want, pack or heads per box this often
+        # At most one want, pack or heads to each box and channel this often.
+        self._answers = Pacer(answer_every)
         self._outgoing: dict[str, list[Envelope]] = {}
         self._flushing: dict[str, asyncio.Task[None]] = {}
-        self._recent: dict[tuple[str, ...], float] = {}
 
     async def handle(self, channel: Channel, announcement: sync.Announcement) -> None:
         """Answer one verified announcement heard on ``channel``'s topic."""
@@ -59,7 +59,7 @@ class HeadsExchange:
         elif announcement.to == me and announcement.kind == "want":
             # One pack per asker and channel at a time: a burst of wants (or a peer
             # asking on purpose) never multiplies what this box sends.
-            if self._due(("pack", channel.id, announcement.box)):
+            if self._answers.due("pack", channel.id, announcement.box):
                 self._tasks.spawn(self._send_pack(channel, announcement))
         elif announcement.to == me:
             await self._take(channel, announcement)
@@ -85,13 +85,13 @@ class HeadsExchange:
         await self._take(channel, heads)
         unknown = set(heads.cids) - await self._replica.held(list(heads.cids))
         if unknown:
-            if self._due(("want", channel.id, heads.box)):
+            if self._answers.due("want", channel.id, heads.box):
                 sample = await self._sample(channel)
                 await self._announcer.publish(channel, "want", sample, heads.box)
             self._repair.want(channel, unknown)
         elif set(heads.cids) != {
             cid for cid, _ in await self._replica.heads(channel.id)
-        } and self._due(("heads", channel.id, heads.box)):
+        } and self._answers.due("heads", channel.id, heads.box):
             await self.announce_heads(channel)  # the sender may lack what we hold
 
     async def _take(self, channel: Channel, announcement: sync.Announcement) -> None:
@@ -137,11 +137,3 @@ class HeadsExchange:
         log_links = await self._replica.log_links(channel.id)
         newest_first = sorted(log_links, key=lambda cid: (log_links[cid][0], cid), reverse=True)
         return sync.sample(newest_first)
-
-    def _due(self, key: tuple[str, ...]) -> bool:
-        """True at most once per answer interval for each ``key``."""
-        now = time.monotonic()
-        if now - self._recent.get(key, -self._answer_every) < self._answer_every:
-            return False
-        self._recent[key] = now
-        return True

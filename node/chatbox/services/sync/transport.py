@@ -16,6 +16,7 @@ from chatbox.services.supervisor import TaskSupervisor
 from chatbox.services.sync.announcer import Announcer
 from chatbox.services.sync.exchange import HeadsExchange
 from chatbox.services.sync.intake import EntryIntake
+from chatbox.services.sync.pacing import Pacer
 from chatbox.services.sync.report import SyncReport
 from chatbox.services.sync.timing import SyncTiming
 
@@ -55,7 +56,7 @@ class ChannelSync:
         self._listeners: dict[str, asyncio.Task[None]] = {}
         self._subscribed: set[str] = set()  # channels whose subscription had time to open
         self._channels_changed = asyncio.Event()
-        self._heard_at: dict[str, float] = {}
+        self._buddy_writes = Pacer(HEARD_EVERY)
 
     async def run(self) -> None:
         """Keep every channel's subscription open and exchange heads periodically."""
@@ -154,7 +155,5 @@ class ChannelSync:
 
     async def _heard(self, sender: str, announcement: sync.Announcement) -> None:
         # One buddy-list write per box every few seconds, not one per message.
-        now = time.monotonic()
-        if now - self._heard_at.get(sender, -HEARD_EVERY) >= HEARD_EVERY:
-            self._heard_at[sender] = now
+        if self._buddy_writes.due(sender):
             await self._peers.heard(sender, announcement.box, announcement.name)
