@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
+from chatbox.domain.channels import public_channel
 from chatbox.errors import Conflict, NotFound
 from chatbox.ports import Registration
 from chatbox.services.accounts import AccountService, Member
@@ -30,8 +31,8 @@ class Onboarding:
         owner = await self._accounts.setup_admin(name, password)
         try:
             channel = await self._channels.create(owner, WELCOME_CHANNEL, "public")
-        except Conflict as exc:  # a box restored from a backup may hold one already
-            channel = await self._channels.join_public(owner, exc.detail)
+        except Conflict:  # a box restored from a backup may hold one already
+            channel = await self._channels.join_public(owner, public_channel(WELCOME_CHANNEL).id)
         await self._settings.set_setting(_WELCOME_KEY, channel.id)
         return owner
 
