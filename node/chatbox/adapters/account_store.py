@@ -7,9 +7,8 @@ Shares the ``Database`` of ``SqliteLogStore`` so every write goes through the on
 from __future__ import annotations
 
 import sqlite3
-import time
 
-from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_count, fetch_one
+from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_count, fetch_one, unix_now
 from chatbox.errors import Conflict
 from chatbox.ports import AccountRecord, PersonRecord, SessionRecord
 
@@ -34,7 +33,7 @@ class SqliteAccountStore:
                 cursor = connection.execute(
                     "INSERT INTO accounts (name, public_key, sealing_public_key, locked_keys,"
                     " is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, public_key, sealing_public_key, locked_keys, int(is_admin), _now()),
+                    (name, public_key, sealing_public_key, locked_keys, int(is_admin), unix_now()),
                 )
             except sqlite3.IntegrityError as exc:
                 raise Conflict("an account with that name already exists") from exc
@@ -229,7 +228,3 @@ def _account(row: sqlite3.Row) -> AccountRecord:
         bytes(row["locked_keys"]),
         bool(row["is_admin"]),
     )
-
-
-def _now() -> int:
-    return int(time.time())

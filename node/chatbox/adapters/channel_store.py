@@ -6,9 +6,8 @@ Shares the ``Database`` of ``SqliteLogStore`` so every write goes through the on
 from __future__ import annotations
 
 import sqlite3
-import time
 
-from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_one
+from chatbox.adapters.sqlite import Database, execute, fetch_all, fetch_one, unix_now
 from chatbox.ports import ChannelRecord
 
 
@@ -23,7 +22,7 @@ class SqliteChannelStore:
             cursor = connection.execute(
                 "INSERT OR IGNORE INTO channels (id, name, visibility, sealed_key, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (record.id, record.name, record.visibility, record.sealed_key, _now()),
+                (record.id, record.name, record.visibility, record.sealed_key, unix_now()),
             )
             return cursor.rowcount == 1
 
@@ -38,7 +37,7 @@ class SqliteChannelStore:
             execute,
             "INSERT OR IGNORE INTO memberships (account_id, channel_id,"
             " joined_at) VALUES (?, ?, ?)",
-            (account_id, channel_id, _now()),
+            (account_id, channel_id, unix_now()),
         )
 
     async def is_member(self, account_id: int, channel_id: str) -> bool:
@@ -95,7 +94,3 @@ def _channel(row: sqlite3.Row) -> ChannelRecord:
     return ChannelRecord(
         row["id"], row["name"], row["visibility"], None if key is None else bytes(key)
     )
-
-
-def _now() -> int:
-    return int(time.time())

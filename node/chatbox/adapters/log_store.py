@@ -11,7 +11,6 @@ index answers "what are the heads" without walking history.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Awaitable
 from pathlib import Path
 
@@ -258,7 +257,3 @@ def _entry(row: sqlite3.Row) -> EntryRecord:
         row["body"],
         bool(row["stored"]),
     )
-
-
-def _now() -> int:
-    return int(time.time())

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 
-from chatbox.adapters.sqlite import Database, fetch_all
+from chatbox.adapters.sqlite import Database, fetch_all, unix_now
 from chatbox.ports import PeerRecord, RemotePerson
 
 
@@ -40,7 +39,7 @@ class SqlitePeerStore:
             _ensure(connection, peer_id, "pubsub")
             connection.execute(
                 "UPDATE peers SET box_key = ?, name = ?, last_seen = ? WHERE peer_id = ?",
-                (box_key, name, _now(), peer_id),
+                (box_key, name, unix_now(), peer_id),
             )
 
         await self._db.write(upsert)
@@ -104,7 +103,7 @@ class SqlitePeerStore:
         def insert(connection: sqlite3.Connection) -> None:
             connection.executemany(
                 "INSERT OR IGNORE INTO file_pins (cid, channel_id, updated_at) VALUES (?, ?, ?)",
-                [(cid, channel, _now()) for cid, channel in files],
+                [(cid, channel, unix_now()) for cid, channel in files],
             )
 
         await self._db.write(insert)
@@ -126,7 +125,7 @@ class SqlitePeerStore:
             connection.execute(
                 "UPDATE file_pins SET pinned = ?, attempts = attempts + 1, last_error = ?,"
                 " updated_at = ? WHERE cid = ?",
-                (int(error is None), error, _now(), cid),
+                (int(error is None), error, unix_now(), cid),
             )
 
         await self._db.write(update)
@@ -142,9 +141,5 @@ class SqlitePeerStore:
 def _ensure(connection: sqlite3.Connection, peer_id: str, source: str) -> None:
     connection.execute(
         "INSERT OR IGNORE INTO peers (peer_id, source, added_at) VALUES (?, ?, ?)",
-        (peer_id, source, _now()),
+        (peer_id, source, unix_now()),
     )
-
-
-def _now() -> int:
-    return int(time.time())

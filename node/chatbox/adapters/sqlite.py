@@ -14,6 +14,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -222,3 +223,8 @@ def rows_for(connection: sqlite3.Connection, sql: str, values: list[str]) -> Ite
     for start in range(0, len(values), _SQL_BATCH):
         chunk = values[start : start + _SQL_BATCH]
         yield from connection.execute(sql.format(",".join("?" * len(chunk))), chunk)
+
+
+def unix_now() -> int:
+    """Whole seconds since the epoch: how every table of the file stores a time."""
+    return int(time.time())
