@@ -120,11 +120,11 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
 
     @api.post("/admin/reset-codes")
     @validate_request(schemas.ResetFor)
-    @validate_response(schemas.SignupCode, 201)
-    async def new_reset_code(data: schemas.ResetFor) -> tuple[schemas.SignupCode, int]:
+    @validate_response(schemas.ResetCode, 201)
+    async def new_reset_code(data: schemas.ResetFor) -> tuple[schemas.ResetCode, int]:
         """A one-time code (a day) for a member who forgot their password (admin)."""
         code = await services.accounts.new_reset_code(session.member(), data.name)
-        return schemas.SignupCode(code=code), 201
+        return schemas.ResetCode(code=code), 201
 
     @api.post("/admin/signup-codes")
     @validate_response(schemas.SignupInvite, 201)

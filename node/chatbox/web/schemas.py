@@ -170,8 +170,8 @@ class Policy(Body):
     registration: Literal["open", "invite", "closed"]
 
 
-class SignupCode(BaseModel):
-    code: str
+class ResetCode(BaseModel):
+    code: str = Field(description="one use, for the named account, within a day")
 
 
 class SignupInvite(BaseModel):
