@@ -126,7 +126,10 @@ class AccountService:
         return await self._accounts.account_by_id(account_id)
 
     async def has_accounts(self) -> bool:
-        return await self._accounts.account_count() > 0
+        return await self.account_count() > 0
+
+    async def account_count(self) -> int:
+        return await self._accounts.account_count()
 
     async def policy(self) -> str:
         chosen = await self._registration.setting(_POLICY_KEY)

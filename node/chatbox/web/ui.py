@@ -95,7 +95,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             if history.messages:
                 await services.channels.mark_read(member, channel_id, history.messages[-1].clock)
         # The owner of a box nobody else has joined yet sees what to do next.
-        alone = member.is_admin and current is None and len(await services.accounts.people()) == 1
+        alone = member.is_admin and current is None and await services.accounts.account_count() == 1
         return await page(
             "chat.html",
             channels=[channel_view(c, unread.get(c.id, 0)) for c in channels],
