@@ -171,7 +171,7 @@ class MessageService:
             records = await self._log.page(channel.id, cursor, limit)
         anchored = await self._anchors.confirmed_among([record.cid for record in records])
         messages = [self.view(channel, record, record.cid in anchored) for record in records]
-        more = len(records) == limit and bool(messages)
+        more = len(records) == limit  # limit >= 1, so a full page is never empty
         if after is not None:
             return Page(messages, None, messages[-1].cid if more else None)
         return Page(messages, messages[0].cid if more else None)
