@@ -235,13 +235,15 @@ async def test_unread_counts_and_title_change_live_and_a_mention_notifies(
     page = await logged_in(
         browser, contexts, served, "friend", DESKTOP, permissions=["notifications"]
     )
+    # The browser's own Notification, with the permission this context granted; the
+    # subclass only records what the page shows, since headless Chromium has no screen.
     await page.add_init_script(
         """window.shown = [];
-           window.Notification = class {
-             static permission = 'granted';
-             static requestPermission() { return Promise.resolve('granted'); }
-             constructor(title, options) { window.shown.push([title, options.body]); }
-             addEventListener() {}
+           window.Notification = class extends window.Notification {
+             constructor(title, options) {
+               super(title, options);
+               window.shown.push([title, options.body]);
+             }
            };"""
     )
     await page.goto(f"{served}/chat/{long_channel.channel.id}")
