@@ -257,6 +257,11 @@ def vectors() -> dict[str, Any]:
             "entry": {"bytes": private_entry.decode(), "cid": raw_cid(private_entry)},
             "invite_name": "family",
             "invite": invite(private_id, "family", private_key),
+            # The name as its creator wrote it travels in the invite; its normal form
+            # (section 4) is what the receiver compares.
+            "invite_titled_name": "The Smith Family",
+            "invite_titled_normal": "the smith family",
+            "invite_titled": invite(private_id, "The Smith Family", private_key),
         },
         "announcements": {
             "public_heads": announcement(box_seed, heads_fields).decode(),

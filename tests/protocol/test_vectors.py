@@ -75,6 +75,18 @@ def test_the_invite_is_built_and_accepted(vectors: dict[str, Any]) -> None:
     assert channels.decode_invite(private["invite"]) == channel
 
 
+def test_an_invite_carries_the_name_as_written(vectors: dict[str, Any]) -> None:
+    private = vectors["private_channel"]
+    key = bytes.fromhex(private["key"])
+    written = private["invite_titled_name"]
+    channel = channels.Channel(
+        private["id"], private["invite_titled_normal"], "private", key, written
+    )
+    assert channels.encode_invite(channel) == private["invite_titled"]
+    accepted = channels.decode_invite(private["invite_titled"])
+    assert (accepted.name, accepted.title) == (private["invite_titled_normal"], written)
+
+
 def test_announcements_are_built_byte_for_byte_and_accepted(vectors: dict[str, Any]) -> None:
     box = _identity(vectors["keys"]["box_seed"])
     signed = vectors["announcements"]["public_heads"].encode()

@@ -31,6 +31,8 @@ async def test_a_message_reaches_the_other_box_live_and_a_file_downloads_there(
     boxes: Boxes, daemons: list[IpfsDaemon]
 ) -> None:
     a, b, alice, bob, channel = await _general_on_two_boxes(boxes, daemons)
+    # Shown on the other box by the name she chose, in any script, not her login name.
+    alice = await a.services.sessions.rename(alice, "  Alice   Müller-Łęcka ")
 
     arrived: asyncio.Queue[str] = asyncio.Queue()
 
@@ -65,9 +67,11 @@ async def test_a_message_reaches_the_other_box_live_and_a_file_downloads_there(
     await eventually(lambda: _pinned_files(b, 1), what="B pinning the file that came from A")
     await b.services.outbox.drained()  # B pinned A's entries on its own IPFS too
     # B learned from A's announcements what A's accounts are called.
-    assert (await b.services.accounts.names())[alice.identity.public_key] == "alice (box-a)"
+    shown = (await b.services.accounts.names())[alice.identity.public_key]
+    assert shown == "Alice Müller-Łęcka (box-a)"
     seen = {p.name: p for p in await b.services.peers.people()}
-    assert seen["alice"].box == "box-a" and seen["alice"].availability == "online"
+    assert seen["Alice Müller-Łęcka"].box == "box-a"
+    assert seen["Alice Müller-Łęcka"].availability == "online"
     boxes = await b.services.peers.boxes()
     assert [(box.name, box.availability) for box in boxes] == [("box-a", "online")]
     assert [m.text for m in await history(b, bob, channel.id)][-1] is None  # the file message

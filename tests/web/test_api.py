@@ -469,3 +469,132 @@ async def test_an_admin_gives_a_member_a_reset_code_that_works_once_and_for_them
     assert old.status_code == 401
     new = await client.post("/api/v1/session", json={"name": "guest", "password": "new guest pw"})
     assert new.status_code == 200
+
+
+async def test_a_display_name_in_any_script_is_shown_while_the_login_name_stays(
+    client: Client,
+) -> None:
+    set_up = await client.post("/api/v1/setup", json={**OWNER, "display_name": " Ms   Smith "})
+    assert set_up.status_code == 201
+    session_body = await set_up.get_json()
+    assert (session_body["name"], session_body["display_name"]) == ("owner", "Ms Smith")
+    headers = {"X-CSRF-Token": session_body["csrf_token"]}
+    general = (await (await client.get("/api/v1/channels")).get_json())["channels"][0]["id"]
+    path = f"/api/v1/channels/{general}/messages"
+    posted = await (await client.post(path, json={"text": "hi"}, headers=headers)).get_json()
+    assert (posted["author_name"], posted["author_handle"]) == ("Ms Smith", "owner")
+
+    renamed = await client.put(
+        "/api/v1/session/profile", json={"display_name": "  山田   花子 "}, headers=headers
+    )
+    assert renamed.status_code == 200
+    assert (await renamed.get_json())["display_name"] == "山田 花子"
+    assert (await (await client.get("/api/v1/session")).get_json())["display_name"] == "山田 花子"
+    history = await (await client.get(path)).get_json()
+    assert history["messages"][-1]["author_name"] == "山田 花子"  # old messages too
+    people = (await (await client.get("/api/v1/peers")).get_json())["people"]
+    assert [(p["name"], p["handle"]) for p in people] == [("山田 花子", "owner")]
+
+    bad_bodies = [
+        {"display_name": 5},
+        {"display_name": "x" * 65},
+        {"display_name": "admin\u202egnp.exe"},  # a right-to-left override: a look-alike
+        {"display_name": "tab\there\x00"},
+        {},
+        {"display_name": "ok", "is_admin": True},
+    ]
+    for body in bad_bodies:
+        refused = await client.put("/api/v1/session/profile", json=body, headers=headers)
+        assert refused.status_code == 400, body
+        assert_error_shape(await refused.get_json())
+    not_utf8 = await client.put(
+        "/api/v1/session/profile",
+        data=b'{"display_name": "\xff"}',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert not_utf8.status_code == 400
+    assert_error_shape(await not_utf8.get_json())
+    forged = await client.put("/api/v1/session/profile", json={"display_name": "Mallory"})
+    assert forged.status_code == 403  # no CSRF token
+    assert (await (await client.get("/api/v1/session")).get_json())["display_name"] == "山田 花子"
+
+    cleared = await client.put(
+        "/api/v1/session/profile", json={"display_name": " "}, headers=headers
+    )
+    assert (await cleared.get_json())["display_name"] is None
+    history = await (await client.get(path)).get_json()
+    assert history["messages"][-1]["author_name"] == "owner"
+
+
+async def test_a_bad_display_name_at_sign_up_makes_no_account(client: Client) -> None:
+    headers = {"X-CSRF-Token": await json_session(client, "/api/v1/setup", OWNER)}
+    await client.put("/api/v1/admin/registration", json={"registration": "open"}, headers=headers)
+    guest = client.app.test_client()
+    refused = await guest.post("/api/v1/accounts", json={**GUEST, "display_name": "\u202eZoë"})
+    assert refused.status_code == 400
+    assert_error_shape(await refused.get_json())
+    made = await guest.post("/api/v1/accounts", json={**GUEST, "display_name": "Zoë"})
+    assert made.status_code == 201  # the login name was not taken by the refused try
+    assert (await made.get_json())["display_name"] == "Zoë"
+
+
+async def test_a_channel_keeps_its_name_as_written(client: Client) -> None:
+    headers = {"X-CSRF-Token": await json_session(client, "/api/v1/setup", OWNER)}
+    made = await client.post(
+        "/api/v1/channels",
+        json={"name": "  Year 7   Science ", "visibility": "public"},
+        headers=headers,
+    )
+    assert made.status_code == 201
+    science = await made.get_json()
+    assert (science["name"], science["title"]) == ("year 7 science", "Year 7 Science")
+    same = await client.post(
+        "/api/v1/channels", json={"name": "YEAR 7 science", "visibility": "public"}, headers=headers
+    )
+    assert same.status_code == 409  # one channel per name, whatever its case
+    listed = (await (await client.get("/api/v1/channels")).get_json())["channels"]
+    assert {c["title"] for c in listed} == {"general", "Year 7 Science"}
+    directory = (await (await client.get("/api/v1/channels/public")).get_json())["channels"]
+    assert "Year 7 Science" in {c["title"] for c in directory}
+    page = await (await client.get(f"/chat/{science['id']}")).get_data(as_text=True)
+    assert "<h1>" in page and "Year 7 Science</h1>" in page
+
+    private = await client.post(
+        "/api/v1/channels",
+        json={"name": "The Smith Family", "visibility": "private"},
+        headers=headers,
+    )
+    family = await private.get_json()
+    token = (await (await client.get(f"/api/v1/channels/{family['id']}/invite")).get_json())[
+        "token"
+    ]
+    await client.put("/api/v1/admin/registration", json={"registration": "open"}, headers=headers)
+    guest = client.app.test_client()
+    guest_csrf = await json_session(guest, "/api/v1/accounts", GUEST)
+    accepted = await guest.post(
+        "/api/v1/invites/accept", json={"token": token}, headers={"X-CSRF-Token": guest_csrf}
+    )
+    assert (await accepted.get_json())["title"] == "The Smith Family"
+
+
+async def test_the_status_says_in_plain_words_how_the_box_is_and_keeps_money_for_admins(
+    client: Client,
+) -> None:
+    owner = {"X-CSRF-Token": await json_session(client, "/api/v1/setup", OWNER)}
+    admin_view = await (await client.get("/api/v1/status")).get_json()
+    assert admin_view["chain"]["address"].startswith("0x")
+    admin_page = await (await client.get("/status")).get_data(as_text=True)
+    assert admin_view["chain"]["address"] in admin_page
+    await client.put("/api/v1/admin/registration", json={"registration": "open"}, headers=owner)
+    await client.delete("/api/v1/session", headers=owner)
+
+    for viewer in ("logged out", "member"):
+        if viewer == "member":
+            await json_session(client, "/api/v1/accounts", GUEST)
+        shown = await (await client.get("/api/v1/status")).get_json()
+        assert shown["chain"]["state"] == admin_view["chain"]["state"]
+        assert not {"address", "balance", "registry", "rpc_url"} & set(shown["chain"]), viewer
+    page = await (await client.get("/status")).get_data(as_text=True)
+    assert "The box is working well." in page  # Kubo runs, the disk has room
+    assert "Room for messages and files:" in page and "<details" in page
+    assert admin_view["chain"]["address"] not in page

@@ -44,7 +44,11 @@ async def test_onboarding_public_and_private_channels_live_between_two_people(
     await owner.goto(served + "/admin")
     await owner.check("input[value=open]")
     await owner.click("form button[type=submit]")
-    await expect(owner.locator(".form-error").first).to_have_text("Saved.")
+    # Saved is said in the form's status line, not in the error's place and colour.
+    saved = owner.locator("form .form-result.done").first
+    await expect(saved).to_have_text("Saved.")
+    await expect(saved).to_be_in_viewport()
+    await expect(owner.locator("form .form-error").first).to_be_hidden()
     await guest.goto(served + "/signup")
     await _submit(guest, "form", name="guest", password="guest password")
     await expect(guest).to_have_url(served + "/chat")

@@ -590,3 +590,36 @@ async def test_after_set_up_the_owner_sees_what_to_do_and_invites_with_a_link(
     await expect(guest.locator(".welcome")).to_have_count(0)  # for the owner only
     await owner.goto(served + "/chat")
     await expect(owner.locator(".welcome")).to_have_count(0)  # someone joined
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_a_person_chooses_the_name_others_see_and_keeps_their_login_name(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any], size: str
+) -> None:
+    page = await logged_in(browser, contexts, served, "friend", SIZES[size])
+    await page.goto(served + "/people")
+    await fill_and_submit(page, display_name="  Zoë   Ó Briain ")
+    saved = page.locator("form.profile .form-result.done")
+    await expect(saved).to_have_text("Saved: others see you by this name now.")
+    assert await in_view(page, saved)
+    await page.reload()
+    await expect(page.locator("[name=display_name]")).to_have_value("Zoë Ó Briain")
+    await expect(page.locator(".people li", has_text="Zoë Ó Briain")).to_contain_text("@friend")
+
+    # The owner, in another browser, sees the friend's messages under the new name.
+    owner = await logged_in(browser, contexts, served, "owner", SIZES[size])
+    await owner.goto(f"{served}/chat/{long_channel.channel.id}")
+    head = owner.locator(".message:not(.continued)").last
+    await expect(head.locator(".author")).to_have_text("Zoë Ó Briain")
+    await expect(head.locator(".avatar")).to_have_text("ZÓ")
+    await head.locator(".author").click()
+    card = owner.locator("dialog.person-card")
+    await expect(card.locator("#person-name")).to_have_text("Zoë Ó Briain")
+    await expect(card.locator(".person-box")).to_have_text("@friend · on this box")
+    await owner.screenshot(path=ARTIFACTS / f"display-name-{size}.png")
+
+    # Control characters are refused in words, and the name stays.
+    await page.fill("[name=display_name]", "Zoë\u202e")
+    await page.click("form.profile button[type=submit]")
+    await expect(page.locator("form.profile .form-error")).to_contain_text("control or formatting")
+    await expect(saved).to_be_hidden()

@@ -27,13 +27,22 @@ class SqliteAccountStore:
         sealing_public_key: str,
         locked_keys: bytes,
         is_admin: bool,
+        display_name: str | None = None,
     ) -> AccountRecord:
         def insert(connection: sqlite3.Connection) -> int:
             try:
                 cursor = connection.execute(
                     "INSERT INTO accounts (name, public_key, sealing_public_key, locked_keys,"
-                    " is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, public_key, sealing_public_key, locked_keys, int(is_admin), unix_now()),
+                    " is_admin, display_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        name,
+                        public_key,
+                        sealing_public_key,
+                        locked_keys,
+                        int(is_admin),
+                        display_name,
+                        unix_now(),
+                    ),
                 )
             except sqlite3.IntegrityError as exc:
                 raise Conflict("an account with that name already exists") from exc
@@ -41,7 +50,7 @@ class SqliteAccountStore:
 
         account_id = await self._db.write(insert)
         return AccountRecord(
-            account_id, name, public_key, sealing_public_key, locked_keys, is_admin
+            account_id, name, public_key, sealing_public_key, locked_keys, is_admin, display_name
         )
 
     async def account_by_name(self, name: str) -> AccountRecord | None:
@@ -62,22 +71,35 @@ class SqliteAccountStore:
     async def people(self) -> list[PersonRecord]:
         rows = await self._db.read(
             fetch_all,
-            "SELECT id, name, public_key, is_admin, last_seen FROM accounts ORDER BY name",
+            "SELECT id, name, public_key, is_admin, last_seen, display_name FROM accounts"
+            " ORDER BY coalesce(display_name, name) COLLATE NOCASE",
             (),
         )
         return [
             PersonRecord(
-                row["id"], row["name"], row["public_key"], bool(row["is_admin"]), row["last_seen"]
+                row["id"],
+                row["name"],
+                row["public_key"],
+                bool(row["is_admin"]),
+                row["last_seen"],
+                row["display_name"],
             )
             for row in rows
         ]
+
+    async def set_display_name(self, account_id: int, display_name: str | None) -> None:
+        await self._db.write(
+            execute,
+            "UPDATE accounts SET display_name = ? WHERE id = ?",
+            (display_name, account_id),
+        )
 
     async def former_names(self) -> dict[str, str]:
         """Account name by each public key an account had before a password reset."""
         rows = await self._db.read(
             fetch_all,
-            "SELECT former_keys.public_key, accounts.name FROM former_keys"
-            " JOIN accounts ON accounts.id = former_keys.account_id",
+            "SELECT former_keys.public_key, coalesce(accounts.display_name, accounts.name)"
+            " AS name FROM former_keys JOIN accounts ON accounts.id = former_keys.account_id",
             (),
         )
         return {row["public_key"]: row["name"] for row in rows}
@@ -227,4 +249,5 @@ def _account(row: sqlite3.Row) -> AccountRecord:
         row["sealing_public_key"],
         bytes(row["locked_keys"]),
         bool(row["is_admin"]),
+        row["display_name"],
     )

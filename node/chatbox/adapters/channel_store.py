@@ -20,9 +20,16 @@ class SqliteChannelStore:
 
         def insert(connection: sqlite3.Connection) -> bool:
             cursor = connection.execute(
-                "INSERT OR IGNORE INTO channels (id, name, visibility, sealed_key, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (record.id, record.name, record.visibility, record.sealed_key, unix_now()),
+                "INSERT OR IGNORE INTO channels (id, name, visibility, sealed_key, title,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.name,
+                    record.visibility,
+                    record.sealed_key,
+                    record.title if record.title != record.name else None,
+                    unix_now(),
+                ),
             )
             return cursor.rowcount == 1
 
@@ -92,5 +99,9 @@ class SqliteChannelStore:
 def _channel(row: sqlite3.Row) -> ChannelRecord:
     key = row["sealed_key"]
     return ChannelRecord(
-        row["id"], row["name"], row["visibility"], None if key is None else bytes(key)
+        row["id"],
+        row["name"],
+        row["visibility"],
+        None if key is None else bytes(key),
+        row["title"] or "",
     )

@@ -1,6 +1,8 @@
 """Channels: names, ids, keys, invites and pubsub topics.
 
 Public channel id: keccak256 of the normalized name (the id the on-chain registry uses).
+A channel is shown by its title, the name as its creator wrote it ("Year 7 Science"), which
+normalizes to its name ("year 7 science").
 Private channel id: derived from its random 256-bit key, which only travels inside invites,
 so an invite whose id was changed does not match its key.
 """
@@ -37,6 +39,11 @@ class Channel:
     name: str
     visibility: Visibility
     key: bytes | None = None  # private channels only
+    title: str = ""  # as its creator wrote it; normalizes to ``name``; "" shows the name
+
+    def __post_init__(self) -> None:
+        if not self.title:
+            object.__setattr__(self, "title", self.name)
 
     @property
     def is_private(self) -> bool:
@@ -58,16 +65,27 @@ def normalize_name(name: str) -> str:
     return normal
 
 
+def channel_title(name: str) -> str:
+    """The name as written, for showing: NFKC, trimmed, inner white space collapsed, case
+    kept; refused as ``normalize_name`` refuses it."""
+    normalize_name(name)
+    return " ".join(unicodedata.normalize("NFKC", name).split())
+
+
 def public_channel(name: str) -> Channel:
     normal = normalize_name(name)
     digest = keccak.new(digest_bits=256, data=normal.encode("utf-8")).hexdigest()
-    return Channel(id=digest, name=normal, visibility="public")
+    return Channel(id=digest, name=normal, visibility="public", title=channel_title(name))
 
 
 def new_private_channel(name: str) -> Channel:
     key = os.urandom(KEY_LENGTH)
     return Channel(
-        id=private_channel_id(key), name=normalize_name(name), visibility="private", key=key
+        id=private_channel_id(key),
+        name=normalize_name(name),
+        visibility="private",
+        key=key,
+        title=channel_title(name),
     )
 
 
@@ -93,7 +111,7 @@ def encode_invite(channel: Channel) -> str:
     """
     if channel.key is None:
         raise InvalidInput("only private channels have invites")
-    payload = {"v": INVITE_VERSION, "id": channel.id, "name": channel.name}
+    payload = {"v": INVITE_VERSION, "id": channel.id, "name": channel.title}
     payload["tag"] = _invite_tag(channel.key, payload).hex()
     payload["key"] = channel.key.hex()
     return base64.urlsafe_b64encode(canonical.dumps(payload)).decode("ascii").rstrip("=")
@@ -136,7 +154,7 @@ def _invited_channel(payload: dict[str, object]) -> Channel:
     expected = _invite_tag(key, {"v": INVITE_VERSION, "id": channel_id, "name": name})
     if not hmac.compare_digest(tag, expected):
         raise InvalidInput(_DAMAGED, detail="the channel id or name does not match its tag")
-    return Channel(str(channel_id), normalize_name(str(name)), "private", key)
+    return Channel(channel_id, normalize_name(name), "private", key, channel_title(name))
 
 
 def _invite_tag(key: bytes, fields: dict[str, object]) -> bytes:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from chatbox.domain import canonical
 from chatbox.domain.cid import check_raw_cid
 from chatbox.domain.identity import Identity, verify_signature
+from chatbox.domain.person_names import MAX_DISPLAY_NAME
 from chatbox.domain.sealing import open_sealed, seal
 from chatbox.errors import Forbidden, InvalidEnvelope, InvalidInput
 
@@ -42,7 +43,7 @@ _HEX128 = re.compile(r"[0-9a-f]{128}")
 _FIELDS = frozenset(
     {"v", "kind", "box", "name", "peer", "ch", "ts", "cids", "to", "entries", "people", "sig"}
 )
-MAX_PERSON_NAME = 64
+MAX_PERSON_NAME = MAX_DISPLAY_NAME
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ class AccountRecord:
     sealing_public_key: str
     locked_keys: bytes
     is_admin: bool
+    display_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class PersonRecord:
     public_key: str
     is_admin: bool
     last_seen: int
+    display_name: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.name
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class ChannelRecord:
     name: str
     visibility: str
     sealed_key: bytes | None
+    title: str = ""  # the name as written, when it differs from the normalized ``name``
 
 
 class AccountBook(Protocol):
@@ -52,6 +59,7 @@ class AccountBook(Protocol):
         sealing_public_key: str,
         locked_keys: bytes,
         is_admin: bool,
+        display_name: str | None = None,
     ) -> AccountRecord: ...
     async def account_by_name(self, name: str) -> AccountRecord | None: ...
     async def account_by_id(self, account_id: int) -> AccountRecord | None: ...
@@ -109,6 +117,7 @@ class PeopleDirectory(Protocol):
     async def people(self) -> list[PersonRecord]: ...
     async def former_names(self) -> dict[str, str]: ...
     async def touch(self, account_id: int, when: int) -> None: ...
+    async def set_display_name(self, account_id: int, display_name: str | None) -> None: ...
 
 
 class ReadMarks(Protocol):

@@ -83,6 +83,7 @@ async def export(
         "accounts": [
             {
                 "name": account.name,
+                "display_name": account.display_name,
                 "public_key": account.public_key,
                 "sealing_public_key": account.sealing_public_key,
                 "locked_keys": base64.b64encode(account.locked_keys).decode("ascii"),
@@ -94,6 +95,7 @@ async def export(
             {
                 "id": channel.id,
                 "name": channel.name,
+                "title": channel.title,
                 "visibility": channel.visibility,
                 "key": None if channel.key is None else channel.key.hex(),
             }
@@ -128,6 +130,7 @@ def read(data: bytes, passphrase: str) -> Backup:
                     item["name"],
                     "private" if item["visibility"] == "private" else "public",
                     None if item["key"] is None else bytes.fromhex(item["key"]),
+                    str(item.get("title") or ""),
                 )
                 for item in payload["channels"]
             ],
@@ -175,6 +178,7 @@ class Restorer:
                 account["sealing_public_key"],
                 base64.b64decode(account["locked_keys"]),
                 bool(account["is_admin"]),
+                account.get("display_name"),
             )
             ids[record.name.casefold()] = record.id
         for channel in backup.channels:

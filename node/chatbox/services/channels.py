@@ -145,7 +145,7 @@ class ChannelService:
             if channel.key is None
             else seal(self._vault_key, channel.key, _key_aad(channel.id))
         )
-        return ChannelRecord(channel.id, channel.name, channel.visibility, sealed)
+        return ChannelRecord(channel.id, channel.name, channel.visibility, sealed, channel.title)
 
     def _channel(self, record: ChannelRecord) -> Channel:
         key = (
@@ -154,7 +154,7 @@ class ChannelService:
             else open_sealed(self._vault_key, record.sealed_key, _key_aad(record.id))
         )
         visibility: domain.Visibility = "private" if record.visibility == "private" else "public"
-        return Channel(record.id, record.name, visibility, key)
+        return Channel(record.id, record.name, visibility, key, record.title)
 
 
 def _key_aad(channel_id: str) -> bytes:

@@ -7,8 +7,10 @@ with it, the first thing anyone sees is the channel where everybody already is.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 
 from chatbox.domain.channels import public_channel
+from chatbox.domain.person_names import clean_display_name
 from chatbox.errors import Conflict, NotFound
 from chatbox.ports import Registration
 from chatbox.services.accounts import AccountService, Member
@@ -26,9 +28,10 @@ class Onboarding:
         self._channels = channels
         self._settings = settings
 
-    async def set_up(self, name: str, password: str) -> Member:
+    async def set_up(self, name: str, password: str, display_name: str | None = None) -> Member:
         """Create the owner's account and #general, which new members then join."""
-        owner = await self._accounts.setup_admin(name, password)
+        _check_display_name(display_name)
+        owner = await self._named(await self._accounts.setup_admin(name, password), display_name)
         try:
             channel = await self._channels.create(owner, WELCOME_CHANNEL, "public")
         except Conflict:  # a box restored from a backup may hold one already
@@ -36,12 +39,27 @@ class Onboarding:
         await self._settings.set_setting(_WELCOME_KEY, channel.id)
         return owner
 
-    async def sign_up(self, name: str, password: str, code: str | None) -> Member:
+    async def sign_up(
+        self, name: str, password: str, code: str | None, display_name: str | None = None
+    ) -> Member:
         """Create an account as the registration policy allows, and join it to #general."""
-        member = await self._accounts.sign_up(name, password, code)
+        _check_display_name(display_name)
+        member = await self._named(await self._accounts.sign_up(name, password, code), display_name)
         welcome = await self._settings.setting(_WELCOME_KEY)
         if welcome is not None:
             # NotFound: the channel is gone, or the box was set up before there was one.
             with contextlib.suppress(NotFound):
                 await self._channels.join_public(member, welcome)
         return member
+
+    async def _named(self, member: Member, display_name: str | None) -> Member:
+        if not (display_name and display_name.strip()):
+            return member
+        kept = await self._accounts.set_display_name(member, display_name)
+        return replace(member, display_name=kept)
+
+
+def _check_display_name(display_name: str | None) -> None:
+    """Refuse a bad display name before the account exists, so nothing is half made."""
+    if display_name and display_name.strip():
+        clean_display_name(display_name)

@@ -12,6 +12,7 @@ import hmac
 import secrets
 import time
 from collections import OrderedDict
+from dataclasses import replace
 
 from chatbox.domain.identity import Identity
 from chatbox.domain.sealing import open_sealed, seal
@@ -52,6 +53,12 @@ class SessionService:
             member = await self._accounts.reset_password(name, code, password)
         self._cache.clear()  # the account's other sessions were ended in the store
         return await self.open(member), member
+
+    async def rename(self, member: Member, display_name: str) -> Member:
+        """Set the member's display name; their sessions show it from the next request."""
+        kept = await self._accounts.set_display_name(member, display_name)
+        self._cache.clear()  # cached sessions hold the old name
+        return replace(member, display_name=kept)
 
     async def open(self, member: Member) -> str:
         """A new session for an already unlocked member (after setup or sign-up)."""
@@ -96,7 +103,7 @@ class SessionService:
             return None
         secret = open_sealed(_token_key(token), record.sealed_keys, _aad(account.id))
         identity = Identity.from_private_bytes(secret)
-        return Member(account.id, account.name, identity, account.is_admin)
+        return Member(account.id, account.name, identity, account.is_admin, account.display_name)
 
     def _remember(self, digest: bytes, member: Member, now: int) -> None:
         # Re-read from the store now and then so a deleted session ends everywhere.

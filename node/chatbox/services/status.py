@@ -24,6 +24,20 @@ ANCHOR_GAS = 40_000
 HINT_ANCHORS = 100
 
 
+# What only an admin is shown of the chain: the box's account and what it holds, and the
+# registry it pays to anchor in. A member needs to know whether history is proven, not
+# where the owner's money is.
+ADMIN_ONLY_CHAIN = ("address", "balance", "balance_wei", "funding_hint", "registry", "rpc_url")
+
+
+def for_viewer(report: dict[str, Any], is_admin: bool) -> dict[str, Any]:
+    """The status report as shown to an admin (all of it) or to anyone else."""
+    if is_admin:
+        return report
+    chain = {key: value for key, value in report["chain"].items() if key not in ADMIN_ONLY_CHAIN}
+    return {**report, "chain": chain}
+
+
 def web_address(host: str, port: int, path: str = "/") -> str:
     """The box's URL at ``host`` (an IP address or <name>.local), as people type it."""
     return f"http://{host}{'' if port == 80 else f':{port}'}{path}"

@@ -18,9 +18,11 @@ from quart_schema import (
 
 from chatbox.services.accounts import Member
 from chatbox.services.sessions import SessionService
+from chatbox.services.status import for_viewer
 from chatbox.web import schemas, session
 from chatbox.web.context import (
     WebServices,
+    author_names,
     channel_view,
     discovery_text,
     invite_url,
@@ -49,12 +51,13 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
         return _session_response(member, token, status)
 
     @api.post("/setup")
-    @validate_request(schemas.Credentials)
+    @validate_request(schemas.NewAccount)
     @document_response(schemas.SessionOut, 201)
-    async def setup(data: schemas.Credentials) -> Response:
+    async def setup(data: schemas.NewAccount) -> Response:
         """Create the owner's admin account and #general on first run; refused once any
         account exists."""
-        return await opened(await services.onboarding.set_up(data.name, data.password), 201)
+        owner = await services.onboarding.set_up(data.name, data.password, data.display_name)
+        return await opened(owner, 201)
 
     @api.post("/accounts")
     @validate_request(schemas.SignUp)
@@ -62,7 +65,9 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
     async def sign_up(data: schemas.SignUp) -> Response:
         """Sign up, as the box's registration policy allows (open, with a code, or closed);
         the new member starts in #general."""
-        member = await services.onboarding.sign_up(data.name, data.password, data.code)
+        member = await services.onboarding.sign_up(
+            data.name, data.password, data.code, data.display_name
+        )
         return await opened(member, 201)
 
     @api.post("/session")
@@ -90,6 +95,14 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
     @validate_response(schemas.SessionOut)
     async def who_am_i() -> schemas.SessionOut:
         return _session_out(session.member(), g.token)
+
+    @api.put("/session/profile")
+    @validate_request(schemas.Profile)
+    @validate_response(schemas.SessionOut)
+    async def set_profile(data: schemas.Profile) -> schemas.SessionOut:
+        """Set the name others see, here and on the boxes this person's messages reach."""
+        member = await services.sessions.rename(session.member(), data.display_name)
+        return _session_out(member, g.token)
 
     @api.delete("/session")
     @document_response(schemas.Ok)
@@ -158,8 +171,7 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
         """Public channels this box knows; the chain registry and LAN peers add theirs."""
         listed = await services.channels.public_directory(session.member())
         entries = [
-            {"id": e.channel.id, "name": e.channel.name, "joined": e.joined, "source": e.source}
-            for e in listed
+            {**channel_view(e.channel), "joined": e.joined, "source": e.source} for e in listed
         ]
         return {
             "channels": entries,
@@ -203,7 +215,7 @@ def _message_routes(api: Blueprint, services: WebServices) -> None:
         page = await services.messages.history(
             session.member(), channel_id, query_args.before, query_args.limit, query_args.after
         )
-        names = await services.accounts.names()
+        names = await author_names(services)
         return {
             "messages": [message_view(m, names) for m in page.messages],
             "before": page.before,
@@ -215,7 +227,7 @@ def _message_routes(api: Blueprint, services: WebServices) -> None:
     @validate_response(schemas.MessageOut, 201)
     async def post(channel_id: str, data: schemas.MessageIn) -> tuple[dict[str, Any], int]:
         message = await services.messages.post_text(session.member(), channel_id, data.text)
-        return message_view(message, await services.accounts.names()), 201
+        return message_view(message, await author_names(services)), 201
 
     @api.post("/channels/<channel_id>/files")
     @document_request(schemas.FileUpload, source=DataSource.FORM_MULTIPART)
@@ -232,7 +244,7 @@ def _message_routes(api: Blueprint, services: WebServices) -> None:
             upload.chunks,
             expected_size=request.content_length or 0,
         )
-        return message_view(message, await services.accounts.names()), 201
+        return message_view(message, await author_names(services)), 201
 
     @api.get("/files/<file_cid>")
     async def download(file_cid: str) -> Response:
@@ -273,13 +285,17 @@ def _box_routes(api: Blueprint, services: WebServices) -> None:
 
     @api.get("/status")
     async def status() -> Response:
-        """IPFS, outbox, chain, mDNS, version and uptime of this box."""
-        return jsonify(await services.status.status())
+        """IPFS, outbox, chain, mDNS, version and uptime of this box; the chain account, its
+        balance and the registry for admins only."""
+        viewer = g.get("member")
+        is_admin = viewer is not None and viewer.is_admin
+        return jsonify(for_viewer(await services.status.status(), is_admin))
 
 
 def _session_out(member: Member, token: str) -> schemas.SessionOut:
     return schemas.SessionOut(
         name=member.name,
+        display_name=member.display_name,
         fingerprint=member.fingerprint,
         is_admin=member.is_admin,
         csrf_token=SessionService.csrf_token(token),

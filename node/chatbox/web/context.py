@@ -36,10 +36,21 @@ class WebServices:
     admin: AdminActions
 
 
-def message_view(message: Message, names: dict[str, str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AuthorNames:
+    shown: dict[str, str]  # public key -> the name people see
+    handles: dict[str, str]  # public key -> login name, for this box's accounts
+
+
+async def author_names(services: WebServices) -> AuthorNames:
+    return AuthorNames(await services.accounts.names(), await services.accounts.handles())
+
+
+def message_view(message: Message, names: AuthorNames) -> dict[str, Any]:
     """A message as the API returns it and the pages render it."""
     view = asdict(message)
-    view["author_name"] = names.get(message.author)
+    view["author_name"] = names.shown.get(message.author)
+    view["author_handle"] = names.handles.get(message.author)
     # Sanitized HTML of the text (rich_text), and the names it mentions, for highlighting
     # and notifying; ``text`` stays the plain text as written.
     html = None if message.text is None else str(rich_text.render(message.text))
@@ -52,7 +63,8 @@ async def people_view(services: WebServices) -> list[dict[str, Any]]:
     """Everyone with an account on this box, then people seen from other boxes."""
     here = [
         {
-            "name": person.name,
+            "name": person.shown_name,
+            "handle": person.name,
             "fingerprint": fingerprint(person.public_key),
             "is_admin": person.is_admin,
             "availability": services.live.availability(person.id, person.last_seen),
@@ -78,6 +90,7 @@ def channel_view(channel: Channel, unread: int = 0) -> dict[str, Any]:
     return {
         "id": channel.id,
         "name": channel.name,
+        "title": channel.title,
         "visibility": channel.visibility,
         "unread": unread,
     }

@@ -16,7 +16,7 @@ from quart import Blueprint, Response
 from chatbox.services.accounts import Member
 from chatbox.services.messages import Message
 from chatbox.web import session
-from chatbox.web.context import WebServices, message_view
+from chatbox.web.context import WebServices, author_names, message_view
 
 KEEPALIVE_SECONDS = 15.0
 # Recent messages' encoded events: each is encoded once and sent to every watcher.
@@ -72,7 +72,7 @@ def _encoder(services: WebServices) -> Callable[[Message], Awaitable[bytes]]:
     async def encode(message: Message) -> bytes:
         event = encoded.get(message.cid)
         if event is None:
-            data = json.dumps(message_view(message, await services.accounts.names()))
+            data = json.dumps(message_view(message, await author_names(services)))
             event = f"id: {message.cid}\nevent: message\ndata: {data}\n\n".encode()
             encoded[message.cid] = event
             if len(encoded) > _ENCODED_KEPT:

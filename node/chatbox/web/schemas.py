@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chatbox.domain.channels import MAX_NAME_LENGTH
 from chatbox.domain.envelope import MAX_TEXT_CHARS
+from chatbox.domain.person_names import MAX_DISPLAY_NAME
 
 
 class Body(BaseModel):
@@ -29,12 +30,29 @@ class AdminReset(Credentials):
     code: str = Field(min_length=1, max_length=32)
 
 
-class SignUp(Credentials):
+class NewAccount(Credentials):
+    display_name: str | None = Field(
+        default=None,
+        max_length=4 * MAX_DISPLAY_NAME,
+        description="the name others see, in any script (1 to 64 characters once white "
+        "space is collapsed); empty or absent: the login name",
+    )
+
+
+class SignUp(NewAccount):
     code: str | None = Field(default=None, max_length=64)
 
 
+class Profile(Body):
+    display_name: str = Field(
+        max_length=4 * MAX_DISPLAY_NAME,
+        description="the name others see (1 to 64 characters); empty: the login name",
+    )
+
+
 class SessionOut(BaseModel):
-    name: str
+    name: str = Field(description="the login name, which @mentions use")
+    display_name: str | None = Field(description="the name others see; null: the login name")
     fingerprint: str
     is_admin: bool
     csrf_token: str = Field(description="send back as the X-CSRF-Token header on every change")
@@ -47,7 +65,8 @@ class ChannelIn(Body):
 
 class ChannelOut(BaseModel):
     id: str
-    name: str
+    name: str = Field(description="the normalized name, from which a public channel's id is made")
+    title: str = Field(description="the name as its creator wrote it, for showing")
     visibility: Literal["public", "private"]
     unread: int = 0
 
@@ -59,6 +78,7 @@ class ChannelList(BaseModel):
 class DirectoryEntry(BaseModel):
     id: str
     name: str
+    title: str
     joined: bool
     source: Literal["box", "chain"] = Field(
         description="box: held here; chain: listed by the chain registry, not yet held here"
@@ -95,7 +115,8 @@ class MessageOut(BaseModel):
     cid: str
     channel_id: str
     author: str
-    author_name: str | None
+    author_name: str | None = Field(description="the name people see; null: unknown author")
+    author_handle: str | None = Field(description="login name, for authors on this box")
     author_fingerprint: str
     clock: int
     ts: int
@@ -130,7 +151,8 @@ class ReadMark(Body):
 
 
 class Person(BaseModel):
-    name: str
+    name: str = Field(description="the name people see")
+    handle: str | None = Field(None, description="login name, for people on this box")
     fingerprint: str
     is_admin: bool
     availability: Literal["online", "offline"]

@@ -14,8 +14,10 @@ from werkzeug.wrappers import Response
 from chatbox.errors import NotFound
 from chatbox.services.accounts import Member
 from chatbox.services.sessions import SessionService
+from chatbox.services.status import for_viewer
 from chatbox.web.context import (
     WebServices,
+    author_names,
     channel_view,
     discovery_text,
     invite_url,
@@ -23,6 +25,7 @@ from chatbox.web.context import (
     people_view,
 )
 from chatbox.web.qr import qr_svg
+from chatbox.web.status_words import summary
 
 PAGE_SIZE = 50
 
@@ -88,7 +91,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         if channel_id is not None:
             current = await services.channels.for_member(member, channel_id)
             history = await services.messages.history(member, channel_id, None, PAGE_SIZE)
-            names = await services.accounts.names()
+            names = await author_names(services)
             messages = [message_view(m, names) for m in history.messages]
             before = history.before
             unread.pop(channel_id, None)
@@ -145,10 +148,10 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
     async def status() -> Response | str:
         if (away := await gate()) is not None:
             return away
-        report = await services.status.status()
+        report = for_viewer(await services.status.status(), g.member.is_admin)
         # A QR code of the plain-IP address, for phones on which <box_name>.local fails.
         ip_qr = qr_svg(report["network"]["urls"][0])
-        return await page("status.html", status=report, ip_qr=ip_qr)
+        return await page("status.html", status=report, words=summary(report), ip_qr=ip_qr)
 
     @ui.get("/admin")
     async def admin() -> Response | str:

@@ -33,8 +33,21 @@ async function api(method, url, body) {
 
 function showError(scope, error) {
   const box = (scope && scope.querySelector(".form-error")) || document.querySelector(".notice");
+  const result = scope && scope.querySelector(".form-result");
+  if (result) result.hidden = true;
   box.textContent = error.message;
   box.hidden = false;
+}
+
+// A form's good news, in its status line: never in the error's place or colour.
+function showResult(form, text, done) {
+  const error = form.querySelector(".form-error");
+  if (error) error.hidden = true;
+  const shown = form.querySelector(".form-result");
+  shown.textContent = text;
+  shown.classList.toggle("done", done);
+  shown.hidden = false;
+  shown.scrollIntoView({ block: "nearest" });
 }
 
 function formData(form) {
@@ -60,13 +73,8 @@ function bindForms() {
         const result = await api(form.dataset.method || "POST", form.dataset.api, formData(form));
         if (form.dataset.nextChannel !== undefined) location.href = `/chat/${result.id}`;
         else if (form.dataset.next) location.href = form.dataset.next;
-        else if (form.dataset.done) showError(form, new Error(form.dataset.done));
-        else if (form.dataset.show) {
-          const shown = form.querySelector(".form-result");
-          shown.textContent = result[form.dataset.show];
-          shown.hidden = false;
-          shown.scrollIntoView({ block: "nearest" });
-        }
+        else if (form.dataset.done) showResult(form, form.dataset.done, true);
+        else if (form.dataset.show) showResult(form, result[form.dataset.show], false);
       } catch (error) {
         showError(form, error);
       } finally {
@@ -132,7 +140,8 @@ const actions = {
     const name = row.dataset.name || "someone";
     const box = name.match(/^(.*) \((.*)\)$/);
     card.querySelector("#person-name").textContent = box ? box[1] : name;
-    card.querySelector(".person-box").textContent = box ? `on the box ${box[2]}` : "on this box";
+    const handle = row.dataset.handle ? `@${row.dataset.handle} · ` : "";
+    card.querySelector(".person-box").textContent = box ? `on the box ${box[2]}` : `${handle}on this box`;
     card.querySelector(".fingerprint").textContent = row.dataset.fingerprint;
     card.showModal();
   },
@@ -299,7 +308,8 @@ function renderMessage(message) {
   row.tabIndex = -1;
   Object.assign(row.dataset, {
     cid: message.cid, clock: message.clock, author: message.author, ts: message.ts,
-    name: message.author_name || "", fingerprint: message.author_fingerprint,
+    name: message.author_name || "", handle: message.author_handle || "",
+    fingerprint: message.author_fingerprint,
   });
   const avatar = element("span", "avatar");
   avatar.setAttribute("aria-hidden", "true");
