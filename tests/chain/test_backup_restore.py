@@ -54,7 +54,8 @@ async def test_backup_wipe_restore_brings_every_channel_back_and_it_verifies(
         bob = await services.accounts.register("bob", "battery staple")
         general = await services.channels.create(alice, "general", "public")
         await services.channels.join_public(bob, general.id)
-        staff = await services.channels.create(alice, "staff", "private")
+        staff = await services.channels.create(alice, "Staff Room", "private")
+        alice = await services.sessions.rename(alice, "Alice Ng")
         await post_many(node, alice, general.id, 40, "hello")
         await post_many(node, bob, general.id, 10, "hi")
         await anchored_round(node)
@@ -69,7 +70,7 @@ async def test_backup_wipe_restore_brings_every_channel_back_and_it_verifies(
     finally:
         await node.stop()
     assert PASSPHRASE.encode() not in backup_file.read_bytes()
-    assert b"staff" not in backup_file.read_bytes()
+    assert b"staff" not in backup_file.read_bytes().lower()
 
     passphrase_file = tmp_path / "passphrase"
     wrong_file = tmp_path / "wrong"
@@ -97,6 +98,9 @@ async def test_backup_wipe_restore_brings_every_channel_back_and_it_verifies(
         services = restored.services
         alice = await services.accounts.unlock("alice", "correct horse")
         bob = await services.accounts.unlock("bob", "battery staple")
+        # Titles and display names come back with the channels and accounts.
+        assert (await services.channels.get(staff.id)).title == "Staff Room"
+        assert (await services.accounts.names())[alice.identity.public_key] == "Alice Ng"
         assert await all_messages(restored, alice, general.id) == before[general.id]
         assert await all_messages(restored, bob, general.id) == before[general.id]
         assert await all_messages(restored, alice, staff.id) == before[staff.id]
