@@ -124,7 +124,8 @@ async def test_full_disk_refuses_files_then_text_and_loses_nothing(
     status = await (await client.get("/api/v1/status")).get_json()
     assert status["storage"]["state"] == "low"
     page = await (await client.get("/status")).get_data(as_text=True)
-    assert "Storage is low: files are refused, text still works." in page
+    assert "Something needs attention." in page
+    assert "The box is nearly full: files and pictures cannot be sent, messages can." in page
 
     accepted = ["before the disk filled"]
     refused_with = None
