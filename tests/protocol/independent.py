@@ -204,7 +204,7 @@ def vectors() -> dict[str, Any]:
         "cids": [raw_cid(second)],
         "to": "",
         "entries": [base64.b64encode(second).decode()],
-        "people": {public_key(author_seed): "ada"},
+        "people": {public_key(author_seed): "Ada Łovelace"},  # a display name (section 7)
     }
     private_heads = {
         **heads_fields,

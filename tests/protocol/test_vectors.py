@@ -95,6 +95,9 @@ def test_announcements_are_built_byte_for_byte_and_accepted(vectors: dict[str, A
     assert heads.kind == "heads" and heads.box == vectors["keys"]["box_public"]
     assert sync.encode(heads, box, None) == signed
     assert envelope.parse(heads.entries[0]).cid == heads.cids[0]
+    # A display name, with a space and a letter beyond ASCII, signed as raw UTF-8 (section 1).
+    assert heads.people == ((vectors["keys"]["author_public"], "Ada Łovelace"),)
+    assert "Ada Łovelace".encode() in signed
     private = vectors["private_channel"]
     sealed = base64.b64decode(vectors["announcements"]["private_heads_sealed"])
     opened = sync.decode(sealed, private["id"], bytes.fromhex(private["key"]), peer)
