@@ -13,6 +13,14 @@ from chatbox.errors import InvalidInput
 MAX_DISPLAY_NAME = 64
 
 
+def chosen_display_name(text: object) -> str | None:
+    """The display name ``text`` asks for: None for a blank one (show the login name),
+    else ``clean_display_name``'s."""
+    if isinstance(text, str) and not text.strip():
+        return None
+    return clean_display_name(text)
+
+
 def clean_display_name(text: object) -> str:
     """NFC, trimmed, inner white space collapsed; refused with the reason when not a name.
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chatbox.domain.identity import Identity, fingerprint
-from chatbox.domain.person_names import clean_display_name
+from chatbox.domain.person_names import chosen_display_name
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST, lock_with_password, unlock_with_password
 from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from chatbox.ports import AccountBook, AccountRecord, PeopleDirectory, PersonRecord, Registration
@@ -48,10 +48,6 @@ class Member:
     def fingerprint(self) -> str:
         return fingerprint(self.identity.public_key)
 
-    @property
-    def shown_name(self) -> str:
-        return self.display_name or self.name
-
 
 class AccountService:
     def __init__(
@@ -68,8 +64,9 @@ class AccountService:
         self._default_policy = default_policy
         self._password_cost = password_cost
         self._setup_lock = asyncio.Lock()
-        self._names: dict[str, str] | None = None
-        self._handles: dict[str, str] | None = None
+        # (shown name, login name) by public key for this box's accounts, built together
+        # from one read and dropped together when an account or a name changes.
+        self._local_maps: tuple[dict[str, str], dict[str, str]] | None = None
         self._remote_names: Callable[[], Awaitable[dict[str, str]]] | None = None
 
     async def setup_admin(self, name: str, password: str) -> Member:
@@ -115,7 +112,7 @@ class AccountService:
         record = await self._accounts.add_account(
             name, identity.public_key, identity.sealing_public_key, locked, is_admin
         )
-        self._names = self._handles = None
+        self._local_maps = None
         return Member(record.id, record.name, identity, record.is_admin, record.display_name)
 
     async def unlock(self, name: str, password: str) -> Member:
@@ -127,8 +124,8 @@ class AccountService:
             secret = await asyncio.to_thread(unlock_with_password, record.locked_keys, password)
         except Forbidden as exc:
             raise Unauthorized("unknown account or wrong password") from exc
-        secret_identity = Identity.from_private_bytes(secret)
-        return Member(record.id, record.name, secret_identity, record.is_admin, record.display_name)
+        identity = Identity.from_private_bytes(secret)
+        return Member(record.id, record.name, identity, record.is_admin, record.display_name)
 
     async def by_id(self, account_id: int) -> AccountRecord | None:
         return await self._accounts.account_by_id(account_id)
@@ -202,28 +199,23 @@ class AccountService:
             digest, now, record.id, keys, any_admin_code=record.is_admin
         ):
             raise Unauthorized("that reset code is unknown, used, expired or for another account")
-        self._names = self._handles = None
+        self._local_maps = None
         return Member(record.id, record.name, identity, record.is_admin, record.display_name)
 
     async def people(self) -> list[PersonRecord]:
         return await self._directory.people()
 
     async def set_display_name(self, member: Member, text: str) -> str | None:
-        """Show ``member`` as ``text`` from now on, here and on the boxes they post to; an
-        empty ``text`` goes back to the login name. Returns the name kept."""
-        if not isinstance(text, str):
-            raise InvalidInput("a display name must be text")
-        display_name = clean_display_name(text) if text.strip() else None
+        """Show ``member`` as ``text`` from now on, here and on the boxes they post to; a
+        blank ``text`` goes back to the login name. Returns the name kept."""
+        display_name = chosen_display_name(text)
         await self._directory.set_display_name(member.account_id, display_name)
-        self._names = None
-        self._handles = None
+        self._local_maps = None
         return display_name
 
     async def handles(self) -> dict[str, str]:
         """Login name by public key, for this box's accounts: how to @mention them."""
-        if self._handles is None:
-            self._handles = {person.public_key: person.name for person in await self.people()}
-        return self._handles
+        return (await self._local())[1]
 
     async def names(self) -> dict[str, str]:
         """Shown name by public key: this box's accounts, and authors other boxes named."""
@@ -234,10 +226,15 @@ class AccountService:
 
     async def local_names(self) -> dict[str, str]:
         """Shown name by public key, for the accounts on this box only."""
-        if self._names is None:
-            current = {person.public_key: person.shown_name for person in await self.people()}
-            self._names = {**await self._directory.former_names(), **current}
-        return self._names
+        return (await self._local())[0]
+
+    async def _local(self) -> tuple[dict[str, str], dict[str, str]]:
+        if self._local_maps is None:
+            people = await self.people()
+            current = {person.public_key: person.shown_name for person in people}
+            shown = {**await self._directory.former_names(), **current}
+            self._local_maps = (shown, {person.public_key: person.name for person in people})
+        return self._local_maps
 
     def also_name_from(self, source: Callable[[], Awaitable[dict[str, str]]]) -> None:
         """Let ``source`` name authors of other boxes; this box's names always win."""

@@ -10,7 +10,7 @@ import contextlib
 from dataclasses import replace
 
 from chatbox.domain.channels import public_channel
-from chatbox.domain.person_names import clean_display_name
+from chatbox.domain.person_names import chosen_display_name
 from chatbox.errors import Conflict, NotFound
 from chatbox.ports import Registration
 from chatbox.services.accounts import AccountService, Member
@@ -30,8 +30,8 @@ class Onboarding:
 
     async def set_up(self, name: str, password: str, display_name: str | None = None) -> Member:
         """Create the owner's account and #general, which new members then join."""
-        _check_display_name(display_name)
-        owner = await self._named(await self._accounts.setup_admin(name, password), display_name)
+        shown = chosen_display_name(display_name) if display_name is not None else None
+        owner = await self._named(await self._accounts.setup_admin(name, password), shown)
         try:
             channel = await self._channels.create(owner, WELCOME_CHANNEL, "public")
         except Conflict:  # a box restored from a backup may hold one already
@@ -43,8 +43,8 @@ class Onboarding:
         self, name: str, password: str, code: str | None, display_name: str | None = None
     ) -> Member:
         """Create an account as the registration policy allows, and join it to #general."""
-        _check_display_name(display_name)
-        member = await self._named(await self._accounts.sign_up(name, password, code), display_name)
+        shown = chosen_display_name(display_name) if display_name is not None else None
+        member = await self._named(await self._accounts.sign_up(name, password, code), shown)
         welcome = await self._settings.setting(_WELCOME_KEY)
         if welcome is not None:
             # NotFound: the channel is gone, or the box was set up before there was one.
@@ -52,14 +52,9 @@ class Onboarding:
                 await self._channels.join_public(member, welcome)
         return member
 
-    async def _named(self, member: Member, display_name: str | None) -> Member:
-        if not (display_name and display_name.strip()):
+    async def _named(self, member: Member, shown: str | None) -> Member:
+        """Give the new account the display name checked before it was made, so a bad one
+        refuses the sign-up instead of leaving a half-made account."""
+        if shown is None:
             return member
-        kept = await self._accounts.set_display_name(member, display_name)
-        return replace(member, display_name=kept)
-
-
-def _check_display_name(display_name: str | None) -> None:
-    """Refuse a bad display name before the account exists, so nothing is half made."""
-    if display_name and display_name.strip():
-        clean_display_name(display_name)
+        return replace(member, display_name=await self._accounts.set_display_name(member, shown))

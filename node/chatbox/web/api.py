@@ -18,7 +18,6 @@ from quart_schema import (
 
 from chatbox.services.accounts import Member
 from chatbox.services.sessions import SessionService
-from chatbox.services.status import for_viewer
 from chatbox.web import schemas, session
 from chatbox.web.context import (
     WebServices,
@@ -28,6 +27,7 @@ from chatbox.web.context import (
     invite_url,
     message_view,
     people_view,
+    status_report,
 )
 from chatbox.web.downloads import file_response
 from chatbox.web.qr import qr_svg
@@ -287,9 +287,7 @@ def _box_routes(api: Blueprint, services: WebServices) -> None:
     async def status() -> Response:
         """IPFS, outbox, chain, mDNS, version and uptime of this box; the chain account, its
         balance and the registry for admins only."""
-        viewer = g.get("member")
-        is_admin = viewer is not None and viewer.is_admin
-        return jsonify(for_viewer(await services.status.status(), is_admin))
+        return jsonify(await status_report(services, g.get("member")))
 
 
 def _session_out(member: Member, token: str) -> schemas.SessionOut:

@@ -7,7 +7,7 @@ from typing import Any
 
 from chatbox.domain.channels import Channel
 from chatbox.domain.identity import fingerprint
-from chatbox.services.accounts import AccountService
+from chatbox.services.accounts import AccountService, Member
 from chatbox.services.admin import AdminActions
 from chatbox.services.channels import ChannelService
 from chatbox.services.files import FileService
@@ -17,7 +17,7 @@ from chatbox.services.onboarding import Onboarding
 from chatbox.services.peers import PeerService
 from chatbox.services.proofs import ProofService
 from chatbox.services.sessions import SessionService
-from chatbox.services.status import StatusService
+from chatbox.services.status import StatusService, for_viewer
 from chatbox.web import rich_text
 
 
@@ -74,6 +74,11 @@ async def people_view(services: WebServices) -> list[dict[str, Any]]:
     ]
     elsewhere = [{**asdict(person), "is_admin": False} for person in await services.peers.people()]
     return here + elsewhere
+
+
+async def status_report(services: WebServices, viewer: Member | None) -> dict[str, Any]:
+    """The status report as ``viewer`` may see it: all of it for an admin."""
+    return for_viewer(await services.status.status(), viewer is not None and viewer.is_admin)
 
 
 def discovery_text(mdns: dict[str, Any]) -> str:

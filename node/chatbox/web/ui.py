@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 from chatbox.errors import NotFound
 from chatbox.services.accounts import Member
 from chatbox.services.sessions import SessionService
-from chatbox.services.status import for_viewer
 from chatbox.web.context import (
     WebServices,
     author_names,
@@ -23,6 +22,7 @@ from chatbox.web.context import (
     invite_url,
     message_view,
     people_view,
+    status_report,
 )
 from chatbox.web.qr import qr_svg
 from chatbox.web.status_words import summary
@@ -148,7 +148,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
     async def status() -> Response | str:
         if (away := await gate()) is not None:
             return away
-        report = for_viewer(await services.status.status(), g.member.is_admin)
+        report = await status_report(services, g.member)
         # A QR code of the plain-IP address, for phones on which <box_name>.local fails.
         ip_qr = qr_svg(report["network"]["urls"][0])
         return await page("status.html", status=report, words=summary(report), ip_qr=ip_qr)
