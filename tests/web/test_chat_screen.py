@@ -298,6 +298,10 @@ async def test_every_page_has_no_accessibility_violations(
         assert _dark(background) == (scheme == "dark"), f"{path} is not {scheme}"
         violations = await _axe(page)
         assert violations == [], f"{path} at {size} in {scheme}: {violations}"
+        if path == "/status":  # and the technical report behind its disclosure
+            await page.click(".status-details summary")
+            violations = await _axe(page)
+            assert violations == [], f"status details at {size} in {scheme}: {violations}"
         name = "channel" if path == channel else path.strip("/")
         await page.screenshot(path=ARTIFACTS / f"page-{name}-{size}-{scheme}.png")
     await page.context.clear_cookies()
