@@ -11,7 +11,7 @@ KUBO_PIN := $(KUBO_DIR)/go.mod $(KUBO_DIR)/go.sum $(KUBO_DIR)/main.go
 CHAIN_DIR := scripts/devstack/chain
 BROWSER_DIR := scripts/devstack/browser
 
-.PHONY: test-fast setup system-packages run test lint bench kubo-arm64 clean
+.PHONY: test-fast setup system-packages run test lint bench kubo-arm64 strings clean
 
 setup: $(VENV)/.installed $(KUBO) $(CHAIN_DIR)/node_modules/.installed \
 	$(BROWSER_DIR)/node_modules/.installed system-packages
@@ -74,6 +74,12 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python scripts/bench_core.py
+
+# After changing what the pages say: new strings arrive in each language's .po to be
+# translated; the tests fail until every one is.
+strings: setup
+	$(BIN)/python scripts/strings.py update
+	$(BIN)/python scripts/strings.py check
 
 clean:
 	rm -rf $(VENV) $(KUBO_DIR)/bin $(CHAIN_DIR)/node_modules $(BROWSER_DIR)/node_modules .chatbox-dev test-artifacts

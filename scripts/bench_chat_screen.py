@@ -84,7 +84,10 @@ async def _measure(base: str, channel: str, messages: int) -> None:
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
         for size, viewport in SIZES.items():
-            context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+            # No service worker: it would answer from its cache, and a first visit has none.
+            context = await browser.new_context(  # type: ignore[arg-type]
+                viewport=viewport, service_workers="block"
+            )
             page = await context.new_page()
             await _log_in(page, base)
             runs = [

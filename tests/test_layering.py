@@ -51,6 +51,7 @@ ALLOWED = {
         "markdown_it",
         "markupsafe",
         "nh3",
+        "babel",  # the string catalogues (web/i18n.py)
     },
     "chatbox.config": {"chatbox.errors"},
     "chatbox.ports": {"chatbox.domain", "chatbox.ports"},

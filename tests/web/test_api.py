@@ -375,7 +375,7 @@ async def test_the_directory_tells_the_real_state_of_the_registry_and_of_discove
     assert listed == [("general", True, "box"), ("plans", True, "box")]
     # The test node anchors on no chain and does not advertise on the LAN.
     assert directory["chain"] == "off (this box uses no chain registry)"
-    assert directory["discovery"] == "is not advertised on the LAN (mDNS off)"
+    assert directory["discovery"] == "This box is not advertised on the LAN (mDNS off)."
     page = await (await client.get("/directory")).get_data(as_text=True)
     assert "Chain registry: off (this box uses no chain registry)" in page
     assert "not connected" not in page and "not running" not in page
@@ -598,3 +598,34 @@ async def test_the_status_says_in_plain_words_how_the_box_is_and_keeps_money_for
     assert "The box is working well." in page  # Kubo runs, the disk has room
     assert "Room for messages and files:" in page and "<details" in page
     assert admin_view["chain"]["address"] not in page
+
+
+async def test_pages_and_refusals_speak_german_to_a_german_browser_and_codes_stay(
+    client: Client,
+) -> None:
+    german = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
+    page = await (await client.get("/setup", headers=german)).get_data(as_text=True)
+    assert '<html lang="de">' in page and "Willkommen bei deiner chatbox" in page
+    owner = {"X-CSRF-Token": await json_session(client, "/api/v1/setup", OWNER), **german}
+
+    refused = await client.post(
+        "/api/v1/channels", json={"name": "-", "visibility": "public"}, headers=owner
+    )
+    body = await refused.get_json()
+    assert refused.status_code == 400 and body["code"] == "invalid_input"
+    assert body["error"].startswith("ein Kanalname darf Buchstaben")
+    english = await client.post(
+        "/api/v1/channels",
+        json={"name": "-", "visibility": "public"},
+        headers={"X-CSRF-Token": owner["X-CSRF-Token"]},
+    )
+    assert (await english.get_json())["error"].startswith("channel name may hold letters")
+
+    status = await (await client.get("/status", headers=german)).get_data(as_text=True)
+    assert "Die Box läuft gut." in status and "Platz für Nachrichten und Dateien" in status
+    # Sizes as German writes numbers, with a decimal comma.
+    assert re.search(r"<strong>\d+,\d (KB|MB|GB)</strong> frei von", status), status
+    # A choice made on this device outranks the browser's language.
+    client.set_cookie("localhost", "chatbox-lang", "en")
+    chosen = await (await client.get("/status", headers=german)).get_data(as_text=True)
+    assert '<html lang="en">' in chosen and "The box is working well." in chosen

@@ -229,6 +229,42 @@ async def test_rows_group_by_author_and_name_people_once(
     await expect(card).to_be_hidden()
 
 
+async def test_a_grouped_message_shows_its_time_on_hover_and_a_held_finger_the_full_time(
+    long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    desktop = await logged_in(browser, contexts, served, "friend", DESKTOP)
+    await desktop.goto(f"{served}/chat/{long_channel.channel.id}")
+    grouped = desktop.locator(".message.continued").last
+    await expect(grouped).to_be_visible()
+    time = grouped.locator("time")
+    await expect(time).to_be_hidden()
+    await grouped.hover()
+    await expect(time).to_be_visible()
+    assert await in_view(desktop, time)
+
+    # On a touch screen: hold a finger on a message for a moment, as a phone's user does.
+    phone = await logged_in(browser, contexts, served, "friend", PHONE, has_touch=True)
+    await phone.goto(f"{served}/chat/{long_channel.channel.id}")
+    held = phone.locator(".message.continued").last
+    await expect(held).to_be_visible()
+    full = await held.locator("time").get_attribute("title")
+    assert full and len(full) > 12  # weekday, date and time with its zone
+    box = await held.bounding_box()
+    assert box is not None
+    point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+    touch = await phone.context.new_cdp_session(phone)
+    await touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+    await phone.wait_for_timeout(800)
+    await touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    shown = held.locator("time.full")
+    await expect(shown).to_have_text(full)
+    assert await in_view(phone, shown) and await in_view(phone, held)
+    await phone.screenshot(path=ARTIFACTS / "chat-long-press-phone.png")
+    # A short tap elsewhere puts the short time back.
+    await phone.locator(".message").nth(-10).tap()
+    await expect(held.locator("time.full")).to_have_count(0)
+
+
 async def test_unread_counts_and_title_change_live_and_a_mention_notifies(
     long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
 ) -> None:
@@ -606,6 +642,10 @@ async def test_a_person_chooses_the_name_others_see_and_keeps_their_login_name(
     saved = page.locator("form.profile .form-result.done")
     await expect(saved).to_have_text("Saved: others see you by this name now.")
     assert await in_view(page, saved)
+    # The People list shows the new name at once, then after a reload as stored.
+    own = page.locator(".people li.me")
+    await expect(own.locator(".author")).to_have_text("Zoë Ó Briain")
+    await expect(own.locator(".handle")).to_have_text("@friend")
     await page.reload()
     await expect(page.locator("[name=display_name]")).to_have_value("Zoë Ó Briain")
     await expect(page.locator(".people li", has_text="Zoë Ó Briain")).to_contain_text("@friend")
@@ -627,3 +667,54 @@ async def test_a_person_chooses_the_name_others_see_and_keeps_their_login_name(
     await page.click("form.profile button[type=submit]")
     await expect(page.locator("form.profile .form-error")).to_contain_text("control or formatting")
     await expect(saved).to_be_hidden()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_a_browser_set_to_german_gets_the_box_in_german_until_the_person_picks_english(
+    size: str, long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await new_page(browser, contexts, SIZES[size], locale="de-DE", bypass_csp=True)
+    await page.goto(served + "/login")
+    await expect(page.locator("html")).to_have_attribute("lang", "de")
+    await expect(page.locator("h1")).to_contain_text("anmelden")
+    await page.get_by_label("Name").fill("friend")
+    await page.get_by_label("Passwort").fill("friend password")
+    await page.get_by_role("button", name="Anmelden").click()
+    await expect(page).to_have_url(served + "/chat")
+
+    # What the box renders and what the page's script writes, both in German.
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    await expect(row(page, MESSAGES)).to_be_visible()
+    composer = page.locator(".composer textarea")
+    await expect(composer).to_have_attribute("placeholder", "Nachricht an general")
+    assert await in_view(page, composer)
+    today = page.locator(".messages .day").last
+    await expect(today).to_have_text("Heute")
+    assert await in_view(page, today) or await in_view(page, row(page, MESSAGES))
+    weekday = await page.evaluate("new Date().toLocaleDateString('de-DE', {weekday: 'long'})")
+    assert weekday in (await row(page, MESSAGES).locator("time").get_attribute("title") or "")
+    assert await _axe(page) == [], "the German chat has accessibility violations"
+    await page.screenshot(path=ARTIFACTS / f"german-chat-{size}.png")
+
+    # A refusal from the box comes in German too.
+    await page.goto(served + "/chat")
+    new_channel = page.locator("details.new-channel-box")
+    if not await new_channel.get_attribute("open"):
+        await new_channel.locator("summary").click()
+    await new_channel.get_by_label("Name").fill("-no")
+    await new_channel.get_by_role("button", name="Erstellen").click()
+    refusal = new_channel.locator(".form-error")
+    await expect(refusal).to_contain_text("ein Kanalname darf Buchstaben")
+    assert await in_view(page, refusal)
+
+    # The person picks English on this device; it holds from page to page.
+    if size == "phone":
+        await page.get_by_role("button", name="Menü").click()
+    menu = page.get_by_label("Sprache")
+    assert await in_view(page, menu)
+    await menu.select_option("en")
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await expect(page.locator("h1")).to_have_text("Your channels")
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    await expect(composer).to_have_attribute("placeholder", "Message general")
+    await expect(page.locator(".messages .day").last).to_have_text("Today")

@@ -170,8 +170,8 @@ class Verifier:
             if same and claim.block in (None, event.block_number):
                 return event
         raise NotVerified(
-            f"no Anchored event of the registry at {self._chain.registry}"
-            " has this root and manifest"
+            "no Anchored event of the registry has this root and manifest",
+            detail=f"registry {self._chain.registry}",
         )
 
     async def _all_events(self) -> list[AnchorEvent]:

@@ -19,6 +19,7 @@ from chatbox.services.proofs import ProofService
 from chatbox.services.sessions import SessionService
 from chatbox.services.status import StatusService, for_viewer
 from chatbox.web import rich_text
+from chatbox.web.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,19 @@ async def status_report(services: WebServices, viewer: Member | None) -> dict[st
 
 
 def discovery_text(mdns: dict[str, Any]) -> str:
-    """One line on how the box is found on the LAN."""
+    """One sentence on how the box is found on the LAN."""
     if mdns.get("state") != "advertising":
-        return f"is not advertised on the LAN (mDNS {mdns.get('state', 'off')})"
-    text = f"answers as {mdns['name']}"
+        return _(
+            "This box is not advertised on the LAN (mDNS %(state)s).",
+            state=mdns.get("state", "off"),
+        )
     if mdns.get("renamed"):
-        text += f" ({mdns['requested']} is taken on this network)"
-    return text
+        return _(
+            "This box answers as %(name)s (%(requested)s is taken on this network).",
+            name=mdns["name"],
+            requested=mdns["requested"],
+        )
+    return _("This box answers as %(name)s.", name=mdns["name"])
 
 
 def channel_view(channel: Channel, unread: int = 0) -> dict[str, Any]:

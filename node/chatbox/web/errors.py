@@ -16,6 +16,8 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 import chatbox.errors as errors
+from chatbox.web.i18n import N_
+from chatbox.web.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 Headers = dict[str, str] | None
@@ -45,6 +47,18 @@ STATUS: dict[type[errors.ChatboxError], int] = {
 }
 
 
+# What the framework refuses by itself that a person may meet, in words for them: the
+# error keeps the framework's name, the detail says what to do.
+FRAMEWORK_WORDS = {
+    404: (
+        N_("Not Found"),
+        N_("There is nothing at this address. Check it, or start again from the chat."),
+    ),
+    405: (N_("Method Not Allowed"), N_("This address does not take that kind of request.")),
+    413: (N_("Request Entity Too Large"), N_("That is more than this box takes at once.")),
+}
+
+
 def status_of(error: errors.ChatboxError) -> int:
     """The status of the error's own class, else of its nearest listed ancestor."""
     return next(STATUS[kind] for kind in type(error).__mro__ if kind in STATUS)
@@ -71,24 +85,29 @@ def install(app: Quart) -> None:
     @app.errorhandler(errors.ChatboxError)
     async def chatbox_error(error: errors.ChatboxError) -> Response:
         headers = _retry_after(error)
+        # The sentence in the reader's language; ``code`` is what programs compare.
         return await error_response(
-            status_of(error), error.message, error.detail, error.code, headers
+            status_of(error), _(error.message), error.detail, error.code, headers
         )
 
     @app.errorhandler(RequestSchemaValidationError)
     async def invalid_request(error: RequestSchemaValidationError) -> Response:
         problem = _first_problem(error)
-        return await error_response(400, "invalid request", problem, errors.InvalidInput.code)
+        return await error_response(400, _("invalid request"), problem, errors.InvalidInput.code)
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
         code = error.name.lower().replace(" ", "_").replace("'", "")
-        return await error_response(error.code or 500, error.name, error.description or "", code)
+        name, detail = FRAMEWORK_WORDS.get(error.code or 500, (error.name, error.description))
+        said = _(detail) if detail else ""
+        return await error_response(error.code or 500, _(name), said, code)
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> Response:
         log.exception("unexpected error while serving a request")
-        return await error_response(500, "internal error", "the box logged the details", "internal")
+        return await error_response(
+            500, _("internal error"), _("the box logged the details"), "internal"
+        )
 
 
 def _retry_after(error: errors.ChatboxError) -> dict[str, str]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chatbox.web.i18n import gettext as _
+from chatbox.web.i18n import ngettext
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -26,21 +29,33 @@ def summary(report: dict[str, Any]) -> Summary:
     problems = []
     if storage["state"] == "full":
         problems.append(
-            "The box is full: new messages cannot be saved until the owner frees some room."
+            _("The box is full: new messages cannot be saved until the owner frees some room.")
         )
     elif storage["state"] == "low":
-        problems.append("The box is nearly full: files and pictures cannot be sent, messages can.")
+        problems.append(
+            _("The box is nearly full: files and pictures cannot be sent, messages can.")
+        )
     if not ipfs["online"]:
         problems.append(
-            "The box's storage service is not running. Messages you send are kept and "
-            "stored as soon as it is back."
+            _(
+                "The box's storage service is not running. Messages you send are kept and "
+                "stored as soon as it is back."
+            )
         )
     if pending and not ipfs["online"]:
-        problems.append(f"{pending} {_messages(pending)} waiting to be stored.")
+        problems.append(
+            ngettext(
+                "%(num)d message is waiting to be stored.",
+                "%(num)d messages are waiting to be stored.",
+                pending,
+            )
+        )
     if chain["state"] in ("unreachable", "error"):
         problems.append(
-            "The box cannot reach the chain, so new messages are not yet proven. "
-            "Chatting works as usual."
+            _(
+                "The box cannot reach the chain, so new messages are not yet proven. "
+                "Chatting works as usual."
+            )
         )
     total = max(int(storage["total_bytes"]), 1)
     free = int(storage["free_bytes"])
@@ -54,14 +69,17 @@ def summary(report: dict[str, Any]) -> Summary:
     )
 
 
-def _messages(count: int) -> str:
-    return "message is" if count == 1 else "messages are"
-
-
 def _other_boxes(sync: dict[str, Any]) -> str:
     known, online = int(sync["boxes"]), int(sync["online"])
     if not known:
-        return "No other chatbox has been found yet."
+        return _("No other chatbox has been found yet.")
     if online == known:
-        return f"Connected to {'the other box' if known == 1 else f'all {known} other boxes'}."
-    return f"{online} of {known} other boxes can be reached now."
+        return ngettext(
+            "Connected to the other box.", "Connected to all %(num)d other boxes.", known
+        )
+    return ngettext(
+        "%(online)d of %(num)d other box can be reached now.",
+        "%(online)d of %(num)d other boxes can be reached now.",
+        known,
+        online=online,
+    )

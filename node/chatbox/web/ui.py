@@ -24,6 +24,8 @@ from chatbox.web.context import (
     people_view,
     status_report,
 )
+from chatbox.web.i18n import gettext as _
+from chatbox.web.i18n import number
 from chatbox.web.qr import qr_svg
 from chatbox.web.status_words import summary
 
@@ -141,6 +143,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             "people.html",
             people=await people_view(services),
             boxes=await services.peers.boxes(),
+            availability={"online": _("online"), "offline": _("offline")},
             discovery=discovery_text(services.status.mdns()),
         )
 
@@ -173,7 +176,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             count /= 1024
             if count < 1024 or unit == "GB":
                 break
-        return f"{count:.1f} {unit}"
+        return f"{number(count, '#,##0.0')} {unit}"
 
     return ui
 

@@ -3,13 +3,22 @@
 // ``html``, which the box renders from the text and sanitizes (chatbox/web/rich_text.py).
 "use strict";
 
+// The page's language, and its words for what this script writes: the box puts them in
+// the page from the same catalogue as the templates' (chatbox/web/i18n.py).
+const LANG = document.documentElement.lang || "en";
+const STRINGS = JSON.parse((document.getElementById("strings") || {}).textContent || "{}");
+
+function _(text, values = {}) {
+  return (STRINGS[text] || text).replace(/%\((\w+)\)s/g, (whole, name) => String(values[name]));
+}
+
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"];
 const GROUP_MS = 5 * 60 * 1000;  // one author's messages this close together share a name
 // Rows kept in the page however far back someone scrolls: older or newer ones are
 // dropped from the far side and paged in again when scrolled to.
 const MAX_ROWS = 300;
-const UNREACHABLE = "The box cannot be reached right now. Nothing you typed is lost; try again in a moment.";
+const UNREACHABLE = _("The box cannot be reached right now. Nothing you typed is lost; try again in a moment.");
 const me = { name: document.body.dataset.meName || "", key: document.body.dataset.meKey || "" };
 
 async function api(method, url, body) {
@@ -50,6 +59,23 @@ function showResult(form, text, done) {
   shown.scrollIntoView({ block: "nearest" });
 }
 
+// The People page lists its reader too: a new name shows there at once.
+function showOwnName(session) {
+  const own = document.querySelector(".people li.me");
+  if (!own) return;
+  const shown = session.display_name || session.name;
+  own.querySelector(".author").textContent = shown;
+  let handle = own.querySelector(".handle");
+  if (shown !== session.name && !handle) {
+    handle = element("small", "handle");
+    own.querySelector(".author").after(" ", handle);
+  }
+  if (handle) {
+    handle.textContent = `@${session.name}`;
+    handle.hidden = shown === session.name;
+  }
+}
+
 function formData(form) {
   const data = {};
   for (const [key, value] of new FormData(form)) data[key] = value;
@@ -74,6 +100,7 @@ function bindForms() {
         if (form.dataset.nextChannel !== undefined) location.href = `/chat/${result.id}`;
         else if (form.dataset.next) location.href = form.dataset.next;
         else if (form.dataset.done) showResult(form, form.dataset.done, true);
+        if (form.classList.contains("profile")) showOwnName(result);
         else if (form.dataset.show) showResult(form, result[form.dataset.show], false);
       } catch (error) {
         showError(form, error);
@@ -92,7 +119,7 @@ function currentTheme() {
 }
 
 function labelThemeButtons() {
-  const other = currentTheme() === "dark" ? "Light theme" : "Dark theme";
+  const other = currentTheme() === "dark" ? _("Light theme") : _("Dark theme");
   for (const button of document.querySelectorAll("[data-action=theme]")) button.textContent = other;
 }
 
@@ -109,7 +136,7 @@ const actions = {
     const field = document.querySelector(button.dataset.copy);
     field.select();
     await navigator.clipboard.writeText(field.value).catch(() => document.execCommand("copy"));
-    button.textContent = "Copied";
+    button.textContent = _("Copied");
   },
   async "new-code"() {
     const invite = await api("POST", "/api/v1/admin/signup-codes");
@@ -137,11 +164,12 @@ const actions = {
   person(button) {
     const row = button.closest(".message");
     const card = document.querySelector("dialog.person-card");
-    const name = row.dataset.name || "someone";
+    const name = row.dataset.name || _("someone");
     const box = name.match(/^(.*) \((.*)\)$/);
     card.querySelector("#person-name").textContent = box ? box[1] : name;
     const handle = row.dataset.handle ? `@${row.dataset.handle} · ` : "";
-    card.querySelector(".person-box").textContent = box ? `on the box ${box[2]}` : `${handle}on this box`;
+    card.querySelector(".person-box").textContent =
+      box ? _("on the box %(box)s", { box: box[2] }) : handle + _("on this box");
     card.querySelector(".fingerprint").textContent = row.dataset.fingerprint;
     card.showModal();
   },
@@ -159,14 +187,14 @@ const actions = {
 
 function showProof(proof, url) {
   const card = document.querySelector("dialog.proof-card");
-  card.querySelector(".proof-what").textContent =
+  card.querySelector(".proof-what").textContent = _(
     "This message is part of its channel's history as this box wrote it on chain: the channel's " +
     "heads at that time lead to it, and a Merkle path leads from those heads to the root the " +
-    "transaction recorded. Changing or removing the message would break that path.";
+    "transaction recorded. Changing or removing the message would break that path.");
   const facts = card.querySelector(".proof-facts");
   facts.replaceChildren();
-  for (const [term, value] of [["Block", proof.block], ["Chain", proof.chain_id],
-    ["Registry", proof.registry], ["Transaction", proof.tx], ["Batch root", proof.root]]) {
+  for (const [term, value] of [[_("Block"), proof.block], [_("Chain"), proof.chain_id],
+    [_("Registry"), proof.registry], [_("Transaction"), proof.tx], [_("Batch root"), proof.root]]) {
     facts.append(element("dt", "", term), element("dd", "mono", String(value)));
   }
   card.querySelector(".proof-command").textContent = `chatbox verify ${proof.message}`;
@@ -205,6 +233,17 @@ function bindMenu() {
   });
 }
 
+// The language chosen on this device; the box reads it from the cookie on every page.
+function bindLanguageMenu() {
+  for (const menu of document.querySelectorAll("select[data-setting=language]")) {
+    menu.addEventListener("change", () => {
+      const year = 365 * 24 * 3600;
+      document.cookie = `chatbox-lang=${encodeURIComponent(menu.value)}; path=/; max-age=${year}; SameSite=Lax`;
+      location.reload();
+    });
+  }
+}
+
 function inviteToken() {
   return location.hash.slice(1);
 }
@@ -216,10 +255,10 @@ function describeInvite() {
   try {
     const padded = inviteToken().replace(/-/g, "+").replace(/_/g, "/");
     const invite = JSON.parse(atob(padded + "=".repeat((4 - (padded.length % 4)) % 4)));
-    label.textContent = `You were invited to the private channel “${invite.name}”.`;
+    label.textContent = _("You were invited to the private channel “%(channel)s”.", { channel: invite.name });
     page.querySelector("[data-action]").disabled = false;
   } catch {
-    label.textContent = "This invite link is damaged or incomplete. Ask for a new one.";
+    label.textContent = _("This invite link is damaged or incomplete. Ask for a new one.");
   }
 }
 
@@ -235,7 +274,9 @@ function formatSize(bytes) {
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  if (unit === 0) return `${value} B`;
+  const shown = value.toLocaleString(LANG, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return `${shown} ${units[unit]}`;
 }
 
 // Times: short on the row (the day is its separator's), in full on hover.
@@ -244,9 +285,9 @@ function localTimes(root) {
     const when = new Date(time.getAttribute("datetime"));
     const row = time.closest(".message");
     time.textContent = row
-      ? when.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" })
-      : when.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
-    time.title = when.toLocaleString([], { dateStyle: "full", timeStyle: "long" });
+      ? when.toLocaleTimeString(LANG, { hour: "numeric", minute: "2-digit" })
+      : when.toLocaleString(LANG, { dateStyle: "short", timeStyle: "short" });
+    time.title = when.toLocaleString(LANG, { dateStyle: "full", timeStyle: "long" });
   }
 }
 
@@ -272,10 +313,10 @@ function dayLabel(ts) {
   const date = new Date(ts);
   const today = new Date();
   const yesterday = new Date(today.getTime() - 86400000);
-  if (date.toDateString() === today.toDateString()) return "Today";
-  if (date.toDateString() === yesterday.toDateString()) return "Yesterday";
+  if (date.toDateString() === today.toDateString()) return _("Today");
+  if (date.toDateString() === yesterday.toDateString()) return _("Yesterday");
   const sameYear = date.getFullYear() === today.getFullYear();
-  return date.toLocaleDateString([], { weekday: "long", month: "long", day: "numeric",
+  return date.toLocaleDateString(LANG, { weekday: "long", month: "long", day: "numeric",
     year: sameYear ? undefined : "numeric" });
 }
 
@@ -315,7 +356,7 @@ function renderMessage(message) {
   avatar.setAttribute("aria-hidden", "true");
   const body = element("div", "body");
   const meta = element("div", "meta");
-  const author = element("button", "author", message.author_name || "someone");
+  const author = element("button", "author", message.author_name || _("someone"));
   author.type = "button";
   author.dataset.action = "person";
   const time = element("time");
@@ -464,7 +505,8 @@ class LiveChat {
     if (soundOn()) beep();
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     const where = this.channels.name(message.channel_id);
-    const note = new Notification(`${message.author_name || "someone"} mentioned you in ${where}`, {
+    const who = message.author_name || _("someone");
+    const note = new Notification(_("%(name)s mentioned you in %(channel)s", { name: who, channel: where }), {
       body: (message.text || "").slice(0, 200), tag: message.cid,
     });
     note.addEventListener("click", () => {
@@ -495,6 +537,7 @@ class Conversation {
     this.markRead();
     this.bindScrolling();
     this.bindKeys();
+    this.bindLongPress();
     this.bindComposer();
     document.addEventListener("visibilitychange", () => this.markRead());
   }
@@ -524,7 +567,7 @@ class Conversation {
   }
 
   connection(up) {
-    this.banner.textContent = up ? "" : "Connection to the box lost. Reconnecting by itself…";
+    this.banner.textContent = up ? "" : _("Connection to the box lost. Reconnecting by itself…");
     this.banner.hidden = up;
   }
 
@@ -586,6 +629,43 @@ class Conversation {
       rows[next].focus({ preventScroll: false });
       rows[next].scrollIntoView({ block: "nearest" });
     });
+  }
+
+  // Touch screens have no hover for the full time: holding a finger on a message shows
+  // it in place of the short one, until the next touch.
+  bindLongPress() {
+    const HOLD_MS = 500;
+    let timer = null;
+    let start = null;
+    let shown = null;
+    const restore = () => {
+      if (!shown) return;
+      localTimes(shown.closest(".message"));
+      shown.classList.remove("full");
+      shown.closest(".message").classList.remove("time-shown");
+      shown = null;
+    };
+    const cancel = () => { clearTimeout(timer); timer = null; };
+    this.list.addEventListener("pointerdown", (event) => {
+      restore();
+      const row = event.pointerType === "touch" && event.target.closest(".message");
+      if (!row) return;
+      start = { x: event.clientX, y: event.clientY };
+      timer = setTimeout(() => {
+        timer = null;
+        shown = row.querySelector(".meta time");
+        shown.textContent = shown.title;
+        shown.classList.add("full");
+        row.classList.add("time-shown");
+        row.scrollIntoView({ block: "nearest" });  // the longer line must not push it away
+      }, HOLD_MS);
+    });
+    this.list.addEventListener("pointermove", (event) => {
+      if (timer && Math.hypot(event.clientX - start.x, event.clientY - start.y) > 10) cancel();
+    });
+    for (const type of ["pointerup", "pointercancel"]) this.list.addEventListener(type, cancel);
+    // The hold that showed the time must not also open the browser's menu.
+    this.list.addEventListener("contextmenu", (event) => { if (shown) event.preventDefault(); });
   }
 
   bindHistory() {
@@ -739,7 +819,8 @@ class Conversation {
   upload(file) {
     const limit = Number(this.section.dataset.uploadLimit);
     if (file.size > limit) {
-      showError(null, new Error(`${file.name} is larger than this box's limit of ${formatSize(limit)}`));
+      const words = _("%(file)s is larger than this box's limit of %(limit)s", { file: file.name, limit: formatSize(limit) });
+      showError(null, new Error(words));
       return Promise.resolve();
     }
     return new Promise((done) => this.transfer(file, done));
@@ -762,10 +843,10 @@ class Conversation {
       try { data = JSON.parse(request.responseText); } catch { /* not JSON */ }
       if (request.status === 201) this.arrive(data);
       else if (request.status === 0) showError(null, new Error(UNREACHABLE));
-      else showError(null, new Error(data.detail || data.error || "upload failed"));
+      else showError(null, new Error(data.detail || data.error || _("upload failed")));
     });
     bar.value = 0;
-    bar.setAttribute("aria-label", `Sending ${file.name}`);
+    bar.setAttribute("aria-label", _("Sending %(file)s", { file: file.name }));
     bar.hidden = false;
     request.send(body);
   }
@@ -777,6 +858,7 @@ document.addEventListener("DOMContentLoaded", () => {
   bindActions();
   bindMenu();
   labelThemeButtons();
+  bindLanguageMenu();
   describeInvite();
   localTimes(document);
   if (!document.body.classList.contains("chat")) return;
