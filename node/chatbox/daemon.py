@@ -197,6 +197,7 @@ class Node:
             default_policy=self.settings.registration,
             password_cost=self._password_cost,
         )
+        channels.ask_before_public(accounts.may_create_public)
         box = BoxInfo(self.settings.box_name, secrets.identity.public_key, __version__, time.time())
         sync = build_sync(
             secrets.identity,

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from chatbox.adapters.chain import ChainClient
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.daemon import Node
 from chatbox.devstack import AnvilNode, IpfsDaemon
+from chatbox.errors import Forbidden, Unauthorized
 from chatbox.services.proofs import Verifier
 from tests.chain.conftest import chain_settings, start_chain_node
 from tests.chain.test_anchoring import anchored_round, post_many
@@ -58,6 +60,12 @@ async def test_backup_wipe_restore_brings_every_channel_back_and_it_verifies(
         alice = await services.sessions.rename(alice, "Alice Ng")
         await post_many(node, alice, general.id, 40, "hello")
         await post_many(node, bob, general.id, 10, "hi")
+        await services.accounts.register("carol", "carol's password")
+        dave = await services.accounts.register("dave", "dave's password")
+        await services.channels.join_public(dave, general.id)
+        await post_many(node, dave, general.id, 1, "bye")
+        await services.sessions.set_account_state(alice, "carol", "disabled")
+        await services.sessions.remove_account(alice, "dave")
         await anchored_round(node)
         await post_many(node, alice, staff.id, 30, "secret")
         await anchored_round(node)
@@ -98,6 +106,12 @@ async def test_backup_wipe_restore_brings_every_channel_back_and_it_verifies(
         services = restored.services
         alice = await services.accounts.unlock("alice", "correct horse")
         bob = await services.accounts.unlock("bob", "battery staple")
+        # An account switched off stays off, and a removed one stays removed and named.
+        with pytest.raises(Forbidden):
+            await services.accounts.unlock("carol", "carol's password")
+        with pytest.raises(Unauthorized):
+            await services.accounts.unlock("dave", "dave's password")
+        assert (await services.accounts.names())[dave.identity.public_key] == "dave"
         # Titles and display names come back with the channels and accounts.
         assert (await services.channels.get(staff.id)).title == "Staff Room"
         assert (await services.accounts.names())[alice.identity.public_key] == "Alice Ng"

@@ -7,6 +7,7 @@ light and dark. Every check is about what is in the viewport, not only in the DO
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -718,3 +719,74 @@ async def test_a_browser_set_to_german_gets_the_box_in_german_until_the_person_p
     await page.goto(f"{served}/chat/{long_channel.channel.id}")
     await expect(composer).to_have_attribute("placeholder", "Message general")
     await expect(page.locator(".messages .day").last).to_have_text("Today")
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_the_admin_switches_a_member_off_then_on_limits_public_channels_and_removes_them(
+    size: str, long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    admin = await logged_in(browser, contexts, served, "owner", SIZES[size])
+    friend = await logged_in(browser, contexts, served, "friend", SIZES[size])
+    await admin.goto(served + "/admin#accounts")
+    account = admin.locator("ul.accounts li[data-name=friend]")
+    await expect(account).to_contain_text("@friend")
+    await expect(admin.locator("ul.accounts li[data-name=owner]")).to_contain_text("(you)")
+    await account.get_by_role("button", name="Switch off").click()
+    await expect(account.locator(".account-state")).to_have_text("switched off")
+    await account.scroll_into_view_if_needed()
+    assert await in_view(admin, account)
+
+    # The friend's next step finds them logged out, and logging in says why in words.
+    await friend.goto(f"{served}/chat/{long_channel.channel.id}")
+    await expect(friend).to_have_url(re.compile(r"/login"))
+    await fill_and_submit(friend, name="friend", password="friend password")
+    refusal = friend.locator(".form-error")
+    await expect(refusal).to_have_text("an admin of this box has switched this account off")
+    assert await in_view(friend, refusal)
+
+    # Only admins make public channels from now on.
+    policy = admin.locator("form[data-api='/api/v1/admin/public-channels']")
+    await policy.get_by_label("only admins").check()
+    await policy.get_by_role("button", name="Save").click()
+    await expect(policy.locator(".form-result.done")).to_have_text("Saved.")
+
+    # Switched on again, the friend gets in; their new channel can only be private.
+    await account.get_by_role("button", name="Switch on").click()
+    await expect(account.locator(".account-state")).to_have_count(0)
+    await fill_and_submit(friend, name="friend", password="friend password")
+    await expect(friend).to_have_url(f"{served}/chat/{long_channel.channel.id}")
+    await friend.goto(served + "/chat")
+    box = friend.locator("details.new-channel-box")
+    if not await box.get_attribute("open"):
+        await box.locator("summary").click()
+    await expect(box.get_by_text("public channels are made by its admins")).to_be_visible()
+    assert await box.locator("input[value=public]").count() == 0
+
+    # Removing asks first; "Cancel" keeps the account, "OK" removes it for good.
+    asked: list[str] = []
+    answers = iter([False, True])
+    replies: list[asyncio.Task[None]] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        reply = dialog.accept() if next(answers) else dialog.dismiss()
+        replies.append(asyncio.ensure_future(reply))
+
+    admin.on("dialog", answer)
+    await account.get_by_role("button", name="Remove").click()
+    for _ in range(50):  # the question arrives as an event once the click is handled
+        if asked:
+            break
+        await admin.wait_for_timeout(100)
+    assert len(asked) == 1
+    await expect(account).to_have_count(1)
+    await expect(account.get_by_role("button", name="Remove")).to_be_enabled()
+    await account.get_by_role("button", name="Remove").click()
+    await expect(account).to_have_count(0)
+    assert "friend" in asked[0] and "for good" in asked[0]
+    await admin.screenshot(path=ARTIFACTS / f"admin-accounts-{size}.png", full_page=True)
+
+    # What the friend wrote is still in the channel under their name.
+    await admin.goto(f"{served}/chat/{long_channel.channel.id}")
+    heads = admin.locator(".message:not(.continued) .author", has_text="friend")
+    await expect(heads.last).to_be_visible()

@@ -68,11 +68,35 @@ class SqliteAccountStore:
     async def account_count(self) -> int:
         return await self._db.read(fetch_count, "SELECT count(*) FROM accounts", ())
 
+    async def set_disabled(self, account_id: int, disabled: bool) -> None:
+        def switch(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "UPDATE accounts SET disabled_at = ? WHERE id = ? AND removed_at IS NULL",
+                (unix_now() if disabled else None, account_id),
+            )
+            if disabled:
+                connection.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
+
+        await self._db.write(switch)
+
+    async def remove_account(self, account_id: int) -> None:
+        def remove(connection: sqlite3.Connection) -> None:
+            now = unix_now()
+            connection.execute(
+                "UPDATE accounts SET removed_at = ?, disabled_at = coalesce(disabled_at, ?),"
+                " locked_keys = X'' WHERE id = ?",
+                (now, now, account_id),
+            )
+            for table in ("sessions", "memberships", "admin_reset_codes"):
+                connection.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
+
+        await self._db.write(remove)
+
     async def people(self) -> list[PersonRecord]:
         rows = await self._db.read(
             fetch_all,
             "SELECT id, name, public_key, is_admin, last_seen, display_name FROM accounts"
-            " ORDER BY coalesce(display_name, name) COLLATE NOCASE",
+            " WHERE removed_at IS NULL ORDER BY coalesce(display_name, name) COLLATE NOCASE",
             (),
         )
         return [
@@ -95,11 +119,14 @@ class SqliteAccountStore:
         )
 
     async def former_names(self) -> dict[str, str]:
-        """Account name by each public key an account had before a password reset."""
+        """Shown name by each public key an account had before a password reset, and by
+        the key of each removed account: what they wrote keeps their name."""
         rows = await self._db.read(
             fetch_all,
             "SELECT former_keys.public_key, coalesce(accounts.display_name, accounts.name)"
-            " AS name FROM former_keys JOIN accounts ON accounts.id = former_keys.account_id",
+            " AS name FROM former_keys JOIN accounts ON accounts.id = former_keys.account_id"
+            " UNION ALL SELECT public_key, coalesce(display_name, name) FROM accounts"
+            " WHERE removed_at IS NOT NULL",
             (),
         )
         return {row["public_key"]: row["name"] for row in rows}
@@ -250,4 +277,5 @@ def _account(row: sqlite3.Row) -> AccountRecord:
         bytes(row["locked_keys"]),
         bool(row["is_admin"]),
         row["display_name"],
+        "removed" if row["removed_at"] else "disabled" if row["disabled_at"] else "active",
     )

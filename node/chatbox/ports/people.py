@@ -15,6 +15,7 @@ class AccountRecord:
     locked_keys: bytes
     is_admin: bool
     display_name: str | None = None
+    state: str = "active"  # 'active', 'disabled' (may not log in) or 'removed' (keys erased)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,13 @@ class AccountBook(Protocol):
     async def account_by_id(self, account_id: int) -> AccountRecord | None: ...
     async def account_count(self) -> int: ...
     async def accounts(self) -> list[AccountRecord]: ...
+    async def set_disabled(self, account_id: int, disabled: bool) -> None:
+        """Switch the account off (its sessions end) or on again."""
+        ...
+
+    async def remove_account(self, account_id: int) -> None:
+        """Erase the account's keys, sessions, memberships and reset codes; keep its name."""
+        ...
 
 
 class ChannelBook(Protocol):

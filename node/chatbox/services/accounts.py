@@ -20,11 +20,16 @@ from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.person_names import chosen_display_name
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST, lock_with_password, unlock_with_password
 from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from chatbox.ports import AccountBook, AccountRecord, PeopleDirectory, PersonRecord, Registration
+from chatbox.ports import AccountBook, PeopleDirectory, PersonRecord, Registration
+from chatbox.ports import AccountRecord as AccountRecord  # what the faces are handed
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 REGISTRATION_POLICIES = ("open", "invite", "closed")
+# Who may make public channels, which everyone on the box can see and join; anyone may
+# make a private one, which only those invited read.
+PUBLIC_CHANNEL_POLICIES = ("everyone", "admins")
+ACCOUNT_STATES = ("active", "disabled")  # what an admin may set; removal is for good
 SIGNUP_CODE_LIFETIME = 7 * 24 * 3600
 RESET_CODE_LIFETIME = 15 * 60
 MEMBER_RESET_LIFETIME = 24 * 3600  # an admin hands it over in person, maybe the next day
@@ -32,6 +37,7 @@ MEMBER_RESET_LIFETIME = 24 * 3600  # an admin hands it over in person, maybe the
 _RESET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
 _POLICY_KEY = "registration"
+_PUBLIC_CHANNELS_KEY = "public_channels"
 
 
 @dataclass(frozen=True)
@@ -118,12 +124,15 @@ class AccountService:
     async def unlock(self, name: str, password: str) -> Member:
         """Log in: the password unlocks the account's keys, or Unauthorized."""
         record = await self._accounts.account_by_name(name) if isinstance(name, str) else None
-        if record is None or not isinstance(password, str):
+        if record is None or record.state == "removed" or not isinstance(password, str):
             raise Unauthorized("unknown account or wrong password")
         try:
             secret = await asyncio.to_thread(unlock_with_password, record.locked_keys, password)
         except Forbidden as exc:
             raise Unauthorized("unknown account or wrong password") from exc
+        # Said only to whoever knows the password, so it tells a guesser nothing.
+        if record.state == "disabled":
+            raise Forbidden("an admin of this box has switched this account off")
         identity = Identity.from_private_bytes(secret)
         return Member(record.id, record.name, identity, record.is_admin, record.display_name)
 
@@ -146,6 +155,55 @@ class AccountService:
             raise InvalidInput("registration must be 'open', 'invite' or 'closed'")
         await self._registration.set_setting(_POLICY_KEY, policy)
         return policy
+
+    async def public_channel_policy(self) -> str:
+        chosen = await self._registration.setting(_PUBLIC_CHANNELS_KEY)
+        return chosen if chosen in PUBLIC_CHANNEL_POLICIES else "everyone"
+
+    async def set_public_channel_policy(self, admin: Member, policy: str) -> str:
+        require_admin(admin)
+        if policy not in PUBLIC_CHANNEL_POLICIES:
+            raise InvalidInput("public_channels must be 'everyone' or 'admins'")
+        await self._registration.set_setting(_PUBLIC_CHANNELS_KEY, policy)
+        return policy
+
+    async def may_create_public(self, member: Member) -> bool:
+        return member.is_admin or await self.public_channel_policy() == "everyone"
+
+    async def accounts(self, admin: Member) -> list[AccountRecord]:
+        """Every account that was not removed, for the admin's list."""
+        require_admin(admin)
+        return [record for record in await self._accounts.accounts() if record.state != "removed"]
+
+    async def set_state(self, admin: Member, name: str, state: str) -> AccountRecord:
+        """Switch account ``name`` off (it cannot log in, its sessions end) or on again."""
+        if state not in ACCOUNT_STATES:
+            raise InvalidInput("state must be 'active' or 'disabled'")
+        record = await self._other_account(admin, name)
+        await self._accounts.set_disabled(record.id, state == "disabled")
+        return await self._reread(record)
+
+    async def remove(self, admin: Member, name: str) -> AccountRecord:
+        """Remove account ``name`` for good: its keys are erased and it leaves its channels.
+        What it wrote stays under its name, which nobody new may take."""
+        record = await self._other_account(admin, name)
+        await self._accounts.remove_account(record.id)
+        self._local_maps = None
+        return await self._reread(record)
+
+    async def _other_account(self, admin: Member, name: str) -> AccountRecord:
+        require_admin(admin)
+        record = await self._accounts.account_by_name(name) if isinstance(name, str) else None
+        if record is None or record.state == "removed":
+            raise NotFound("no account of that name on this box", detail=str(name)[:40])
+        if record.id == admin.account_id:
+            raise Conflict("an admin cannot switch off or remove their own account")
+        return record
+
+    async def _reread(self, record: AccountRecord) -> AccountRecord:
+        changed = await self._accounts.account_by_id(record.id)
+        assert changed is not None  # accounts are never deleted, only marked
+        return changed
 
     async def new_signup_code(self, admin: Member) -> str:
         """A one-time code that lets one person sign up within a week."""
@@ -172,7 +230,7 @@ class AccountService:
         sets a new one; the admin hands it over in person."""
         require_admin(admin)
         record = await self._accounts.account_by_name(name) if isinstance(name, str) else None
-        if record is None:
+        if record is None or record.state == "removed":
             raise NotFound("no account of that name on this box", detail=str(name)[:40])
         code = _readable_code()
         expires = int(time.time()) + MEMBER_RESET_LIFETIME
@@ -184,7 +242,7 @@ class AccountService:
         admin made for this account, or (for an admin) one from the serial console."""
         _check_credentials(name, password)
         record = await self._accounts.account_by_name(name)
-        if record is None:
+        if record is None or record.state == "removed":
             raise Unauthorized("that reset code is unknown, used, expired or for another account")
         if not isinstance(code, str) or not code.strip():
             raise Unauthorized("a reset code from an admin (or the serial console) is needed")

@@ -88,6 +88,7 @@ async def export(
                 "sealing_public_key": account.sealing_public_key,
                 "locked_keys": base64.b64encode(account.locked_keys).decode("ascii"),
                 "is_admin": account.is_admin,
+                "state": account.state,
             }
             for account in people
         ],
@@ -181,6 +182,11 @@ class Restorer:
                 account.get("display_name"),
             )
             ids[record.name.casefold()] = record.id
+            # Older backups carry no state: their accounts were all active.
+            if account.get("state") == "removed":
+                await self._accounts.remove_account(record.id)
+            elif account.get("state") == "disabled":
+                await self._accounts.set_disabled(record.id, True)
         for channel in backup.channels:
             await self._channels.adopt(channel)
         for name, channel_id in backup.memberships:

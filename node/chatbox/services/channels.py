@@ -5,7 +5,7 @@ Private channel keys rest in SQLite sealed with the box vault key, bound to thei
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +41,11 @@ class ChannelService:
         self._vault_key = vault_key
         self._directory = directory
         self._on_added: list[Callable[[], None]] = []
+        self._may_create_public: Callable[[Member], Awaitable[bool]] | None = None
+
+    def ask_before_public(self, may_create: Callable[[Member], Awaitable[bool]]) -> None:
+        """Let ``may_create`` decide who makes public channels (the box's policy)."""
+        self._may_create_public = may_create
 
     def on_added(self, react: Callable[[], None]) -> None:
         """Call ``react`` whenever this box comes to hold a channel it did not hold."""
@@ -51,6 +56,8 @@ class ChannelService:
         if visibility not in domain.VISIBILITIES:
             raise InvalidInput("visibility must be 'public' or 'private'")
         if visibility == "public":
+            if self._may_create_public and not await self._may_create_public(member):
+                raise Forbidden("on this box only an admin may create public channels")
             channel = domain.public_channel(name)
             if await self._book.channel(channel.id) is not None:
                 raise Conflict("a public channel with that name already exists", detail=channel.id)

@@ -22,6 +22,7 @@ class LiveFeed:
         self._watchers: dict[str, set[asyncio.Queue[Any]]] = {}
         self._connected: Counter[int] = Counter()
         self._last_seen: dict[int, float] = {}
+        self._streams: dict[int, set[asyncio.Queue[Any]]] = {}  # by account
 
     def publish(self, channel_id: str, message: Any) -> None:
         """Hand ``message`` to every watcher of the channel, now."""
@@ -51,6 +52,7 @@ class LiveFeed:
         for channel_id in channel_ids:
             self._watchers.setdefault(channel_id, set()).add(queue)
         self._connected[account_id] += 1
+        self._streams.setdefault(account_id, set()).add(queue)
         try:
             while True:
                 try:
@@ -64,8 +66,14 @@ class LiveFeed:
         finally:
             for channel_id in channel_ids:
                 self._forget(channel_id, queue)
+            self._streams.get(account_id, set()).discard(queue)
             self._connected[account_id] -= 1
             self._last_seen[account_id] = time.time()
+
+    def end_streams(self, account_id: int) -> None:
+        """Close the account's open streams: it was switched off or removed."""
+        for queue in list(self._streams.pop(account_id, ())):
+            self._drop(queue)
 
     def availability(self, account_id: int, last_seen: int) -> str:
         """'online' while someone has a live stream open (or just closed one), else 'offline'."""

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from chatbox.domain.identity import Identity
 from chatbox.domain.sealing import open_sealed, seal
-from chatbox.ports import SessionBook
+from chatbox.ports import AccountRecord, SessionBook
 from chatbox.services.accounts import AccountService, Member
 from chatbox.services.login_throttle import LoginThrottle
 
@@ -60,6 +60,17 @@ class SessionService:
         self._cache.clear()  # cached sessions hold the old name
         return replace(member, display_name=kept)
 
+    async def set_account_state(self, admin: Member, name: str, state: str) -> AccountRecord:
+        """An admin switches an account off or on; switched off, its sessions end at once."""
+        record = await self._accounts.set_state(admin, name, state)
+        self._cache.clear()
+        return record
+
+    async def remove_account(self, admin: Member, name: str) -> AccountRecord:
+        record = await self._accounts.remove(admin, name)
+        self._cache.clear()
+        return record
+
     async def open(self, member: Member) -> str:
         """A new session for an already unlocked member (after setup or sign-up)."""
         token = secrets.token_urlsafe(32)
@@ -99,7 +110,7 @@ class SessionService:
         if record is None:
             return None
         account = await self._accounts.by_id(record.account_id)
-        if account is None:
+        if account is None or account.state != "active":
             return None
         secret = open_sealed(_token_key(token), record.sealed_keys, _aad(account.id))
         identity = Identity.from_private_bytes(secret)

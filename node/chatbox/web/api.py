@@ -16,7 +16,8 @@ from quart_schema import (
     validate_response,
 )
 
-from chatbox.services.accounts import Member
+from chatbox.domain.identity import fingerprint
+from chatbox.services.accounts import AccountRecord, Member
 from chatbox.services.sessions import SessionService
 from chatbox.web import schemas, session
 from chatbox.web.context import (
@@ -123,6 +124,49 @@ def _accounts_routes(api: Blueprint, services: WebServices) -> None:
     async def set_registration(data: schemas.Policy) -> schemas.Policy:
         policy = await services.accounts.set_policy(session.member(), data.registration)
         return schemas.Policy(registration=policy)  # type: ignore[arg-type]
+
+    @api.get("/admin/public-channels")
+    @validate_response(schemas.PublicChannelPolicy)
+    async def public_channels() -> schemas.PublicChannelPolicy:
+        """Who may create public channels on this box."""
+        policy = await services.accounts.public_channel_policy()
+        return schemas.PublicChannelPolicy(public_channels=policy)  # type: ignore[arg-type]
+
+    @api.put("/admin/public-channels")
+    @validate_request(schemas.PublicChannelPolicy)
+    @validate_response(schemas.PublicChannelPolicy)
+    async def set_public_channels(data: schemas.PublicChannelPolicy) -> schemas.PublicChannelPolicy:
+        """Let everyone, or only admins, create public channels (admin)."""
+        policy = await services.accounts.set_public_channel_policy(
+            session.member(), data.public_channels
+        )
+        return schemas.PublicChannelPolicy(public_channels=policy)  # type: ignore[arg-type]
+
+    @api.get("/admin/accounts")
+    @validate_response(schemas.AccountList)
+    async def accounts() -> schemas.AccountList:
+        """Every account of this box (admin)."""
+        records = await services.accounts.accounts(session.member())
+        return schemas.AccountList(accounts=[_account_out(record) for record in records])
+
+    @api.put("/admin/accounts/<name>")
+    @validate_request(schemas.AccountState)
+    @validate_response(schemas.AccountOut)
+    async def set_account_state(name: str, data: schemas.AccountState) -> schemas.AccountOut:
+        """Switch an account off, so it cannot log in and its sessions end, or on (admin)."""
+        record = await services.sessions.set_account_state(session.member(), name, data.state)
+        if record.state != "active":
+            services.live.end_streams(record.id)
+        return _account_out(record)
+
+    @api.delete("/admin/accounts/<name>")
+    @validate_response(schemas.Ok)
+    async def remove_account(name: str) -> schemas.Ok:
+        """Remove an account for good: its keys are erased and it leaves every channel; what
+        it wrote stays, under its name, which nobody new may take (admin)."""
+        record = await services.sessions.remove_account(session.member(), name)
+        services.live.end_streams(record.id)
+        return schemas.Ok()
 
     @api.post("/admin/anchor")
     @validate_response(schemas.Ok, 202)
@@ -305,3 +349,13 @@ def _session_response(member: Member, token: str, status: int) -> Response:
     response.status_code = status
     session.set_cookie(response, token, SECURE_COOKIES)
     return response
+
+
+def _account_out(record: AccountRecord) -> schemas.AccountOut:
+    return schemas.AccountOut(
+        name=record.name,
+        display_name=record.display_name,
+        is_admin=record.is_admin,
+        state="disabled" if record.state == "disabled" else "active",
+        fingerprint=fingerprint(record.public_key),
+    )

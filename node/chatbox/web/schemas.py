@@ -192,6 +192,30 @@ class Policy(Body):
     registration: Literal["open", "invite", "closed"]
 
 
+class PublicChannelPolicy(Body):
+    public_channels: Literal["everyone", "admins"] = Field(
+        description="who may create public channels; anyone may create a private one"
+    )
+
+
+class AccountOut(BaseModel):
+    name: str = Field(description="the login name")
+    display_name: str | None = Field(description="the name others see; null: the login name")
+    is_admin: bool
+    state: Literal["active", "disabled"] = Field(description="disabled: may not log in")
+    fingerprint: str
+
+
+class AccountList(BaseModel):
+    accounts: list[AccountOut]
+
+
+class AccountState(Body):
+    state: Literal["active", "disabled"] = Field(
+        description="disabled: the account cannot log in and its sessions end"
+    )
+
+
 class ResetCode(BaseModel):
     code: str = Field(description="one use, for the named account, within a day")
 

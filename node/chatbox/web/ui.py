@@ -106,6 +106,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             channels=[channel_view(c, unread.get(c.id, 0)) for c in channels],
             current=current,
             getting_started=alone,
+            may_create_public=await services.accounts.may_create_public(member),
             messages=messages,
             before=before,
             upload_limit=upload_limit,
@@ -162,7 +163,12 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             return away
         if not g.member.is_admin:
             raise NotFound("no such page")
-        return await page("admin.html", policy=await services.accounts.policy())
+        return await page(
+            "admin.html",
+            policy=await services.accounts.policy(),
+            public_channels=await services.accounts.public_channel_policy(),
+            accounts=await services.accounts.accounts(g.member),
+        )
 
     @ui.app_template_filter("when")
     def when(ts_ms: int) -> str:

@@ -178,6 +178,18 @@ const actions = {
     const url = `/api/v1/messages/${encodeURIComponent(cid)}/proof`;
     showProof(await api("GET", url), url);
   },
+  async "account-state"(button) {
+    const name = button.closest("[data-name]").dataset.name;
+    await api("PUT", `/api/v1/admin/accounts/${encodeURIComponent(name)}`, { state: button.dataset.state });
+    location.reload();
+  },
+  async "remove-account"(button) {
+    const name = button.closest("[data-name]").dataset.name;
+    const question = _("Remove the account %(name)s for good? Its keys are erased and it cannot log in again; what it wrote stays.", { name });
+    if (!confirm(question)) return;
+    await api("DELETE", `/api/v1/admin/accounts/${encodeURIComponent(name)}`);
+    location.reload();
+  },
   async notifications(button) {
     // Asked only from this click, never on load.
     const answer = await Notification.requestPermission();
@@ -211,7 +223,7 @@ function bindActions() {
     try {
       await actions[button.dataset.action](button);
     } catch (error) {
-      showError(button.closest("main, form"), error);
+      showError(button.closest("form, section, main"), error);
     }
   });
 }
