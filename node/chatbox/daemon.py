@@ -59,6 +59,7 @@ from chatbox.services.peers import PeerService
 from chatbox.services.pinning import FilePinner
 from chatbox.services.proofs import AnchorContext, ProofService
 from chatbox.services.reindex import Reindexer
+from chatbox.services.search import SearchService
 from chatbox.services.sessions import SessionService
 from chatbox.services.status import BoxInfo, ChainInfo, LanInfo, StatusService, web_address
 from chatbox.services.storage import StorageGuard
@@ -101,6 +102,7 @@ class Services:
     peers: PeerService
     pinner: FilePinner
     lan: LanDiscovery
+    search: SearchService
 
 
 class Node:
@@ -198,6 +200,7 @@ class Node:
             password_cost=self._password_cost,
         )
         channels.ask_before_public(accounts.may_create_public)
+        accounts.when_removed(channels.leave_all)
         box = BoxInfo(self.settings.box_name, secrets.identity.public_key, __version__, time.time())
         sync = build_sync(
             secrets.identity,
@@ -276,6 +279,7 @@ class Node:
                 self._notices(),
             ),
             sessions=SessionService(accounts, account_tables),
+            search=SearchService(log_tables, channels, messages),
             live=live,
             proofs=ProofService(anchor_tables, messages, context),
             directory=directory,
@@ -457,6 +461,7 @@ def web_services(services: Services) -> WebServices:
         proofs=services.proofs,
         peers=services.peers,
         admin=AdminActions(services.peers, services.anchorer),
+        search=services.search,
     )
 
 

@@ -75,6 +75,12 @@ async def test_a_message_reaches_the_other_box_live_and_a_file_downloads_there(
     boxes = await b.services.peers.boxes()
     assert [(box.name, box.availability) for box in boxes] == [("box-a", "online")]
     assert [m.text for m in await history(b, bob, channel.id)][-1] is None  # the file message
+    # What arrived from A is found by search on B, the file by its name too.
+    found = await b.services.search.search(bob, "photo")
+    assert [(f.message.author, (f.message.file or {}).get("name")) for f in found] == [
+        (alice.identity.public_key, "photo.bin")
+    ]
+    assert await b.services.search.search(bob, "hello from") != []
 
 
 async def _posted_and_seen(
@@ -216,6 +222,9 @@ async def test_a_box_without_the_key_learns_nothing_of_a_private_channel(
 
     assert [m.text for m in await history(b, bob, secret.id)] == [f"secret {n}" for n in range(20)]
     assert overheard == []
+    # B finds the synced private messages by scanning them; C, without the key, finds none.
+    assert len(await b.services.search.search(bob, "secret")) == 20
+    assert await c.services.search.search(carol, "secret") == []
     with pytest.raises(NotFound):
         await c.services.channels.get(secret.id)
     c_status = (await c.services.status.status())["sync"]

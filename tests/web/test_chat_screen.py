@@ -327,7 +327,8 @@ async def test_every_page_has_no_accessibility_violations(
         browser, contexts, served, "owner", SIZES[size], color_scheme=scheme, bypass_csp=True
     )
     channel = f"/chat/{long_channel.channel.id}"
-    for path in (channel, "/chat", "/directory", "/people", "/status", "/admin"):
+    pages = (channel, "/chat", "/directory", "/people", "/status", "/admin", "/search?q=of")
+    for path in pages:
         await page.goto(served + path)
         if path == channel:
             await expect(row(page, MESSAGES)).to_be_visible()
@@ -339,7 +340,7 @@ async def test_every_page_has_no_accessibility_violations(
             await page.click(".status-details summary")
             violations = await _axe(page)
             assert violations == [], f"status details at {size} in {scheme}: {violations}"
-        name = "channel" if path == channel else path.strip("/")
+        name = "channel" if path == channel else path.strip("/").split("?")[0]
         await page.screenshot(path=ARTIFACTS / f"page-{name}-{size}-{scheme}.png")
     await page.context.clear_cookies()
     for path in ("/login", "/signup", "/reset", "/offline"):
@@ -790,3 +791,39 @@ async def test_the_admin_switches_a_member_off_then_on_limits_public_channels_an
     await admin.goto(f"{served}/chat/{long_channel.channel.id}")
     heads = admin.locator(".message:not(.continued) .author", has_text="friend")
     await expect(heads.last).to_be_visible()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_a_search_finds_an_old_message_and_opens_the_channel_there(
+    size: str, long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await logged_in(browser, contexts, served, "friend", SIZES[size])
+    box = page.get_by_role("searchbox", name="Search messages")
+    assert await in_view(page, box)
+    await box.fill("Message 17 OF")
+    await box.press("Enter")
+    await expect(page.locator(".result-count")).to_have_text(
+        "11 messages found for “Message 17 OF”"
+    )
+    results = page.locator("ol.results li")
+    await expect(results.first).to_contain_text("message 179 of the long channel")
+    oldest = results.filter(has_text="message 17 of the long channel")
+    await expect(oldest.locator("mark")).to_have_text(["message", "17", "of"])
+    await page.screenshot(path=ARTIFACTS / f"search-{size}.png")
+    await oldest.locator("a").click()
+
+    # The channel opens at message 17, marked, far from the newest: 483 messages later.
+    found = row(page, 17)
+    await expect(found).to_be_visible()
+    assert await in_view(page, found)
+    assert await found.evaluate("(node) => node.matches(':target')")
+    assert await page.locator(".message", has_text=f"message {MESSAGES} of").count() == 0
+    assert not await page_scrolls(page)
+    # Scrolling on brings the newer messages, up to the newest.
+    for _ in range(40):
+        if await row(page, MESSAGES).count():
+            break
+        await page.eval_on_selector(".messages", "list => { list.scrollTop = list.scrollHeight; }")
+        await page.wait_for_timeout(150)
+    await expect(row(page, MESSAGES)).to_be_visible()
+    assert await page.locator(".message").count() <= MAX_ROWS

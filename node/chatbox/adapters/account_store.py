@@ -87,8 +87,8 @@ class SqliteAccountStore:
                 " locked_keys = X'' WHERE id = ?",
                 (now, now, account_id),
             )
-            for table in ("sessions", "memberships", "admin_reset_codes"):
-                connection.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
+            connection.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
+            connection.execute("DELETE FROM admin_reset_codes WHERE account_id = ?", (account_id,))
 
         await self._db.write(remove)
 

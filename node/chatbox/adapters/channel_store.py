@@ -68,6 +68,9 @@ class SqliteChannelStore:
         rows = await self._db.read(fetch_all, "SELECT * FROM channels ORDER BY name, id", ())
         return [_channel(row) for row in rows]
 
+    async def leave_all(self, account_id: int) -> None:
+        await self._db.write(execute, "DELETE FROM memberships WHERE account_id = ?", (account_id,))
+
     async def memberships(self) -> list[tuple[int, str]]:
         """(account id, channel id) of every membership."""
         rows = await self._db.read(

@@ -95,6 +95,39 @@ class SqliteLogStore:
         )
         return [_entry(row) for row in rows]
 
+    async def search_public(
+        self, channel_ids: list[str], words: list[str], limit: int
+    ) -> list[str]:
+        """CIDs of the entries of ``channel_ids`` whose text holds a word beginning with each
+        of ``words`` (folded, made of word characters only), the latest to arrive first."""
+        if not channel_ids or not words:
+            return []
+        # Each word quoted as a phrase and prefix-matched: nothing typed is FTS5 syntax.
+        match = " ".join(f'"{word}"*' for word in words)
+        marks = ",".join("?" * len(channel_ids))
+        # The index's own order (arrival) lets it stop at ``limit``: sorting every match
+        # by time first costs a common word's thousands of rows.
+        rows = await self._db.read(
+            fetch_all,
+            f"SELECT cid FROM message_search WHERE message_search MATCH ?"
+            f" AND channel_id IN ({marks}) ORDER BY rowid DESC LIMIT ?",
+            (match, *channel_ids, limit),
+        )
+        return [row["cid"] for row in rows]
+
+    async def entries(self, cids: list[str]) -> list[EntryRecord]:
+        """The entries of ``cids`` this box holds, in no particular order."""
+        found: list[EntryRecord] = []
+        for start in range(0, len(cids), 500):  # well under SQLite's limit on parameters
+            chunk = cids[start : start + 500]
+            rows = await self._db.read(
+                fetch_all,
+                f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE cid IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+            found += [_entry(row) for row in rows]
+        return found
+
     async def entry(self, cid: str) -> EntryRecord | None:
         row = await self._db.read(
             fetch_one, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE cid = ?", (cid,)

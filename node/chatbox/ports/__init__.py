@@ -41,6 +41,7 @@ from chatbox.ports.entries import (
     EntryRecord,
     LogReplica,
     PinQueue,
+    PublicTextIndex,
     StoreHealth,
 )
 from chatbox.ports.peers import (
@@ -94,6 +95,7 @@ __all__ = [
     "PersonRecord",
     "PinQueue",
     "PlannedBatch",
+    "PublicTextIndex",
     "ReadMarks",
     "Receipt",
     "RegisteredChannel",

@@ -74,6 +74,7 @@ class AccountService:
         # from one read and dropped together when an account or a name changes.
         self._local_maps: tuple[dict[str, str], dict[str, str]] | None = None
         self._remote_names: Callable[[], Awaitable[dict[str, str]]] | None = None
+        self._on_removed: list[Callable[[int], Awaitable[None]]] = []
 
     async def setup_admin(self, name: str, password: str) -> Member:
         """Create the owner's account; refused once any account exists."""
@@ -189,7 +190,13 @@ class AccountService:
         record = await self._other_account(admin, name)
         await self._accounts.remove_account(record.id)
         self._local_maps = None
+        for react in self._on_removed:
+            await react(record.id)
         return await self._reread(record)
+
+    def when_removed(self, react: Callable[[int], Awaitable[None]]) -> None:
+        """Call ``react`` with the id of each account removed: what else it belonged to."""
+        self._on_removed.append(react)
 
     async def _other_account(self, admin: Member, name: str) -> AccountRecord:
         require_admin(admin)

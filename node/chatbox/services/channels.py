@@ -104,6 +104,10 @@ class ChannelService:
             raise NotFound("no such channel", detail=str(channel_id)[:80])
         return self._channel(record)
 
+    async def leave_all(self, account_id: int) -> None:
+        """Take a removed account out of every channel."""
+        await self._book.leave_all(account_id)
+
     async def for_member(self, member: Member, channel_id: str) -> Channel:
         """The channel, if ``member`` belongs to it; unknown and forbidden look the same."""
         channel = await self.get(channel_id)

@@ -176,6 +176,15 @@ class MessageService:
             return Page(messages, None, messages[-1].cid if more else None)
         return Page(messages, messages[0].cid if more else None)
 
+    async def around(self, member: Member, channel_id: str, cid: str, limit: int = 50) -> Page:
+        """The message ``cid`` amid about ``limit`` of its neighbours, older and newer: where
+        a search result or a link to a message opens its channel."""
+        half = max(1, limit // 2)
+        older = await self.history(member, channel_id, cid, half)  # NotFound if not here
+        newer = await self.history(member, channel_id, None, half, after=cid)
+        centre = await self.find(member, cid)
+        return Page([*older.messages, centre, *newer.messages], older.before, newer.after)
+
     async def _cursor(self, channel: Channel, cid: str) -> tuple[int, str]:
         anchor = await self._log.entry(cid) if isinstance(cid, str) else None
         if anchor is None or anchor.channel_id != channel.id:
@@ -190,6 +199,52 @@ class MessageService:
         channel = await self._channels.for_member(member, record.channel_id)
         anchored = await self._anchors.confirmed_among([record.cid])
         return self.view(channel, record, bool(anchored))
+
+    async def find_many(self, member: Member, cids: list[str]) -> list[Message]:
+        """The messages of ``cids`` that ``member`` may read, in the order given; the rest
+        (unknown, or in a channel they are not in) are left out."""
+        records = {record.cid: record for record in await self._log.entries(cids)}
+        readable: dict[str, Channel | None] = {}
+        for channel_id in {record.channel_id for record in records.values()}:
+            try:
+                readable[channel_id] = await self._channels.for_member(member, channel_id)
+            except NotFound:
+                readable[channel_id] = None
+        anchored = await self._anchors.confirmed_among(list(records))
+        messages = []
+        for cid in cids:
+            record = records.get(cid)
+            channel = readable.get(record.channel_id) if record else None
+            if record is not None and channel is not None:
+                messages.append(self.view(channel, record, cid in anchored))
+        return messages
+
+    async def matching(
+        self, member: Member, channel_id: str, keep: Callable[[str], bool], newest: int
+    ) -> list[Message]:
+        """Of the channel's ``newest`` latest messages, those whose text (or file name)
+        ``keep`` accepts, oldest first: a search of a channel that keeps no index."""
+        channel = await self._channels.for_member(member, channel_id)
+        records: list[EntryRecord] = []
+        cursor = None
+        while len(records) < newest:
+            page = await self._log.page(channel.id, cursor, min(MAX_PAGE, newest - len(records)))
+            records = page + records
+            if len(page) < MAX_PAGE:
+                break
+            cursor = (page[0].clock, page[0].cid)
+        kept = []
+        for record in records:
+            body = open_body(channel, canonical.loads(record.body))
+            if keep(str(body.get("text") or (body.get("file") or {}).get("name") or "")):
+                kept.append((record, body))
+        anchored = await self._anchors.confirmed_among([record.cid for record, _ in kept])
+        return [
+            _message(
+                r.cid, r.channel_id, r.author, r.clock, r.ts, body, r.stored, r.cid in anchored
+            )
+            for r, body in kept
+        ]
 
     async def count(self, channel_id: str) -> int:
         """How many entries of a channel this box holds (its own and its peers')."""

@@ -28,6 +28,7 @@ from chatbox.web.context import (
     invite_url,
     message_view,
     people_view,
+    search_view,
     status_report,
 )
 from chatbox.web.downloads import file_response
@@ -265,6 +266,16 @@ def _message_routes(api: Blueprint, services: WebServices) -> None:
             "before": page.before,
             "after": page.after,
         }
+
+    @api.get("/search")
+    @validate_querystring(schemas.SearchQuery)
+    @validate_response(schemas.SearchResults)
+    async def search(query_args: schemas.SearchQuery) -> dict[str, Any]:
+        """Messages of the person's channels holding every word of ``q``, newest first.
+        Public channels through a full-text index; private ones by opening their newest
+        2,000 messages, since no plaintext of them is kept on the disk."""
+        member = session.member()
+        return {"results": await search_view(services, member, query_args.q, query_args.limit)}
 
     @api.post("/channels/<channel_id>/messages")
     @validate_request(schemas.MessageIn)

@@ -16,10 +16,12 @@ from chatbox.services.messages import Message, MessageService
 from chatbox.services.onboarding import Onboarding
 from chatbox.services.peers import PeerService
 from chatbox.services.proofs import ProofService
+from chatbox.services.search import SearchService
 from chatbox.services.sessions import SessionService
 from chatbox.services.status import StatusService, for_viewer
 from chatbox.web import rich_text
 from chatbox.web.i18n import gettext as _
+from chatbox.web.search_view import snippet
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class WebServices:
     proofs: ProofService
     peers: PeerService
     admin: AdminActions
+    search: SearchService
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,29 @@ def discovery_text(mdns: dict[str, Any]) -> str:
             requested=mdns["requested"],
         )
     return _("This box answers as %(name)s.", name=mdns["name"])
+
+
+async def search_view(
+    services: WebServices, member: Member, query: object, limit: int = 50
+) -> list[dict[str, Any]]:
+    """What a search finds, as the API returns it and the search page shows it."""
+    names = await author_names(services)
+    return [
+        {
+            "message": message_view(found.message, names),
+            "channel": {
+                "id": found.channel.id,
+                "title": found.channel.title,
+                "visibility": found.channel.visibility,
+            },
+            "snippet_html": str(snippet(_found_text(found.message), found.words)),
+        }
+        for found in await services.search.search(member, query, limit)
+    ]
+
+
+def _found_text(message: Message) -> str:
+    return message.text or str((message.file or {}).get("name", ""))
 
 
 def channel_view(channel: Channel, unread: int = 0) -> dict[str, Any]:

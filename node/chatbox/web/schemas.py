@@ -138,6 +138,27 @@ class HistoryQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
+class SearchQuery(BaseModel):
+    q: str = Field(description="words to find, each at the start of a word, in any case")
+    limit: int = Field(default=50, ge=1, le=50)
+
+
+class SearchChannel(BaseModel):
+    id: str
+    title: str
+    visibility: Literal["public", "private"]
+
+
+class SearchResult(BaseModel):
+    message: MessageOut
+    channel: SearchChannel
+    snippet_html: str = Field(description="a stretch of the text with found words in <mark>")
+
+
+class SearchResults(BaseModel):
+    results: list[SearchResult] = Field(description="newest first")
+
+
 class MessagePage(BaseModel):
     messages: list[MessageOut]
     before: str | None = Field(description="pass as `before` for older messages; null at start")

@@ -11,8 +11,10 @@ from typing import Any
 from quart import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from chatbox.errors import NotFound
+from chatbox.domain.search_words import MAX_QUERY_CHARS
+from chatbox.errors import InvalidInput, NotFound
 from chatbox.services.accounts import Member
+from chatbox.services.search import PRIVATE_SCAN
 from chatbox.services.sessions import SessionService
 from chatbox.web.context import (
     WebServices,
@@ -22,6 +24,7 @@ from chatbox.web.context import (
     invite_url,
     message_view,
     people_view,
+    search_view,
     status_report,
 )
 from chatbox.web.i18n import gettext as _
@@ -89,15 +92,19 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         unread = await services.channels.unread(member)
         current = None
         messages: list[dict[str, Any]] = []
-        before = None
+        before = after = None
         if channel_id is not None:
             current = await services.channels.for_member(member, channel_id)
-            history = await services.messages.history(member, channel_id, None, PAGE_SIZE)
+            around = request.args.get("around")
+            if around:  # a search result or a link to one message: open the channel there
+                history = await services.messages.around(member, channel_id, around, PAGE_SIZE)
+            else:
+                history = await services.messages.history(member, channel_id, None, PAGE_SIZE)
             names = await author_names(services)
             messages = [message_view(m, names) for m in history.messages]
-            before = history.before
+            before, after = history.before, history.after
             unread.pop(channel_id, None)
-            if history.messages:
+            if history.messages and after is None:
                 await services.channels.mark_read(member, channel_id, history.messages[-1].clock)
         # The owner of a box nobody else has joined yet sees what to do next.
         alone = member.is_admin and current is None and await services.accounts.account_count() == 1
@@ -109,6 +116,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             may_create_public=await services.accounts.may_create_public(member),
             messages=messages,
             before=before,
+            after=after,
             upload_limit=upload_limit,
         )
 
@@ -156,6 +164,22 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         # A QR code of the plain-IP address, for phones on which <box_name>.local fails.
         ip_qr = qr_svg(report["network"]["urls"][0])
         return await page("status.html", status=report, words=summary(report), ip_qr=ip_qr)
+
+    @ui.get("/search")
+    async def search() -> Response | str:
+        if (away := await gate()) is not None:
+            return away
+        query = request.args.get("q", "")[:MAX_QUERY_CHARS]
+        results: list[dict[str, Any]] = []
+        problem = None
+        if query.strip():
+            try:
+                results = await search_view(services, g.member, query)
+            except InvalidInput as refused:
+                problem = _(refused.message)
+        return await page(
+            "search.html", query=query, results=results, problem=problem, scan=PRIVATE_SCAN
+        )
 
     @ui.get("/admin")
     async def admin() -> Response | str:

@@ -536,7 +536,9 @@ class Conversation {
     this.marker = section.querySelector(".new-messages");
     this.banner = section.querySelector(".connection");
     this.before = section.dataset.before || null;
-    this.newer = null;  // the newest row kept, while newer ones are out of the page
+    // The newest row kept, while newer ones are out of the page: set when the channel opens
+    // at a message further back (a search result), then by paging and trimming.
+    this.newer = section.dataset.after || null;
     this.loading = false;
     this.lastRead = 0;
     this.stuck = true;  // following the newest message until the reader scrolls up
@@ -545,7 +547,7 @@ class Conversation {
   start() {
     this.bindHistory();
     decorate(this.list);
-    this.scrollToEnd();
+    if (!this.newer) this.scrollToEnd();
     this.markRead();
     this.bindScrolling();
     this.bindKeys();
