@@ -629,3 +629,39 @@ async def test_pages_and_refusals_speak_german_to_a_german_browser_and_codes_sta
     client.set_cookie("localhost", "chatbox-lang", "en")
     chosen = await (await client.get("/status", headers=german)).get_data(as_text=True)
     assert '<html lang="en">' in chosen and "The box is working well." in chosen
+
+
+async def test_a_person_mutes_a_channel_of_theirs_and_only_theirs(client: Client) -> None:
+    owner = {"X-CSRF-Token": await json_session(client, "/api/v1/setup", OWNER)}
+    general = (await (await client.get("/api/v1/channels")).get_json())["channels"][0]["id"]
+    muted = await client.put(
+        f"/api/v1/channels/{general}/mute", json={"muted": True}, headers=owner
+    )
+    assert await muted.get_json() == {"muted": True}
+    listed = (await (await client.get("/api/v1/channels")).get_json())["channels"]
+    assert [(c["name"], c["muted"]) for c in listed] == [("general", True)]
+    await client.put(f"/api/v1/channels/{general}/mute", json={"muted": False}, headers=owner)
+    listed = (await (await client.get("/api/v1/channels")).get_json())["channels"]
+    assert listed[0]["muted"] is False
+
+    made = await client.post(
+        "/api/v1/channels", json={"name": "staff", "visibility": "private"}, headers=owner
+    )
+    staff = (await made.get_json())["id"]
+    await client.put("/api/v1/admin/registration", json={"registration": "open"}, headers=owner)
+    guest = client.app.test_client()
+    guest_headers = {"X-CSRF-Token": await json_session(guest, "/api/v1/accounts", GUEST)}
+    for channel, body, status in [
+        (staff, {"muted": True}, 404),  # not theirs
+        ("0" * 64, {"muted": True}, 404),
+        (general, {"muted": "yes"}, 400),
+        (general, {}, 400),
+        (general, {"muted": True, "also": 1}, 400),
+    ]:
+        answer = await guest.put(
+            f"/api/v1/channels/{channel}/mute", json=body, headers=guest_headers
+        )
+        assert answer.status_code == status, (channel, body)
+        assert_error_shape(await answer.get_json())
+    refused = await guest.put(f"/api/v1/channels/{general}/mute", json={"muted": True})
+    assert refused.status_code == 403  # no CSRF token

@@ -300,7 +300,7 @@ async def test_unread_counts_and_title_change_live_and_a_mention_notifies(
         long_channel.owner, long_channel.other.id, "@friend can you look at this?"
     )
     await expect(badge.locator(".count")).to_have_text("4")
-    await page.wait_for_function("window.shown.length === 1")
+    await _notified(page)
     shown = await page.evaluate("window.shown")
     assert shown == [["owner mentioned you in random", "@friend can you look at this?"]]
 
@@ -311,6 +311,50 @@ async def test_unread_counts_and_title_change_live_and_a_mention_notifies(
     mention = page.locator(".message", has_text="thanks").locator(".mention.me")
     await expect(mention).to_have_text("@friend")
     assert await page.locator(".message", has_text="thanks").locator(".mention").count() == 2
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_a_muted_channel_stays_quiet_except_for_a_mention(
+    size: str, long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    page = await logged_in(
+        browser, contexts, served, "friend", SIZES[size], permissions=["notifications"]
+    )
+    await page.add_init_script(  # records what the page shows, as in the test above
+        """window.shown = [];
+           window.Notification = class extends window.Notification {
+             constructor(title, options) { super(title, options); window.shown.push(title); }
+           };"""
+    )
+    await page.goto(f"{served}/chat/{long_channel.other.id}")
+    mute = page.get_by_role("button", name="Mute")
+    assert await in_view(page, mute)
+    await expect(mute).to_have_attribute("aria-pressed", "false")
+    await mute.click()
+    await expect(mute).to_have_attribute("aria-pressed", "true")
+    await page.reload()  # the choice is kept by the box
+    await expect(page.get_by_role("button", name="Mute")).to_have_attribute("aria-pressed", "true")
+
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    await expect(row(page, MESSAGES)).to_be_visible()
+    link = page.locator(f".channels a[data-channel-id='{long_channel.other.id}']")
+    if size == "desktop":  # a phone shows the channel list only without a channel open
+        await expect(link.locator(".muted-mark")).to_be_visible()
+    title = await page.title()
+    services = long_channel.node.services
+    for n in range(3):
+        await services.messages.post_text(long_channel.owner, long_channel.other.id, f"quiet {n}")
+    # A mention still reaches the person it names; the rest is neither counted nor shown.
+    await services.messages.post_text(
+        long_channel.owner, long_channel.other.id, "@friend this one is for you"
+    )
+    await _notified(page)
+    assert await page.evaluate("window.shown") == ["owner mentioned you in random"]
+    await expect(link.locator(".unread")).to_be_hidden()
+    assert await page.title() == title
+    await page.goto(served + "/chat")
+    await expect(link.locator(".unread")).to_be_hidden()
+    await expect(link.locator(".muted-mark")).to_be_visible()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -429,6 +473,15 @@ async def _tab_to(
         if await page.evaluate(f"document.activeElement.matches({selector!r})"):
             return presses
     pytest.fail(f"{selector} not reached in {limit} Tabs")
+
+
+async def _notified(page: Page) -> None:
+    """Until the page has shown a notification (recorded in ``window.shown``), for up to
+    5 s; polled from here, since the page's CSP forbids evaluating a string in it."""
+    for _ in range(50):
+        if await page.evaluate("window.shown.length"):
+            return
+        await page.wait_for_timeout(100)
 
 
 async def _axe(page: Page) -> list[str]:

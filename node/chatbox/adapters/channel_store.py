@@ -98,6 +98,21 @@ class SqliteChannelStore:
         )
         return {row["channel_id"]: int(row["unread"]) for row in rows}
 
+    async def set_muted(self, account_id: int, channel_id: str, muted: bool) -> None:
+        await self._db.write(
+            execute,
+            "UPDATE memberships SET muted = ? WHERE account_id = ? AND channel_id = ?",
+            (int(muted), account_id, channel_id),
+        )
+
+    async def muted(self, account_id: int) -> set[str]:
+        rows = await self._db.read(
+            fetch_all,
+            "SELECT channel_id FROM memberships WHERE account_id = ? AND muted = 1",
+            (account_id,),
+        )
+        return {row["channel_id"] for row in rows}
+
 
 def _channel(row: sqlite3.Row) -> ChannelRecord:
     key = row["sealed_key"]

@@ -119,6 +119,16 @@ class ChannelService:
         """Messages by others since the member last read each joined channel."""
         return await self._read_marks.unread_counts(member.account_id)
 
+    async def set_muted(self, member: Member, channel_id: str, muted: bool) -> bool:
+        """Mute a channel for ``member`` (or unmute it); returns whether it is muted now."""
+        channel = await self.for_member(member, channel_id)
+        await self._read_marks.set_muted(member.account_id, channel.id, muted)
+        return muted
+
+    async def muted(self, member: Member) -> set[str]:
+        """The ids of the channels ``member`` muted."""
+        return await self._read_marks.muted(member.account_id)
+
     async def mark_read(self, member: Member, channel_id: str, clock: int) -> None:
         channel = await self.for_member(member, channel_id)
         await self._read_marks.mark_read(member.account_id, channel.id, clock)

@@ -200,8 +200,18 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
     async def joined() -> dict[str, Any]:
         member = session.member()
         unread = await services.channels.unread(member)
+        muted = await services.channels.muted(member)
         channels = await services.channels.joined(member)
-        return {"channels": [channel_view(c, unread.get(c.id, 0)) for c in channels]}
+        views = [channel_view(c, unread.get(c.id, 0), c.id in muted) for c in channels]
+        return {"channels": views}
+
+    @api.put("/channels/<channel_id>/mute")
+    @validate_request(schemas.Mute)
+    @validate_response(schemas.Mute)
+    async def mute(channel_id: str, data: schemas.Mute) -> schemas.Mute:
+        """Mute a channel for oneself, or unmute it."""
+        muted = await services.channels.set_muted(session.member(), channel_id, data.muted)
+        return schemas.Mute(muted=muted)
 
     @api.post("/channels")
     @validate_request(schemas.ChannelIn)

@@ -124,13 +124,14 @@ def _found_text(message: Message) -> str:
     return message.text or str((message.file or {}).get("name", ""))
 
 
-def channel_view(channel: Channel, unread: int = 0) -> dict[str, Any]:
+def channel_view(channel: Channel, unread: int = 0, muted: bool = False) -> dict[str, Any]:
     return {
         "id": channel.id,
         "name": channel.name,
         "title": channel.title,
         "visibility": channel.visibility,
         "unread": unread,
+        "muted": muted,
     }
 
 

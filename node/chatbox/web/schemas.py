@@ -69,6 +69,7 @@ class ChannelOut(BaseModel):
     title: str = Field(description="the name as its creator wrote it, for showing")
     visibility: Literal["public", "private"]
     unread: int = 0
+    muted: bool = Field(False, description="muted by this person: not counted or announced")
 
 
 class ChannelList(BaseModel):
@@ -164,6 +165,12 @@ class MessagePage(BaseModel):
     before: str | None = Field(description="pass as `before` for older messages; null at start")
     after: str | None = Field(
         description="with `after`: pass as `after` for newer messages; null at the newest"
+    )
+
+
+class Mute(Body):
+    muted: bool = Field(
+        description="true: new messages are not counted or announced, except a mention of you"
     )
 
 

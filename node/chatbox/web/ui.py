@@ -90,6 +90,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         member: Member = g.member
         channels = await services.channels.joined(member)
         unread = await services.channels.unread(member)
+        muted = await services.channels.muted(member)
         current = None
         messages: list[dict[str, Any]] = []
         before = after = None
@@ -110,7 +111,8 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         alone = member.is_admin and current is None and await services.accounts.account_count() == 1
         return await page(
             "chat.html",
-            channels=[channel_view(c, unread.get(c.id, 0)) for c in channels],
+            channels=[channel_view(c, unread.get(c.id, 0), c.id in muted) for c in channels],
+            muted=current is not None and current.id in muted,
             current=current,
             getting_started=alone,
             may_create_public=await services.accounts.may_create_public(member),

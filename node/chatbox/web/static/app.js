@@ -190,6 +190,18 @@ const actions = {
     await api("DELETE", `/api/v1/admin/accounts/${encodeURIComponent(name)}`);
     location.reload();
   },
+  async mute(button) {
+    const channel = button.closest("[data-channel]").dataset.channel;
+    const wanted = button.getAttribute("aria-pressed") !== "true";
+    const { muted } = await api("PUT", `/api/v1/channels/${channel}/mute`, { muted: wanted });
+    button.setAttribute("aria-pressed", String(muted));
+    const link = document.querySelector(`.channels a[data-channel-id="${channel}"]`);
+    if (link) {
+      link.dataset.muted = String(muted);
+      link.querySelector(".muted-mark").hidden = !muted;
+      if (muted) link.querySelector(".unread").hidden = true;
+    }
+  },
   async notifications(button) {
     // Asked only from this click, never on load.
     const answer = await Notification.requestPermission();
@@ -427,7 +439,7 @@ class ChannelList {
 
   bump(channelId) {
     const link = this.links.get(channelId);
-    if (!link) return;
+    if (!link || link.dataset.muted === "true") return;
     const badge = link.querySelector(".unread");
     const count = badge.querySelector(".count");
     count.textContent = String(Number(count.textContent || 0) + 1);
@@ -437,7 +449,7 @@ class ChannelList {
 
   name(channelId) {
     const link = this.links.get(channelId);
-    return link ? link.querySelector(".channel-name").textContent : "a channel";
+    return link ? link.querySelector(".channel-name").textContent : _("a channel");
   }
 
   showTotal() {
