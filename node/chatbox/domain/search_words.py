@@ -15,13 +15,16 @@ from chatbox.errors import InvalidInput
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 8
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: what the index makes words of
 
 
 def fold(text: str) -> str:
-    """``text`` without case and accents: what both sides of a match are compared as."""
+    """``text`` without case and accents: what both sides of a match are compared as.
+
+    ``lower`` rather than ``casefold``: the index lowers "ß" to itself, where casefold
+    would make it "ss" and "Straße" would never be found."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def query_words(query: object) -> list[str]:

@@ -148,6 +148,9 @@ class ChannelService:
     def registry_state(self) -> str:
         return self._directory.state()
 
+    def registry_standing(self) -> tuple[str, int, str | None]:
+        return self._directory.standing()
+
     async def adopt(self, channel: Channel) -> None:
         """Know ``channel`` (with its key) without anyone joining it: restore from backup."""
         await self._add(channel)

@@ -28,15 +28,24 @@ class RegistryDirectory:
     def enabled(self) -> bool:
         return self._chain is not None
 
-    def state(self) -> str:
-        """How the registry listing stands, in words for the directory page."""
+    def standing(self) -> tuple[str, int, str | None]:
+        """How the registry listing stands: 'off', 'unreachable', 'connecting' or
+        'connected', how many channels it lists, and the last error."""
         if self._chain is None:
-            return "off (this box uses no chain registry)"
+            return ("off", 0, None)
         if self._error is not None:
-            return f"not reachable ({self._error}); showing what it listed before"
-        if not self._refreshed:
-            return "connecting"
-        return f"connected, {len(self._listed)} channels listed"
+            return ("unreachable", len(self._listed), self._error)
+        return ("connected" if self._refreshed else "connecting", len(self._listed), None)
+
+    def state(self) -> str:
+        """How the registry listing stands, in English words for the API."""
+        kind, listed, error = self.standing()
+        return {
+            "off": "off (this box uses no chain registry)",
+            "unreachable": f"not reachable ({error}); showing what it listed before",
+            "connecting": "connecting",
+            "connected": f"connected, {listed} channels listed",
+        }[kind]
 
     def listed(self) -> list[Channel]:
         return list(self._listed.values())

@@ -11,7 +11,7 @@ from chatbox.domain.search_words import fold
 
 SNIPPET_CHARS = 200
 LEAD_CHARS = 60  # of text kept before the first word found
-_TOKEN = re.compile(r"\w+")
+_TOKEN = re.compile(r"[^\W_]+")
 
 
 def snippet(text: str, words: list[str]) -> Markup:

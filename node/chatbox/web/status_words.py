@@ -69,6 +69,25 @@ def summary(report: dict[str, Any]) -> Summary:
     )
 
 
+def registry_words(standing: tuple[str, int, str | None]) -> str:
+    """The chain registry's listing in a sentence, for the directory page."""
+    kind, listed, error = standing
+    if kind == "off":
+        return _("This box uses no chain registry.")
+    if kind == "unreachable":
+        return _(
+            "The chain registry cannot be reached (%(error)s); shown is what it listed before.",
+            error=error or "",
+        )
+    if kind == "connecting":
+        return _("Connecting to the chain registry…")
+    return ngettext(
+        "The chain registry lists %(num)d channel.",
+        "The chain registry lists %(num)d channels.",
+        listed,
+    )
+
+
 def _other_boxes(sync: dict[str, Any]) -> str:
     known, online = int(sync["boxes"]), int(sync["online"])
     if not known:

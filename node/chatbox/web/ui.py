@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from chatbox.domain.search_words import MAX_QUERY_CHARS
 from chatbox.errors import InvalidInput, NotFound
 from chatbox.services.accounts import Member
-from chatbox.services.search import PRIVATE_SCAN
+from chatbox.services.search import MAX_RESULTS, PRIVATE_SCAN
 from chatbox.services.sessions import SessionService
 from chatbox.web.context import (
     WebServices,
@@ -30,7 +30,7 @@ from chatbox.web.context import (
 from chatbox.web.i18n import gettext as _
 from chatbox.web.i18n import number
 from chatbox.web.qr import qr_svg
-from chatbox.web.status_words import summary
+from chatbox.web.status_words import registry_words, summary
 
 PAGE_SIZE = 50
 
@@ -142,7 +142,7 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         return await page(
             "directory.html",
             listed=await services.channels.public_directory(g.member),
-            chain=services.channels.registry_state(),
+            chain=registry_words(services.channels.registry_standing()),
             discovery=discovery_text(services.status.mdns()),
         )
 
@@ -165,7 +165,19 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         report = await status_report(services, g.member)
         # A QR code of the plain-IP address, for phones on which <box_name>.local fails.
         ip_qr = qr_svg(report["network"]["urls"][0])
-        return await page("status.html", status=report, words=summary(report), ip_qr=ip_qr)
+        chain_states = {
+            "off": _("off"),
+            "unreachable": _("unreachable"),
+            "error": _("error"),
+            "connected": _("connected"),
+        }
+        return await page(
+            "status.html",
+            status=report,
+            words=summary(report),
+            ip_qr=ip_qr,
+            chain_states=chain_states,
+        )
 
     @ui.get("/search")
     async def search() -> Response | str:
@@ -180,7 +192,12 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             except InvalidInput as refused:
                 problem = _(refused.message)
         return await page(
-            "search.html", query=query, results=results, problem=problem, scan=PRIVATE_SCAN
+            "search.html",
+            query=query,
+            results=results,
+            problem=problem,
+            scan=PRIVATE_SCAN,
+            limit=MAX_RESULTS,
         )
 
     @ui.get("/admin")

@@ -15,6 +15,7 @@ function _(text, values = {}) {
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"];
 const GROUP_MS = 5 * 60 * 1000;  // one author's messages this close together share a name
+const GROUP_ROWS = 10;  // and at most this many, so a long run still shows who is writing
 // Rows kept in the page however far back someone scrolls: older or newer ones are
 // dropped from the far side and paged in again when scrolled to.
 const MAX_ROWS = 300;
@@ -35,7 +36,10 @@ async function api(method, url, body) {
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new Error(data.detail ? `${data.error}: ${data.detail}` : data.error || response.statusText);
+    const said = data.detail ? `${data.error}: ${data.detail}` : data.error || response.statusText;
+    const error = new Error(said.charAt(0).toUpperCase() + said.slice(1));  // a sentence
+    error.status = response.status;
+    throw error;
   }
   return data;
 }
@@ -184,17 +188,19 @@ const actions = {
     location.reload();
   },
   async "remove-account"(button) {
-    const name = button.closest("[data-name]").dataset.name;
-    const question = _("Remove the account %(name)s for good? Its keys are erased and it cannot log in again; what it wrote stays.", { name });
+    const account = button.closest("[data-name]");
+    const name = account.dataset.name;
+    const question = _("Remove the account of %(shown)s (@%(name)s) for good? Its keys are erased and it cannot log in again; what it wrote stays.", { shown: account.dataset.shown, name });
     if (!confirm(question)) return;
     await api("DELETE", `/api/v1/admin/accounts/${encodeURIComponent(name)}`);
     location.reload();
   },
   async mute(button) {
     const channel = button.closest("[data-channel]").dataset.channel;
-    const wanted = button.getAttribute("aria-pressed") !== "true";
+    const wanted = button.dataset.muted !== "true";
     const { muted } = await api("PUT", `/api/v1/channels/${channel}/mute`, { muted: wanted });
-    button.setAttribute("aria-pressed", String(muted));
+    button.dataset.muted = String(muted);
+    button.querySelector(".label").textContent = muted ? _("Unmute") : _("Mute");
     const link = document.querySelector(`.channels a[data-channel-id="${channel}"]`);
     if (link) {
       link.dataset.muted = String(muted);
@@ -348,6 +354,7 @@ function dayLabel(ts) {
 function decorate(list) {
   for (const separator of list.querySelectorAll(".day")) separator.remove();
   let previous = null;
+  let run = 0;  // rows in the current group
   for (const row of list.querySelectorAll(".message")) {
     paintAvatar(row);
     const ts = Number(row.dataset.ts);
@@ -355,9 +362,11 @@ function decorate(list) {
     if (newDay) {
       list.insertBefore(element("li", "day", dayLabel(ts)), row);
     }
-    row.classList.toggle("continued", Boolean(previous) && !newDay
+    const continued = Boolean(previous) && !newDay && run < GROUP_ROWS
       && previous.dataset.author === row.dataset.author
-      && ts - Number(previous.dataset.ts) < GROUP_MS);
+      && ts - Number(previous.dataset.ts) < GROUP_MS;
+    row.classList.toggle("continued", continued);
+    run = continued ? run + 1 : 1;
     for (const inner of row.querySelectorAll("a, button")) inner.tabIndex = -1;
     for (const mention of row.querySelectorAll(".mention")) {
       mention.classList.toggle("me", mention.dataset.name.toLowerCase() === me.name.toLowerCase());
@@ -595,6 +604,16 @@ class Conversation {
   connection(up) {
     this.banner.textContent = up ? "" : _("Connection to the box lost. Reconnecting by itself…");
     this.banner.hidden = up;
+    // A stream refused for good may mean the session ended (logged out elsewhere, or
+    // switched off by an admin): say so, rather than "reconnecting" forever.
+    if (!up) api("GET", "/api/v1/session").catch((error) => { if (error.status === 401) this.loggedOut(); });
+  }
+
+  loggedOut() {
+    const link = element("a", "", _("Log in again"));
+    link.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+    this.banner.replaceChildren(_("You are no longer logged in."), " ", link);
+    this.banner.hidden = false;
   }
 
   markRead() {
@@ -626,7 +645,12 @@ class Conversation {
     this.marker.addEventListener("click", () => (this.newer ? this.jumpToNewest() : this.scrollToEnd()));
     if (location.hash.startsWith("#m-")) {
       const target = document.getElementById(location.hash.slice(1));
-      if (target) { target.scrollIntoView({ block: "center" }); this.stuck = this.nearEnd(); }
+      const centre = () => { target.scrollIntoView({ block: "center" }); this.stuck = this.nearEnd(); };
+      if (target) {
+        centre();
+        // The browser jumps to the fragment itself once the page has loaded: centre again.
+        window.addEventListener("load", () => requestAnimationFrame(centre), { once: true });
+      }
     }
   }
 
@@ -798,7 +822,8 @@ class Conversation {
       } catch (error) {
         text.value = value;  // nothing typed is lost
         grow();
-        showError(null, error);
+        if (error.status === 401) this.loggedOut();
+        else showError(null, error);
       }
     });
     form.querySelector("input[type=file]").addEventListener("change", (event) => {
