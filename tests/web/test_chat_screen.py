@@ -781,6 +781,8 @@ async def test_the_admin_switches_a_member_off_then_on_limits_public_channels_an
 ) -> None:
     admin = await logged_in(browser, contexts, served, "owner", SIZES[size])
     friend = await logged_in(browser, contexts, served, "friend", SIZES[size])
+    await friend.goto(f"{served}/chat/{long_channel.channel.id}")
+    await expect(row(friend, MESSAGES)).to_be_visible()
     await admin.goto(served + "/admin#accounts")
     account = admin.locator("ul.accounts li[data-name=friend]")
     await expect(account).to_contain_text("@friend")
@@ -789,6 +791,11 @@ async def test_the_admin_switches_a_member_off_then_on_limits_public_channels_an
     await expect(account.locator(".account-state")).to_have_text("switched off")
     await account.scroll_into_view_if_needed()
     assert await in_view(admin, account)
+    # The friend's open page says so by itself, not "reconnecting" for ever.
+    banner = friend.locator(".connection")
+    await expect(banner).to_contain_text("You are no longer logged in.")
+    assert await in_view(friend, banner)
+    await expect(banner.get_by_role("link", name="Log in again")).to_be_visible()
 
     # The friend's next step finds them logged out, and logging in says why in words.
     await friend.goto(f"{served}/chat/{long_channel.channel.id}")

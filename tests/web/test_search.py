@@ -84,6 +84,10 @@ async def test_a_person_finds_words_in_any_case_and_accent_in_every_channel_they
         "Zoë will bring the volcano for science"
     ]
     assert await _found(pupil, "science marks") == []
+    await _post(client, owner, ids["general"], "Treffpunkt: Lange Straße 5")
+    for query in ("Straße", "STRAßE", "stra", "lange straße"):  # ß is kept as the index keeps it
+        texts = [result["message"]["text"] for result in await _found(pupil, query)]
+        assert texts == ["Treffpunkt: Lange Straße 5"], query
     assert len(await _found(client, "science")) == 5  # the owner reads every channel
 
     # Nothing of a private channel is written where the disk keeps text.
