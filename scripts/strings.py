@@ -21,9 +21,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 import chatbox.errors as errors
+from chatbox.web.i18n import CATALOGUE, LOCALES
 
 PACKAGE = Path(__file__).resolve().parents[1] / "node" / "chatbox"
-LOCALES = PACKAGE / "web" / "locales"
 
 # An error's first argument is the sentence a person is shown (chatbox/errors.py); the
 # web face translates it. ConfigError names a settings key, which stays as written, and
@@ -55,7 +55,7 @@ def extract() -> Catalog:
 
 
 def locale_files(root: Path = LOCALES) -> list[Path]:
-    return sorted(root.glob("*/LC_MESSAGES/messages.po"))
+    return sorted(root.glob(CATALOGUE))
 
 
 def read(path: Path) -> Catalog:

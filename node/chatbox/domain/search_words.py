@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from chatbox.errors import InvalidInput
 
@@ -38,6 +39,13 @@ def query_words(query: object) -> list[str]:
     if not words:
         raise InvalidInput("type a word to search for")
     return words
+
+
+def searchable(body: dict[str, Any]) -> str:
+    """What search reads of a message body: its text, else its file's name. The public
+    index's triggers (migration 0009) take the same."""
+    file = body.get("file") or {}
+    return str(body.get("text") or file.get("name") or "")
 
 
 def holds(text: str, words: list[str]) -> bool:

@@ -14,7 +14,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.person_names import chosen_display_name
@@ -182,7 +182,7 @@ class AccountService:
             raise InvalidInput("state must be 'active' or 'disabled'")
         record = await self._other_account(admin, name)
         await self._accounts.set_disabled(record.id, state == "disabled")
-        return await self._reread(record)
+        return replace(record, state=state)
 
     async def remove(self, admin: Member, name: str) -> AccountRecord:
         """Remove account ``name`` for good: its keys are erased and it leaves its channels.
@@ -192,7 +192,7 @@ class AccountService:
         self._local_maps = None
         for react in self._on_removed:
             await react(record.id)
-        return await self._reread(record)
+        return replace(record, state="removed", locked_keys=b"")
 
     def when_removed(self, react: Callable[[int], Awaitable[None]]) -> None:
         """Call ``react`` with the id of each account removed: what else it belonged to."""
@@ -206,11 +206,6 @@ class AccountService:
         if record.id == admin.account_id:
             raise Conflict("an admin cannot switch off or remove their own account")
         return record
-
-    async def _reread(self, record: AccountRecord) -> AccountRecord:
-        changed = await self._accounts.account_by_id(record.id)
-        assert changed is not None  # accounts are never deleted, only marked
-        return changed
 
     async def new_signup_code(self, admin: Member) -> str:
         """A one-time code that lets one person sign up within a week."""

@@ -119,11 +119,10 @@ class ChannelService:
         """Messages by others since the member last read each joined channel."""
         return await self._read_marks.unread_counts(member.account_id)
 
-    async def set_muted(self, member: Member, channel_id: str, muted: bool) -> bool:
-        """Mute a channel for ``member`` (or unmute it); returns whether it is muted now."""
+    async def set_muted(self, member: Member, channel_id: str, muted: bool) -> None:
+        """Mute a channel for ``member``, or unmute it."""
         channel = await self.for_member(member, channel_id)
         await self._read_marks.set_muted(member.account_id, channel.id, muted)
-        return muted
 
     async def muted(self, member: Member) -> set[str]:
         """The ids of the channels ``member`` muted."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,9 +19,8 @@ _DROPPED = object()
 class LiveFeed:
     def __init__(self) -> None:
         self._watchers: dict[str, set[asyncio.Queue[Any]]] = {}
-        self._connected: Counter[int] = Counter()
         self._last_seen: dict[int, float] = {}
-        self._streams: dict[int, set[asyncio.Queue[Any]]] = {}  # by account
+        self._streams: dict[int, set[asyncio.Queue[Any]]] = {}  # each account's open streams
 
     def publish(self, channel_id: str, message: Any) -> None:
         """Hand ``message`` to every watcher of the channel, now."""
@@ -51,7 +49,6 @@ class LiveFeed:
         queue: asyncio.Queue[Any] = asyncio.Queue(WATCHER_QUEUE)
         for channel_id in channel_ids:
             self._watchers.setdefault(channel_id, set()).add(queue)
-        self._connected[account_id] += 1
         self._streams.setdefault(account_id, set()).add(queue)
         try:
             while True:
@@ -66,8 +63,10 @@ class LiveFeed:
         finally:
             for channel_id in channel_ids:
                 self._forget(channel_id, queue)
-            self._streams.get(account_id, set()).discard(queue)
-            self._connected[account_id] -= 1
+            streams = self._streams.get(account_id, set())
+            streams.discard(queue)
+            if not streams:
+                self._streams.pop(account_id, None)
             self._last_seen[account_id] = time.time()
 
     def end_streams(self, account_id: int) -> None:
@@ -77,7 +76,7 @@ class LiveFeed:
 
     def availability(self, account_id: int, last_seen: int) -> str:
         """'online' while someone has a live stream open (or just closed one), else 'offline'."""
-        if self._connected[account_id] > 0:
+        if self._streams.get(account_id):
             return "online"
         recent = max(self._last_seen.get(account_id, 0.0), float(last_seen))
         return "online" if time.time() - recent < ONLINE_GRACE else "offline"

@@ -21,6 +21,7 @@ from chatbox.domain.envelope import Envelope
 from chatbox.domain.identity import fingerprint
 from chatbox.domain.log import next_position
 from chatbox.domain.sealing import open_sealed, seal
+from chatbox.domain.search_words import searchable
 from chatbox.errors import Forbidden, InvalidEnvelope, InvalidInput, NotFound
 from chatbox.ports import AnchorMarks, EntryLog, EntryRecord
 from chatbox.services.accounts import Member
@@ -228,40 +229,23 @@ class MessageService:
         records: list[EntryRecord] = []
         cursor = None
         while len(records) < newest:
-            page = await self._log.page(channel.id, cursor, min(MAX_PAGE, newest - len(records)))
+            wanted = min(MAX_PAGE, newest - len(records))
+            page = await self._log.page(channel.id, cursor, wanted)
             records = page + records
-            if len(page) < MAX_PAGE:
+            if len(page) < wanted:  # the channel's first message is in
                 break
             cursor = (page[0].clock, page[0].cid)
-        kept = []
-        for record in records:
-            body = open_body(channel, canonical.loads(record.body))
-            if keep(str(body.get("text") or (body.get("file") or {}).get("name") or "")):
-                kept.append((record, body))
+        opened = [(record, open_body(channel, canonical.loads(record.body))) for record in records]
+        kept = [(record, body) for record, body in opened if keep(searchable(body))]
         anchored = await self._anchors.confirmed_among([record.cid for record, _ in kept])
-        return [
-            _message(
-                r.cid, r.channel_id, r.author, r.clock, r.ts, body, r.stored, r.cid in anchored
-            )
-            for r, body in kept
-        ]
+        return [_record_message(record, body, record.cid in anchored) for record, body in kept]
 
     async def count(self, channel_id: str) -> int:
         """How many entries of a channel this box holds (its own and its peers')."""
         return await self._log.entry_count(channel_id)
 
     def view(self, channel: Channel, record: EntryRecord, anchored: bool = False) -> Message:
-        body = open_body(channel, canonical.loads(record.body))
-        return _message(
-            record.cid,
-            record.channel_id,
-            record.author,
-            record.clock,
-            record.ts,
-            body,
-            pinned=record.stored,
-            anchored=anchored,
-        )
+        return _record_message(record, open_body(channel, canonical.loads(record.body)), anchored)
 
     def _lock(self, channel_id: str) -> asyncio.Lock:
         return self._locks.setdefault(channel_id, asyncio.Lock())
@@ -331,6 +315,19 @@ def _message(
         body.get("file"),
         pinned,
         anchored,
+    )
+
+
+def _record_message(record: EntryRecord, body: dict[str, Any], anchored: bool) -> Message:
+    return _message(
+        record.cid,
+        record.channel_id,
+        record.author,
+        record.clock,
+        record.ts,
+        body,
+        pinned=record.stored,
+        anchored=anchored,
     )
 
 

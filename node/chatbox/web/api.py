@@ -210,8 +210,8 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
     @validate_response(schemas.Mute)
     async def mute(channel_id: str, data: schemas.Mute) -> schemas.Mute:
         """Mute a channel for oneself, or unmute it."""
-        muted = await services.channels.set_muted(session.member(), channel_id, data.muted)
-        return schemas.Mute(muted=muted)
+        await services.channels.set_muted(session.member(), channel_id, data.muted)
+        return data
 
     @api.post("/channels")
     @validate_request(schemas.ChannelIn)

@@ -7,6 +7,7 @@ from typing import Any
 
 from chatbox.domain.channels import Channel
 from chatbox.domain.identity import fingerprint
+from chatbox.domain.search_words import searchable
 from chatbox.services.accounts import AccountService, Member
 from chatbox.services.admin import AdminActions
 from chatbox.services.channels import ChannelService
@@ -16,7 +17,7 @@ from chatbox.services.messages import Message, MessageService
 from chatbox.services.onboarding import Onboarding
 from chatbox.services.peers import PeerService
 from chatbox.services.proofs import ProofService
-from chatbox.services.search import SearchService
+from chatbox.services.search import MAX_RESULTS, SearchService
 from chatbox.services.sessions import SessionService
 from chatbox.services.status import StatusService, for_viewer
 from chatbox.web import rich_text
@@ -102,7 +103,7 @@ def discovery_text(mdns: dict[str, Any]) -> str:
 
 
 async def search_view(
-    services: WebServices, member: Member, query: object, limit: int = 50
+    services: WebServices, member: Member, query: object, limit: int = MAX_RESULTS
 ) -> list[dict[str, Any]]:
     """What a search finds, as the API returns it and the search page shows it."""
     names = await author_names(services)
@@ -114,14 +115,14 @@ async def search_view(
                 "title": found.channel.title,
                 "visibility": found.channel.visibility,
             },
-            "snippet_html": str(snippet(_found_text(found.message), found.words)),
+            "snippet_html": str(snippet(_searchable(found.message), found.words)),
         }
         for found in await services.search.search(member, query, limit)
     ]
 
 
-def _found_text(message: Message) -> str:
-    return message.text or str((message.file or {}).get("name", ""))
+def _searchable(message: Message) -> str:
+    return searchable({"text": message.text, "file": message.file})
 
 
 def channel_view(channel: Channel, unread: int = 0, muted: bool = False) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from werkzeug.datastructures import LanguageAccept
 
 SOURCE = "en"
 LOCALES = Path(__file__).parent / "locales"
+CATALOGUE = "*/LC_MESSAGES/messages.po"  # one per language, under LOCALES
 COOKIE = "chatbox-lang"  # set by the page's language menu (app.js), read here
 SCRIPT = "static/app.js"  # the strings it uses travel to it inside the page
 
@@ -52,7 +53,7 @@ def _own_name(code: str) -> str:
 def load(root: Path = LOCALES) -> dict[str, Language]:
     """Every shipped language by code, English first."""
     languages = {SOURCE: Language(SOURCE, _own_name(SOURCE), NullTranslations(), {})}
-    for po in sorted(root.glob("*/LC_MESSAGES/messages.po")):
+    for po in sorted(root.glob(CATALOGUE)):
         code = po.parts[-3]
         with po.open("rb") as source:
             catalog = read_po(source, locale=code)
@@ -99,8 +100,9 @@ def N_(text: str) -> str:  # the name the catalogue's extractor looks for
     return text
 
 
-def number(value: float, pattern: str = "#,##0.#") -> str:
-    """A number as the reader's language writes it: 1.5 in English, 1,5 in German."""
+def number(value: float, pattern: str) -> str:
+    """``value`` as the reader's language writes it with the Babel (CLDR) ``pattern``:
+    1.5 in English, 1,5 in German."""
     return format_decimal(value, pattern, locale=current().code)
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chatbox.domain.channels import MAX_NAME_LENGTH
 from chatbox.domain.envelope import MAX_TEXT_CHARS
 from chatbox.domain.person_names import MAX_DISPLAY_NAME
+from chatbox.services.search import MAX_RESULTS
 
 
 class Body(BaseModel):
@@ -141,7 +142,7 @@ class HistoryQuery(BaseModel):
 
 class SearchQuery(BaseModel):
     q: str = Field(description="words to find, each at the start of a word, in any case")
-    limit: int = Field(default=50, ge=1, le=50)
+    limit: int = Field(default=MAX_RESULTS, ge=1, le=MAX_RESULTS)
 
 
 class SearchChannel(BaseModel):

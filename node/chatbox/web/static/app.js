@@ -104,8 +104,8 @@ function bindForms() {
         if (form.dataset.nextChannel !== undefined) location.href = `/chat/${result.id}`;
         else if (form.dataset.next) location.href = form.dataset.next;
         else if (form.dataset.done) showResult(form, form.dataset.done, true);
-        if (form.classList.contains("profile")) showOwnName(result);
         else if (form.dataset.show) showResult(form, result[form.dataset.show], false);
+        if (form.classList.contains("profile")) showOwnName(result);
       } catch (error) {
         showError(form, error);
       } finally {
