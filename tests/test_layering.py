@@ -135,7 +135,7 @@ def test_every_port_is_narrow() -> None:
 _WRITE = re.compile(r"\b(?:INSERT(?: OR [A-Z]+)? INTO|UPDATE|DELETE FROM|REPLACE INTO) ([a-z_]+)")
 _TABLE = re.compile(r"CREATE (?:VIRTUAL )?TABLE ([a-z_]+)")
 # A trigger writes on behalf of whoever writes the table it fires on.
-_TRIGGER = re.compile(r"CREATE TRIGGER \w+ \w+ \w+ ON ([a-z_]+)(.*?)\bEND;", re.DOTALL)
+_TRIGGER = re.compile(r"CREATE TRIGGER \w+ \w+ \w+(?: OF \w+)? ON ([a-z_]+)(.*?)\bEND;", re.DOTALL)
 
 
 def test_each_table_is_written_by_one_adapter_only() -> None:

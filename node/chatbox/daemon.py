@@ -190,7 +190,7 @@ class Node:
         )
         storage = StorageGuard(partial(usage_of, data_dir), self.settings.disk_reserve)
         messages = MessageService(
-            log_tables, channels, outbox, live, storage, anchors=anchor_tables
+            log_tables, log_tables, channels, outbox, live, storage, anchors=anchor_tables
         )
         accounts = AccountService(
             accounts=account_tables,

@@ -17,7 +17,7 @@ from chatbox.domain import envelope
 from chatbox.domain.identity import Identity
 from chatbox.domain.log import next_position
 from chatbox.errors import Conflict
-from chatbox.ports import ChannelRecord
+from chatbox.ports import ChannelRecord, IndexedEntry
 
 CHANNEL = "aa" * 32
 
@@ -62,7 +62,7 @@ async def test_concurrent_appends_commit_in_order_and_keep_one_head(store: Sqlit
         clock, prev = next_position(heads)
         entry = envelope.create(author, CHANNEL, clock, prev, i, {"text": f"m{i}"})
         heads = [(entry.cid, entry.clock)]
-        writes.append(store.append(entry, envelope.body_text(entry.body), None, False))
+        writes.append(store.append(IndexedEntry(entry), False))
     assert all(await asyncio.gather(*writes))
     assert await store.heads(CHANNEL) == heads
     assert await store.pending_count() == 300
@@ -74,8 +74,8 @@ async def test_concurrent_appends_commit_in_order_and_keep_one_head(store: Sqlit
 
 async def test_duplicate_append_is_ignored(store: SqliteLogStore) -> None:
     entry = envelope.create(Identity.generate(), CHANNEL, 1, [], 0, {"text": "once"})
-    assert await store.append(entry, envelope.body_text(entry.body), None, True)
-    assert not await store.append(entry, envelope.body_text(entry.body), None, True)
+    assert await store.append(IndexedEntry(entry), True)
+    assert not await store.append(IndexedEntry(entry), True)
     assert await store.entry_count(CHANNEL) == 1
 
 
@@ -83,8 +83,8 @@ async def test_child_before_parent_keeps_the_right_head(store: SqliteLogStore) -
     author = Identity.generate()
     parent = envelope.create(author, CHANNEL, 1, [], 0, {"text": "parent"})
     child = envelope.create(author, CHANNEL, 2, [parent.cid], 0, {"text": "child"})
-    await store.append(child, envelope.body_text(child.body), None, True)
-    await store.append(parent, envelope.body_text(parent.body), None, True)
+    await store.append(IndexedEntry(child), True)
+    await store.append(IndexedEntry(parent), True)
     assert await store.heads(CHANNEL) == [(child.cid, 2)]
 
 
@@ -122,7 +122,7 @@ async def test_the_log_dag_and_envelope_bytes_serve_packs_even_after_pinning(
     right = envelope.create(Identity.generate(), CHANNEL, 2, [root.cid], 0, {"text": "right"})
     merge = envelope.create(author, CHANNEL, 3, sorted([left.cid, right.cid]), 0, {"text": "m"})
     for entry in (root, left, right, merge):
-        await store.append(entry, envelope.body_text(entry.body), None, False)
+        await store.append(IndexedEntry(entry), False)
     await store.mark_stored([root.cid, left.cid])
 
     assert await store.log_links(CHANNEL) == {
@@ -150,7 +150,7 @@ async def test_dangling_names_the_parents_a_replica_still_lacks(store: SqliteLog
             )
         )
     for entry in (entries[3], entries[1]):  # two children whose parents have not arrived
-        await store.append(entry, envelope.body_text(entry.body), None, False)
+        await store.append(IndexedEntry(entry), False)
     assert await store.dangling(CHANNEL) == sorted([entries[2].cid, entries[0].cid])
-    await store.append(entries[2], envelope.body_text(entries[2].body), None, False)
+    await store.append(IndexedEntry(entries[2]), False)
     assert await store.dangling(CHANNEL) == [entries[0].cid]

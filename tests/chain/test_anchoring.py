@@ -242,3 +242,24 @@ async def test_a_worker_stopped_between_sending_and_the_receipt_never_sends_the_
     events = await chain.anchors(box=address)
     await chain.close()
     assert len(events) == 1
+
+
+async def test_after_a_delete_every_anchored_message_still_verifies(
+    chain_node: Node, alice: Member, anvil: AnvilNode, ipfs_daemon: IpfsDaemon, registry: str
+) -> None:
+    """A delete drops the words, not the signed envelope, so the anchored log stays whole."""
+    services = chain_node.services
+    general = await services.channels.create(alice, "general", "public")
+    await anchored_round(chain_node)  # registers the channel
+    cids = await post_many(chain_node, alice, general.id, 20, "said")
+    await anchored_round(chain_node)
+    for cid in cids[5:8]:
+        await services.messages.delete(alice, cid)
+    await services.outbox.drained()
+    await services.outbox.flush()
+    shown = [await services.messages.find(alice, cid) for cid in cids[5:8]]
+    assert [message.deleted for message in shown] == [True, True, True]
+
+    done = verify(anvil, ipfs_daemon, registry, cids)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("verified: anchored in block") == len(cids)

@@ -20,8 +20,8 @@ class FakePinQueue:
         self.waiting[cid] = raw
         return cid
 
-    async def outbox(self, limit: int) -> list[tuple[str, bytes]]:
-        return list(self.waiting.items())[:limit]
+    async def outbox(self, limit: int) -> list[tuple[str, bytes, bytes | None]]:
+        return [(cid, raw, None) for cid, raw in self.waiting.items()][:limit]
 
     async def mark_stored(self, cids: list[str]) -> None:
         for cid in cids:
@@ -29,6 +29,12 @@ class FakePinQueue:
 
     async def pending_count(self) -> int:
         return len(self.waiting)
+
+    async def forgotten(self, limit: int) -> list[str]:
+        return []
+
+    async def gone_from_ipfs(self, cids: list[str]) -> None:
+        return None
 
 
 class FakeContentStore:
@@ -45,6 +51,13 @@ class FakeContentStore:
         for raw in blocks:
             self.blocks[raw_cid(raw)] = raw
         return raw_cid(b"".join(blocks))
+
+    async def put_pinned_blocks(self, blocks: list[bytes]) -> None:
+        await self.put_blocks(blocks)
+
+    async def drop(self, cid: str) -> None:
+        self._check()
+        self.blocks.pop(cid, None)
 
     async def get_block(self, cid: str, timeout: float | None = None) -> bytes:
         self._check()

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from chatbox.domain import envelope
 from chatbox.domain.channels import Channel
 from chatbox.domain.envelope import Envelope
 from chatbox.domain.identity import Identity
 from chatbox.domain.log import next_position
-from chatbox.ports import PeerRecord, RemotePerson
-from chatbox.services.messages import MessageService, seal_body
+from chatbox.ports import IndexedEntry, PeerRecord, RemotePerson
+from chatbox.services.message_bodies import seal_body, understand
 
 
 class FakeLog:
     """Entries by CID in memory (a ``LogReplica`` and sync's ``EntryIndex``)."""
 
-    readable = staticmethod(MessageService.readable)  # the real check of what may be there
+    understand = staticmethod(understand)  # the real check of what may be there
 
     def __init__(self) -> None:
         self.entries: dict[str, Envelope] = {}
@@ -35,10 +34,8 @@ class FakeLog:
         entry = self.entries.get(cid)
         return None if entry is None else entry.raw
 
-    async def accept_many(
-        self, channel: Channel, opened: list[tuple[Envelope, dict[str, Any]]]
-    ) -> list[Envelope]:
-        added = [entry for entry, _ in opened if entry.cid not in self.entries]
+    async def accept_many(self, channel: Channel, opened: list[IndexedEntry]) -> list[Envelope]:
+        added = [i.entry for i in opened if i.entry.cid not in self.entries]
         self.entries.update({entry.cid: entry for entry in added})
         self.accepted_batches.append(len(added))
         return added
@@ -55,15 +52,16 @@ class FakeLog:
     async def envelopes(self, cids: list[str]) -> dict[str, bytes]:
         return {cid: self.entries[cid].raw for cid in cids if cid in self.entries}
 
+    async def contents(self, cids: list[str]) -> dict[str, bytes]:
+        return {}
+
     async def dangling(self, channel_id: str) -> list[str]:
         return sorted({p for e in self._of(channel_id) for p in e.prev} - set(self.entries))
 
-    async def replace_index(
-        self, channel_id: str, entries: list[tuple[Envelope, str, str | None]]
-    ) -> None:
+    async def replace_index(self, channel_id: str, entries: list[IndexedEntry]) -> None:
         for entry in self._of(channel_id):
             del self.entries[entry.cid]
-        self.entries.update({entry.cid: entry for entry, _, _ in entries})
+        self.entries.update({indexed.entry.cid: indexed.entry for indexed in entries})
 
     def _of(self, channel_id: str) -> list[Envelope]:
         return [e for e in self.entries.values() if e.channel == channel_id]

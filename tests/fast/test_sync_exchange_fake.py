@@ -96,7 +96,7 @@ async def test_a_post_is_announced_with_its_entry_and_its_author_named() -> None
     async with running(a, b):
         await eventually(lambda: _greeted(hub, 2), timeout=5, what="both boxes greeted", poll=0.005)
         entry = a.log.post(a.author, CHANNEL, "hello from a")
-        a.sync.exchange.announce_post(CHANNEL, entry)
+        a.sync.exchange.announce_post(CHANNEL, entry, None)
         await converged(a, b, count=1)
         names = await b.sync.people.names()
 

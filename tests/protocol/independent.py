@@ -94,6 +94,11 @@ def envelope(
     return canonical({**unsigned, "sig": sign(seed, b"chatbox-envelope-v1\n", unsigned)})
 
 
+def content_block(salt: bytes, body: dict[str, Any]) -> bytes:
+    """§5.1: what a message says, apart from its envelope, salted."""
+    return canonical({"v": 1, "salt": salt.hex(), "body": body})
+
+
 def announcement(
     seed: bytes, fields: dict[str, Any], key: bytes | None = None, nonce: bytes = bytes(12)
 ) -> bytes:
@@ -204,6 +209,7 @@ def vectors() -> dict[str, Any]:
         "cids": [raw_cid(second)],
         "to": "",
         "entries": [base64.b64encode(second).decode()],
+        "contents": [],
         "people": {public_key(author_seed): "Ada Łovelace"},  # a display name (section 7)
     }
     private_heads = {
@@ -212,6 +218,69 @@ def vectors() -> dict[str, Any]:
         "cids": [raw_cid(private_entry)],
         "entries": [base64.b64encode(private_entry).decode()],
     }
+    # Section 5.1: a message whose words are in a content block, and what is said about it.
+    said = content_block(bytes([7]) * 32, {"text": "Meet at 4?"})
+    message = envelope(
+        author_seed,
+        channel,
+        3,
+        [raw_cid(second)],
+        1_796_000_002_000,
+        {"content": {"cid": raw_cid(said)}},
+    )
+    reply_said = content_block(bytes([8]) * 32, {"text": "Yes, in the library."})
+    reply = envelope(
+        box_seed,
+        channel,
+        4,
+        [raw_cid(message)],
+        1_796_000_002_100,
+        {"content": {"cid": raw_cid(reply_said), "re": raw_cid(message)}},
+    )
+    edit_said = content_block(bytes([9]) * 32, {"text": "Meet at 5?"})
+    edit = envelope(
+        author_seed,
+        channel,
+        5,
+        [raw_cid(reply)],
+        1_796_000_002_200,
+        {"content": {"cid": raw_cid(edit_said), "edit": raw_cid(message)}},
+    )
+    reaction = envelope(
+        box_seed,
+        channel,
+        6,
+        [raw_cid(edit)],
+        1_796_000_002_300,
+        {"react": {"to": raw_cid(message), "emoji": "👍", "on": True}},
+    )
+    deletion = envelope(
+        author_seed,
+        channel,
+        7,
+        [raw_cid(reaction)],
+        1_796_000_002_400,
+        {"delete": raw_cid(message)},
+    )
+    private_said = content_block(bytes([10]) * 32, {"text": "only members read this"})
+    private_block = seal(
+        private_key, bytes(range(20, 32)), private_said, b"chatbox-content\n" + private_id.encode()
+    )
+    private_reference = canonical({"content": {"cid": raw_cid(private_block)}})
+    sealed_reference = seal(
+        private_key,
+        bytes(range(40, 52)),
+        private_reference,
+        b"chatbox-body\n" + private_id.encode(),
+    )
+    private_message = envelope(
+        author_seed,
+        private_id,
+        2,
+        [raw_cid(private_entry)],
+        1_796_000_002_500,
+        {"sealed": base64.b64encode(sealed_reference).decode()},
+    )
     file_prefix = bytes(range(7))
     file_plain = b"a small file\n"
     leaf_nonces = [bytes([n]) * 32 for n in (1, 2, 3)]
@@ -248,6 +317,25 @@ def vectors() -> dict[str, Any]:
             {"bytes": first.decode(), "cid": raw_cid(first)},
             {"bytes": second.decode(), "cid": raw_cid(second)},
         ],
+        "relations": {
+            "content": {"bytes": said.decode(), "cid": raw_cid(said)},
+            "message": {"bytes": message.decode(), "cid": raw_cid(message)},
+            "reply_content": {"bytes": reply_said.decode(), "cid": raw_cid(reply_said)},
+            "reply": {"bytes": reply.decode(), "cid": raw_cid(reply)},
+            "edit_content": {"bytes": edit_said.decode(), "cid": raw_cid(edit_said)},
+            "edit": {"bytes": edit.decode(), "cid": raw_cid(edit)},
+            "reaction": {"bytes": reaction.decode(), "cid": raw_cid(reaction)},
+            "delete": {"bytes": deletion.decode(), "cid": raw_cid(deletion)},
+            # After the delete a box shows the message as deleted, without its words; the
+            # edit goes with it; the reply and the reaction's envelope stay.
+            "shown_after_edit": "Meet at 5?",
+            "private_content_plaintext": private_said.decode(),
+            "private_content_sealed": base64.b64encode(private_block).decode(),
+            "private_message": {
+                "bytes": private_message.decode(),
+                "cid": raw_cid(private_message),
+            },
+        },
         "private_channel": {
             "id": private_id,
             "key": private_key.hex(),

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from chatbox.adapters.mdns import txt_record
-from chatbox.domain import canonical, channels, envelope, manifest, merkle, sync
+from chatbox.domain import canonical, channels, content, envelope, manifest, merkle, sync
 from chatbox.domain.identity import Identity, fingerprint
+from chatbox.domain.relations import Said, fold
 from chatbox.domain.sealing import StreamOpener
-from chatbox.services.messages import open_body
+from chatbox.services.message_bodies import open_body, open_content, understand
 from tests.protocol import independent
 
 
@@ -157,3 +158,60 @@ def test_the_mdns_record_is_the_documented_one(vectors: dict[str, Any]) -> None:
         box.public_key, fingerprint(box.public_key), record["peer"], addresses, 80, record["v"]
     )
     assert built == record
+
+
+def test_messages_replies_edits_reactions_and_deletes_are_understood_and_folded(
+    vectors: dict[str, Any],
+) -> None:
+    """Section 5.1: each relation is read as documented, and the rules fold them alike."""
+    relations = vectors["relations"]
+    channel = channels.public_channel(vectors["public_channel"]["typed"])
+    blocks = {
+        relations[name]["cid"]: relations[name]["bytes"].encode()
+        for name in ("content", "reply_content", "edit_content")
+    }
+    understood = {}
+    for name in ("message", "reply", "edit", "reaction", "delete"):
+        entry = envelope.parse(relations[name]["bytes"].encode(), relations[name]["cid"])
+        reference = entry.body.get("content", {})
+        understood[name] = understand(channel, entry, blocks.get(reference.get("cid", "")))
+    message_cid = relations["message"]["cid"]
+    assert [understood[n].kind for n in understood] == [
+        "message",
+        "reply",
+        "edit",
+        "react",
+        "delete",
+    ]
+    assert {understood[n].target for n in ("reply", "edit", "reaction", "delete")} == {message_cid}
+    assert understood["message"].words == "Meet at 4?"
+    assert understood["reaction"].reaction == "👍" and understood["reaction"].reaction_on
+    about = [
+        Said(i.entry.cid, i.kind, message_cid, i.entry.author, False, i.reaction, i.reaction_on)
+        for i in (understood["reply"], understood["edit"], understood["reaction"])
+    ]
+    folded = fold({message_cid: understood["message"].entry.author}, about)[message_cid]
+    assert folded.replies == 1 and folded.reactions == {"👍": [vectors["keys"]["box_public"]]}
+    assert folded.shown_edit == relations["edit"]["cid"]
+    shown = content.parse(blocks[understood["edit"].content_cid or ""])
+    assert shown == {"text": relations["shown_after_edit"]}
+    # The same edit signed by anyone but the author does not count.
+    stranger = [Said("x", "edit", message_cid, "ff" * 32)]
+    assert (
+        fold({message_cid: understood["message"].entry.author}, stranger)[message_cid].edits == []
+    )
+
+
+def test_a_private_message_names_a_sealed_content_block(vectors: dict[str, Any]) -> None:
+    private, relations = vectors["private_channel"], vectors["relations"]
+    channel = channels.Channel(private["id"], "family", "private", bytes.fromhex(private["key"]))
+    entry = envelope.parse(
+        relations["private_message"]["bytes"].encode(), relations["private_message"]["cid"]
+    )
+    block = base64.b64decode(relations["private_content_sealed"])
+    indexed = understand(channel, entry, block)
+    assert indexed.kind == "message" and indexed.words is None  # nothing private is indexed
+    assert open_content(channel, block) == {"text": "only members read this"}
+    assert content.parse(relations["private_content_plaintext"].encode()) == {
+        "text": "only members read this"
+    }

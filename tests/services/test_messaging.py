@@ -12,6 +12,7 @@ from chatbox.daemon import Node
 from chatbox.domain import envelope
 from chatbox.errors import InvalidEnvelope, InvalidInput, NotFound, Unauthorized
 from chatbox.services.accounts import Member
+from chatbox.services.message_bodies import content_block
 from tests.conftest import FAST_OUTBOX, TEST_PASSWORD_COST, node_settings, unpinned
 
 pytestmark = pytest.mark.usefixtures("no_blocking")
@@ -116,7 +117,8 @@ async def _copy_log(source: Node, target: Node, channel_id: str) -> None:
     messages = target.services.messages
     for record in records:
         entry = envelope.parse(await _raw(source, record.cid), record.cid)
-        await messages.accept_many(channel, [(entry, messages.readable(channel, entry))])
+        block = (await store.contents([record.cid])).get(record.cid)
+        await messages.accept_many(channel, [messages.understand(channel, entry, block)])
 
 
 async def _raw(node: Node, cid: str) -> bytes:
@@ -132,13 +134,19 @@ async def test_forged_and_mismatched_entries_leave_nothing_behind(
     real = await node.services.messages.post_text(alice, channel.id, "genuine")
     await node.services.outbox.drained()
     raw = await ipfs.get_block(real.cid)
-    forged = raw.replace(b"genuine", b"GENUINE")
+    forged = raw.replace(b'"clock":1', b'"clock":2')
+    assert forged != raw
     with pytest.raises(InvalidEnvelope, match="signature"):
         envelope.parse(forged)
     with pytest.raises(InvalidEnvelope, match="CID"):
         envelope.parse(forged, expected_cid=real.cid)
     with pytest.raises(InvalidEnvelope):
         envelope.parse(b'{"v":1,"ch":')
+    # The text lives in the content block the envelope names: another block is refused.
+    entry = envelope.parse(raw, real.cid)
+    other = content_block(channel, {"text": "GENUINE"})
+    with pytest.raises(InvalidEnvelope, match="CID"):
+        node.services.messages.understand(channel, entry, other)
     assert await _history(node, alice, channel.id) == ["genuine"]
 
 

@@ -60,6 +60,7 @@ class ForeignBox:
             "cids": [independent.raw_cid(raw) for raw in entries],
             "to": "",
             "entries": [base64.b64encode(raw).decode() for raw in entries],
+            "contents": [],
             "people": {author: "visitor"},
         }
 

@@ -889,3 +889,68 @@ async def test_a_search_finds_an_old_message_and_opens_the_channel_there(
         await page.wait_for_timeout(150)
     await expect(row(page, MESSAGES)).to_be_visible()
     assert await page.locator(".message").count() <= MAX_ROWS
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_a_person_replies_in_a_thread_reacts_edits_and_deletes_in_a_long_channel(
+    size: str, long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
+) -> None:
+    services, channel = long_channel.node.services, long_channel.channel
+    question = await services.messages.post_text(
+        long_channel.owner, channel.id, "who brings the soldering irons?"
+    )
+    page = await logged_in(browser, contexts, served, "friend", SIZES[size])
+    await page.goto(f"{served}/chat/{channel.id}")
+    asked = page.locator(f"#m-{question.cid}")
+    await expect(asked).to_be_visible()
+
+    # Reply: the answer goes to the thread; the channel shows the count, the thread the answer.
+    await asked.hover()
+    await asked.locator(".tools [data-action=reply]").click()
+    await expect(page.locator(".replying")).to_contain_text("Replying to owner")
+    await page.fill(".composer textarea", "I will bring two")
+    await page.press(".composer textarea", "Enter")
+    count = asked.locator(".replies")
+    await expect(count).to_have_text("1 reply")
+    assert await in_view(page, count), "the thread's count is off screen"
+    assert await page.locator(".messages .message", has_text="I will bring two").count() == 0
+    await count.click()
+    thread = page.locator("dialog.thread-card")
+    await expect(thread.locator(".message", has_text="I will bring two")).to_be_visible()
+    await page.screenshot(path=ARTIFACTS / f"chat-thread-{size}.png")
+    await thread.locator("button", has_text="Close").click()
+
+    # React, and take it back with a second click.
+    asked = page.locator(f"#m-{question.cid}")
+    await asked.hover()
+    await asked.locator(".tools [data-action=react]").click()
+    reaction = page.locator(f"#m-{question.cid} .reaction")
+    await expect(reaction).to_have_text("👍 1")
+    assert await reaction.get_attribute("title") == "friend"
+    await reaction.click()
+    await expect(page.locator(f"#m-{question.cid} .reaction")).to_have_count(0)
+    # Someone else's message offers no edit or delete.
+    await page.locator(f"#m-{question.cid}").hover()
+    await expect(page.locator(f"#m-{question.cid} [data-action=edit]")).to_be_hidden()
+
+    # Edit and delete one's own message.
+    await page.fill(".composer textarea", "see you at 5")
+    await page.press(".composer textarea", "Enter")
+    mine = page.locator(".message", has_text="see you at 5")
+    await expect(mine).to_be_visible()
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept("see you at 6")))
+    await mine.hover()
+    await mine.locator("[data-action=edit]").click()
+    edited = page.locator(".message", has_text="see you at 6")
+    await expect(edited.locator(".edited")).to_have_text("(edited)")
+    assert await in_view(page, edited)
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await edited.hover()
+    await edited.locator("[data-action=delete]").click()
+    await expect(page.locator(".message", has_text="This message was deleted.")).to_be_visible()
+    await expect(page.locator(".message", has_text="see you at 6")).to_have_count(0)
+    await page.screenshot(path=ARTIFACTS / f"chat-deleted-{size}.png")
+    # After a reload the page says the same: it is the box's state, not the script's.
+    await page.reload()
+    await expect(page.locator(".message", has_text="This message was deleted.")).to_be_visible()
+    await expect(page.locator(f"#m-{question.cid} .replies")).to_have_text("1 reply")

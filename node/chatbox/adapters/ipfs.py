@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable
@@ -74,6 +75,40 @@ class IpfsClient:
                     )
                 return root
         raise IpfsUnavailable("IPFS did not confirm the batch it imported", detail=root)
+
+    async def put_pinned_blocks(self, blocks: list[bytes]) -> None:
+        """Store raw ``blocks`` in one request, each pinned by itself, so that one can be
+        unpinned and removed again (a deleted message's content block) without the rest."""
+        expected = {raw_cid(block) for block in blocks}
+        form = aiohttp.FormData()
+        for block in blocks:
+            form.add_field("file", block, filename="block", content_type="application/octet-stream")
+        params = {"cid-codec": "raw", "mhtype": "sha2-256", "pin": "true"}
+        body = await self._post_bytes("block/put", params, DEFAULT_TIMEOUT, data=form)
+        stored = {str(_json_line(line).get("Key")) for line in body.splitlines()}
+        if not expected <= stored:
+            raise IpfsUnavailable(
+                "IPFS did not confirm every block it was given",
+                detail=", ".join(sorted(expected - stored))[:200],
+            )
+
+    async def drop(self, cid: str) -> None:
+        """Unpin ``cid`` and remove its blocks from this node, but for those another pin
+        still holds (Kubo refuses to remove a pinned block): a deleted message's file or
+        content block. Only what the node holds is looked at; nothing is fetched."""
+        listing = await self._post_bytes(
+            "refs",
+            {"arg": cid, "recursive": "true", "unique": "true", "offline": "true"},
+            STREAM_READ_TIMEOUT,
+        )
+        children = [str(_json_line(line).get("Ref") or "") for line in listing.splitlines()]
+        with contextlib.suppress(NotFound):  # never pinned here, or by an earlier attempt
+            await self._post_json("pin/rm", {"arg": cid})
+        blocks = [cid, *[child for child in children if child]]
+        # One request for them all; Kubo answers 200 and names each block it could not
+        # remove (pinned by something else, or not here), which is as wanted.
+        params = [("arg", block) for block in blocks] + [("quiet", "true")]
+        await self._post_bytes("block/rm", params, DEFAULT_TIMEOUT)
 
     async def get_block(self, cid: str, timeout: float | None = None) -> bytes:
         return await self._post_bytes("block/get", {"arg": cid}, timeout)
@@ -221,7 +256,11 @@ class IpfsClient:
             ) from exc
 
     async def _post_bytes(
-        self, path: str, params: dict[str, str], timeout: float | None, data: Any = None
+        self,
+        path: str,
+        params: dict[str, str] | list[tuple[str, str]],
+        timeout: float | None,
+        data: Any = None,
     ) -> bytes:
         limit = aiohttp.ClientTimeout(
             total=timeout if timeout is not None else None,

@@ -22,11 +22,15 @@ from chatbox.adapters.sqlite import (
     fetch_one,
     rows_for,
 )
-from chatbox.domain.envelope import Envelope
+from chatbox.domain import canonical
 from chatbox.domain.log import heads_after
-from chatbox.ports import EntryRecord
+from chatbox.ports import EntryRecord, IndexedEntry
 
-_ENTRY_COLUMNS = "cid, channel_id, clock, author, ts, body, stored"
+_ENTRY_COLUMNS = (
+    "cid, channel_id, clock, author, ts, body, stored, kind, target, reaction, reaction_on,"
+    " content, deleted"
+)
+_FORGETS = ("message", "reply")  # what a delete removes: a message and its edits
 
 
 class SqliteLogStore:
@@ -49,16 +53,14 @@ class SqliteLogStore:
     async def check_writable(self) -> None:
         await self._db.check_writable()
 
-    def append(
-        self, entry: Envelope, body: str, file_cid: str | None, stored: bool
-    ) -> Awaitable[bool]:
+    def append(self, indexed: IndexedEntry, stored: bool) -> Awaitable[bool]:
         """Index one verified entry and move the heads; False if it was already indexed.
 
         The write is queued at once, so appends commit in call order. ``stored=False``
         puts the entry in the outbox until IPFS has it pinned. The envelope bytes are
         kept either way: packs for peers are read from here, not from IPFS.
         """
-        return self._db.submit(_insert_entry, entry, body, file_cid, stored)
+        return self._db.submit(_insert_entry, indexed, stored)
 
     async def heads(self, channel_id: str) -> list[tuple[str, int]]:
         rows = await self._db.read(
@@ -71,12 +73,13 @@ class SqliteLogStore:
     async def page(
         self, channel_id: str, before: tuple[int, str] | None, limit: int
     ) -> list[EntryRecord]:
-        """Up to ``limit`` entries preceding ``before`` in log order, oldest first."""
+        """Up to ``limit`` messages preceding ``before`` in log order, oldest first: the
+        channel's own lines, without the replies, edits, reactions and deletes about them."""
         # Past the largest clock SQLite holds, and after every CID, when no cursor is given.
         clock, cid = before if before is not None else (2**63 - 1, "")
         rows = await self._db.read(
             fetch_all,
-            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ?"
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ? AND kind = 'message'"
             " AND (clock < ? OR (clock = ? AND cid < ?)) ORDER BY clock DESC, cid DESC LIMIT ?",
             (channel_id, clock, clock, cid, limit),
         )
@@ -85,11 +88,11 @@ class SqliteLogStore:
     async def page_after(
         self, channel_id: str, after: tuple[int, str], limit: int
     ) -> list[EntryRecord]:
-        """Up to ``limit`` entries following ``after`` in log order, oldest first."""
+        """Up to ``limit`` messages following ``after`` in log order, oldest first."""
         clock, cid = after
         rows = await self._db.read(
             fetch_all,
-            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ?"
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ? AND kind = 'message'"
             " AND (clock > ? OR (clock = ? AND cid > ?)) ORDER BY clock, cid LIMIT ?",
             (channel_id, clock, clock, cid, limit),
         )
@@ -134,6 +137,27 @@ class SqliteLogStore:
         )
         return None if row is None else _entry(row)
 
+    async def about(self, targets: list[str]) -> list[EntryRecord]:
+        """The replies, edits, reactions and deletes naming any of ``targets``, in log
+        order: what a page of messages folds in."""
+
+        def read(connection: sqlite3.Connection) -> list[EntryRecord]:
+            sql = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE target IN ({{}})"
+            return [_entry(row) for row in rows_for(connection, sql, targets)]
+
+        found = await self._db.read(read)
+        return sorted(found, key=lambda record: (record.clock, record.cid))
+
+    async def contents(self, cids: list[str]) -> dict[str, bytes]:
+        """The content blocks this box still holds of those of ``cids`` that have one, by
+        the entry's CID."""
+
+        def read(connection: sqlite3.Connection) -> dict[str, bytes]:
+            sql = "SELECT cid, content FROM entries WHERE content IS NOT NULL AND cid IN ({})"
+            return {cid: bytes(content) for cid, content in rows_for(connection, sql, cids)}
+
+        return await self._db.read(read)
+
     async def file_entries(self, file_cid: str) -> list[EntryRecord]:
         """The entries that refer to a file, oldest first."""
         rows = await self._db.read(
@@ -143,14 +167,39 @@ class SqliteLogStore:
         )
         return [_entry(row) for row in rows]
 
-    async def outbox(self, limit: int) -> list[tuple[str, bytes]]:
-        """Entries not yet pinned on IPFS, oldest first."""
+    async def outbox(self, limit: int) -> list[tuple[str, bytes, bytes | None]]:
+        """Entries not yet pinned on IPFS, oldest first, with their content blocks."""
         rows = await self._db.read(
             fetch_all,
-            "SELECT cid, raw FROM entries WHERE stored = 0 ORDER BY rowid LIMIT ?",
+            "SELECT cid, raw, content FROM entries WHERE stored = 0 ORDER BY rowid LIMIT ?",
             (limit,),
         )
-        return [(row["cid"], bytes(row["raw"])) for row in rows]
+        return [
+            (row["cid"], bytes(row["raw"]), None if row["content"] is None else row["content"])
+            for row in rows
+        ]
+
+    async def forgotten(self, limit: int) -> list[str]:
+        """Blocks (files and content blocks) deletes dropped that IPFS may still hold."""
+        rows = await self._db.read(fetch_all, "SELECT cid FROM forgotten_blocks LIMIT ?", (limit,))
+        return [row["cid"] for row in rows]
+
+    async def gone_from_ipfs(self, cids: list[str]) -> None:
+        """IPFS no longer holds these; the write-ahead log, which may still hold the pages
+        the deletes changed, is folded into the file (where they were zeroed) and emptied."""
+
+        def forget(connection: sqlite3.Connection) -> None:
+            connection.executemany(
+                "DELETE FROM forgotten_blocks WHERE cid = ?", [(cid,) for cid in cids]
+            )
+            # FTS5 marks a deleted row's words as gone but keeps them in its older segments
+            # until they are merged: merging them all drops the words from the file.
+            connection.execute("INSERT INTO message_search (message_search) VALUES ('optimize')")
+
+        await self._db.write(forget)
+        await self._db.read(
+            lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        )
 
     async def mark_stored(self, cids: list[str]) -> None:
         """IPFS holds these pinned now: they leave the outbox (their bytes stay for peers)."""
@@ -211,9 +260,7 @@ class SqliteLogStore:
             fetch_count, "SELECT count(*) FROM entries WHERE channel_id = ?", (channel_id,)
         )
 
-    async def replace_index(
-        self, channel_id: str, entries: list[tuple[Envelope, str, str | None]]
-    ) -> None:
+    async def replace_index(self, channel_id: str, entries: list[IndexedEntry]) -> None:
         """Rebuild one channel's index from entries fetched from IPFS, in one transaction."""
 
         def rebuild(connection: sqlite3.Connection) -> None:
@@ -223,32 +270,40 @@ class SqliteLogStore:
             )
             connection.execute("DELETE FROM entries WHERE channel_id = ?", (channel_id,))
             connection.execute("DELETE FROM heads WHERE channel_id = ?", (channel_id,))
-            for entry, body, file_cid in entries:
-                _insert_entry(connection, entry, body, file_cid, True)
+            for indexed in entries:
+                _insert_entry(connection, indexed, True)
 
         await self._db.write(rebuild)
 
 
-def _insert_entry(
-    connection: sqlite3.Connection, entry: Envelope, body: str, file_cid: str | None, stored: bool
-) -> bool:
+def _insert_entry(connection: sqlite3.Connection, indexed: IndexedEntry, stored: bool) -> bool:
+    entry = indexed.entry
     cursor = connection.execute(
         "INSERT OR IGNORE INTO entries (cid, channel_id, clock, author, ts, body, file_cid,"
-        " raw, stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " raw, stored, kind, target, reaction, reaction_on, content, content_cid, words)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             entry.cid,
             entry.channel,
             entry.clock,
             entry.author,
             entry.ts,
-            body,
-            file_cid,
+            canonical.dumps(entry.body).decode("utf-8"),
+            indexed.file_cid,
             entry.raw,
             int(stored),
+            indexed.kind,
+            indexed.target,
+            indexed.reaction,
+            int(indexed.reaction_on),
+            indexed.content,
+            indexed.content_cid,
+            indexed.words,
         ),
     )
     if cursor.rowcount == 0:
         return False
+    _apply_deletes(connection, indexed)
     referenced = (
         connection.execute("SELECT 1 FROM links WHERE parent = ? LIMIT 1", (entry.cid,)).fetchone()
         is not None
@@ -276,6 +331,66 @@ def _insert_entry(
     return True
 
 
+def _apply_deletes(connection: sqlite3.Connection, indexed: IndexedEntry) -> None:
+    """Carry out what a delete asks, whichever of the delete and its message came first.
+
+    A delete counts only from its message's author, and only for a message or a reply;
+    it takes the message's edits with it. The message's words, content and file leave
+    SQLite here; the blocks go to ``forgotten_blocks`` for the outbox to drop from IPFS.
+    """
+    entry = indexed.entry
+    if indexed.kind == "delete":
+        target = indexed.target
+    elif indexed.kind in _FORGETS:
+        target = entry.cid
+    elif indexed.kind == "edit":
+        target = indexed.target
+    else:
+        return
+    if target is None:
+        return
+    row = connection.execute(
+        "SELECT author, kind, channel_id FROM entries WHERE cid = ?", (target,)
+    ).fetchone()
+    if row is None or row[1] not in _FORGETS or row[2] != entry.channel:
+        return
+    deleted = connection.execute(
+        "SELECT 1 FROM entries WHERE kind = 'delete' AND target = ? AND author = ? LIMIT 1",
+        (target, row[0]),
+    ).fetchone()
+    if deleted is not None:
+        _forget(connection, target, row[0])
+
+
+def _forget(connection: sqlite3.Connection, target: str, author: str) -> None:
+    """Drop what the message ``target`` and its author's edits of it said."""
+    gone = [
+        (cid, content_cid, file_cid)
+        for cid, content_cid, file_cid in connection.execute(
+            "SELECT cid, content_cid, file_cid FROM entries WHERE cid = ?"
+            " OR (kind = 'edit' AND target = ? AND author = ?)",
+            (target, target, author),
+        )
+    ]
+    # Inline bodies (entries without a content block) hold their text in the envelope
+    # itself, which the log needs: their index row is emptied, the envelope kept.
+    connection.executemany(
+        "UPDATE entries SET deleted = 1, content = NULL, words = NULL, file_cid = NULL,"
+        " body = CASE WHEN content_cid IS NULL THEN '{}' ELSE body END WHERE cid = ?",
+        [(cid,) for cid, _, _ in gone],
+    )
+    blocks = [content_cid for _, content_cid, _ in gone if content_cid]
+    for _, _, file_cid in gone:
+        still_shown = connection.execute(
+            "SELECT 1 FROM entries WHERE file_cid = ? LIMIT 1", (file_cid,)
+        ).fetchone()
+        if file_cid and still_shown is None:
+            blocks.append(file_cid)  # and the file pinner no longer wants it
+    connection.executemany(
+        "INSERT OR IGNORE INTO forgotten_blocks (cid) VALUES (?)", [(cid,) for cid in blocks]
+    )
+
+
 def _mark_stored(connection: sqlite3.Connection, cids: list[str]) -> None:
     connection.executemany("UPDATE entries SET stored = 1 WHERE cid = ?", [(cid,) for cid in cids])
 
@@ -289,4 +404,10 @@ def _entry(row: sqlite3.Row) -> EntryRecord:
         row["ts"],
         row["body"],
         bool(row["stored"]),
+        row["kind"],
+        row["target"],
+        row["reaction"],
+        bool(row["reaction_on"]),
+        None if row["content"] is None else bytes(row["content"]),
+        bool(row["deleted"]),
     )

@@ -109,11 +109,14 @@ class SqlitePeerStore:
         await self._db.write(insert)
 
     async def files_to_pin(self, limit: int, retry_before: int) -> list[str]:
-        """Unpinned files, those never tried first, then those last tried before the given time."""
+        """Unpinned files, those never tried first, then those last tried before the given
+        time; a file whose every message was deleted is no longer wanted."""
         rows = await self._db.read(
             fetch_all,
             "SELECT cid FROM file_pins WHERE pinned = 0"
-            " AND (attempts = 0 OR updated_at < ?) ORDER BY attempts, updated_at LIMIT ?",
+            " AND (attempts = 0 OR updated_at < ?)"
+            " AND EXISTS (SELECT 1 FROM entries WHERE entries.file_cid = file_pins.cid)"
+            " ORDER BY attempts, updated_at LIMIT ?",
             (retry_before, limit),
         )
         return [row[0] for row in rows]

@@ -189,6 +189,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute("PRAGMA foreign_keys=ON")
     connection.execute("PRAGMA busy_timeout=5000")
+    # Freed pages are overwritten with zeros: a deleted message's words leave the file.
+    connection.execute("PRAGMA secure_delete=ON")
     return connection
 
 

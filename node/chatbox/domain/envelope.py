@@ -27,7 +27,9 @@ _SIGNING_CONTEXT = b"chatbox-envelope-v1\n"
 _FIELDS = frozenset({"v", "ch", "author", "clock", "prev", "ts", "body", "sig"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
-_BODY_KINDS = frozenset({"text", "file", "sealed"})
+_BODY_KINDS = frozenset({"text", "file", "sealed", "content", "react", "delete"})
+_MESSAGE_KINDS = frozenset({"text", "file"})
+MAX_REACTION_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -136,16 +138,69 @@ def body_text(body: dict[str, Any]) -> str:
 
 
 def check_body(body: Any) -> None:
-    """Accept one body kind: ``text``, ``file`` (a reference) or ``sealed`` (private)."""
+    """Accept one body kind: ``text`` or ``file`` (inline), ``content`` (the CID of the
+    message's content block, domain/content.py), ``react``, ``delete``, or ``sealed`` (any
+    of those in a private channel)."""
     if not isinstance(body, dict) or len(body) != 1 or next(iter(body)) not in _BODY_KINDS:
-        raise InvalidEnvelope("entry body must hold exactly one of text, file or sealed")
+        raise InvalidEnvelope("entry body must hold exactly one known kind")
+    kind, value = next(iter(body.items()))
+    if kind in _MESSAGE_KINDS:
+        check_message_body(body)
+    elif kind == "sealed" and not isinstance(value, str):
+        raise InvalidEnvelope("sealed body must be a base64 string")
+    elif kind == "content":
+        _check_content_reference(value)
+    elif kind == "delete":
+        _check_cid(value, kind)
+    elif kind == "react":
+        _check_reaction(value)
+
+
+def check_message_body(body: Any) -> None:
+    """Accept what a message says: ``{"text": ...}`` or ``{"file": {...}}``."""
+    if not isinstance(body, dict) or len(body) != 1 or next(iter(body)) not in _MESSAGE_KINDS:
+        raise InvalidEnvelope("a message body must hold exactly one of text or file")
     kind, value = next(iter(body.items()))
     if kind == "text" and not (isinstance(value, str) and 0 < len(value) <= MAX_TEXT_CHARS):
         raise InvalidEnvelope(f"message text must be 1 to {MAX_TEXT_CHARS} characters")
-    if kind == "sealed" and not isinstance(value, str):
-        raise InvalidEnvelope("sealed body must be a base64 string")
     if kind == "file":
         _check_file_reference(value)
+
+
+def is_reaction(value: Any) -> bool:
+    """1 to 16 code points without white space or control characters (the zero-width
+    joiner of emoji sequences aside): an emoji, or a short word a box has no picture for."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_REACTION_CHARS:
+        return False
+    return all(char == "\u200d" or (char.isprintable() and not char.isspace()) for char in value)
+
+
+def _check_content_reference(value: Any) -> None:
+    """``{"cid"}``, with ``re`` (a reply: the message it answers) or ``edit`` (new text of
+    the message named), never both."""
+    if not isinstance(value, dict) or "cid" not in value:
+        raise InvalidEnvelope("a content reference needs its cid")
+    if set(value) - {"cid", "re", "edit"} or {"re", "edit"} <= set(value):
+        raise InvalidEnvelope("a content reference holds cid and at most one of re or edit")
+    for key, cid in value.items():
+        _check_cid(cid, f"content.{key}")
+
+
+def _check_reaction(value: Any) -> None:
+    if not isinstance(value, dict) or set(value) != {"to", "emoji", "on"}:
+        raise InvalidEnvelope("a reaction needs exactly to, emoji and on")
+    _check_cid(value["to"], "react")
+    if not is_reaction(value["emoji"]):
+        raise InvalidEnvelope("a reaction must be 1 to 16 characters without spaces")
+    if not isinstance(value["on"], bool):
+        raise InvalidEnvelope("a reaction's on must be true or false")
+
+
+def _check_cid(value: Any, kind: str) -> None:
+    try:
+        check_raw_cid(value)
+    except (InvalidInput, TypeError) as exc:
+        raise InvalidEnvelope(f"entry body {kind!r} does not name a CID") from exc
 
 
 def _check_file_reference(value: Any) -> None:

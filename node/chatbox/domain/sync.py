@@ -18,9 +18,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from chatbox.domain import canonical
 from chatbox.domain.cid import check_raw_cid
@@ -30,6 +30,7 @@ from chatbox.domain.sealing import open_sealed, seal
 from chatbox.errors import Forbidden, InvalidEnvelope, InvalidInput
 
 VERSION = 1
+T = TypeVar("T")
 Kind = Literal["heads", "want", "pack"]
 KINDS: tuple[Kind, ...] = ("heads", "want", "pack")
 # Gossipsub refuses messages over 1 MiB (go-libp2p-pubsub DefaultMaxMessageSize); base64
@@ -41,7 +42,21 @@ _SIGNING_CONTEXT = b"chatbox-announcement-v1\n"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
 _FIELDS = frozenset(
-    {"v", "kind", "box", "name", "peer", "ch", "ts", "cids", "to", "entries", "people", "sig"}
+    {
+        "v",
+        "kind",
+        "box",
+        "name",
+        "peer",
+        "ch",
+        "ts",
+        "cids",
+        "to",
+        "entries",
+        "contents",
+        "people",
+        "sig",
+    }
 )
 MAX_PERSON_NAME = MAX_DISPLAY_NAME
 
@@ -59,6 +74,8 @@ class Announcement:
     cids: tuple[str, ...] = ()  # heads (heads) or the sample of what the asker holds (want)
     to: str = ""  # the box a want or pack is meant for
     entries: tuple[bytes, ...] = field(default=(), repr=False)
+    # The content blocks (domain/content.py) of those entries that have one and still hold it.
+    contents: tuple[bytes, ...] = field(default=(), repr=False)
     # The names the sending box's accounts go by, for authors of inline entries.
     people: tuple[tuple[str, str], ...] = ()
 
@@ -138,16 +155,20 @@ def lacking(
     return sorted((cid for cid in log if cid not in covered), key=lambda cid: (log[cid][0], cid))
 
 
-def packs(entries: list[bytes], limit: int = MAX_PACK_BYTES) -> list[list[bytes]]:
-    """Split envelopes, kept in order, into packs of at most ``limit`` bytes each."""
-    result: list[list[bytes]] = []
-    size = limit + 1
-    for raw in entries:
-        if size + len(raw) > limit:
+def packs(
+    entries: list[T], limit: int = MAX_PACK_BYTES, size: Callable[[T], int] | None = None
+) -> list[list[T]]:
+    """Split envelopes (or envelopes with their content blocks: ``size`` tells the bytes of
+    one), kept in order, into packs of at most ``limit`` bytes each."""
+    measure: Callable[[Any], int] = size or len
+    result: list[list[T]] = []
+    filled = limit + 1
+    for item in entries:
+        if filled + measure(item) > limit:
             result.append([])
-            size = 0
-        result[-1].append(raw)
-        size += len(raw)
+            filled = 0
+        result[-1].append(item)
+        filled += measure(item)
     return result
 
 
@@ -163,6 +184,7 @@ def _fields(announcement: Announcement) -> dict[str, Any]:
         "cids": list(announcement.cids),
         "to": announcement.to,
         "entries": [base64.b64encode(raw).decode("ascii") for raw in announcement.entries],
+        "contents": [base64.b64encode(raw).decode("ascii") for raw in announcement.contents],
         "people": dict(announcement.people),
     }
 
@@ -195,6 +217,7 @@ def _parse(fields: Any) -> Announcement:
         cids=_cids(fields["cids"]),
         to=fields["to"],
         entries=_entries(fields["entries"]),
+        contents=_entries(fields["contents"]),
         people=_people(fields["people"]),
     )
 

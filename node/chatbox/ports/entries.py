@@ -20,14 +20,33 @@ class EntryRecord:
     ts: int
     body: str
     stored: bool
+    kind: str = "message"  # message, reply, edit, react or delete
+    target: str | None = None  # the entry a reply, edit, reaction or delete is about
+    reaction: str | None = None
+    reaction_on: bool = False
+    content: bytes | None = None  # the content block (sealed in private channels)
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class IndexedEntry:
+    """A verified entry and what the index keeps of it, as the node understood it."""
+
+    entry: Envelope
+    kind: str = "message"
+    target: str | None = None
+    reaction: str | None = None
+    reaction_on: bool = False
+    content: bytes | None = None  # the content block as it travels
+    content_cid: str | None = None
+    file_cid: str | None = None
+    words: str | None = None  # what public search indexes; never set in a private channel
 
 
 class EntryLog(Protocol):
     """A channel's messages as posting, paging and finding them needs."""
 
-    def append(
-        self, entry: Envelope, body: str, file_cid: str | None, stored: bool
-    ) -> Awaitable[bool]: ...
+    def append(self, indexed: IndexedEntry, stored: bool) -> Awaitable[bool]: ...
     async def heads(self, channel_id: str) -> list[tuple[str, int]]: ...
     async def page(
         self, channel_id: str, before: tuple[int, str] | None, limit: int
@@ -39,6 +58,12 @@ class EntryLog(Protocol):
     async def entries(self, cids: list[str]) -> list[EntryRecord]: ...
     async def entry_count(self, channel_id: str) -> int: ...
     async def file_entries(self, file_cid: str) -> list[EntryRecord]: ...
+
+
+class EntryRelations(Protocol):
+    """What is said about messages: the replies, edits, reactions and deletes naming them."""
+
+    async def about(self, targets: list[str]) -> list[EntryRecord]: ...
 
 
 class PublicTextIndex(Protocol):
@@ -56,18 +81,21 @@ class LogReplica(Protocol):
     async def held(self, cids: list[str]) -> set[str]: ...
     async def log_links(self, channel_id: str) -> dict[str, tuple[int, list[str]]]: ...
     async def envelopes(self, cids: list[str]) -> dict[str, bytes]: ...
+    async def contents(self, cids: list[str]) -> dict[str, bytes]: ...
     async def dangling(self, channel_id: str) -> list[str]: ...
-    async def replace_index(
-        self, channel_id: str, entries: list[tuple[Envelope, str, str | None]]
-    ) -> None: ...
+    async def replace_index(self, channel_id: str, entries: list[IndexedEntry]) -> None: ...
 
 
 class PinQueue(Protocol):
-    """Entries committed here and not yet stored on IPFS: the outbox's queue."""
+    """Entries committed here and not yet stored on IPFS, and blocks a delete dropped that
+    IPFS still holds: the outbox's two queues. ``outbox`` gives (cid, envelope, content
+    block or None)."""
 
-    async def outbox(self, limit: int) -> list[tuple[str, bytes]]: ...
+    async def outbox(self, limit: int) -> list[tuple[str, bytes, bytes | None]]: ...
     async def mark_stored(self, cids: list[str]) -> None: ...
     async def pending_count(self) -> int: ...
+    async def forgotten(self, limit: int) -> list[str]: ...
+    async def gone_from_ipfs(self, cids: list[str]) -> None: ...
 
 
 class StoreHealth(Protocol):

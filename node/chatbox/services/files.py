@@ -84,7 +84,7 @@ class FileService:
                 "size": meter.size,
             }
         }
-        return await self._messages.post_body(member, channel, body, file_cid=added.cid)
+        return await self._messages.post_body(member, channel, body)
 
     async def open_file(self, member: Member, file_cid: str) -> Download:
         """A file from a channel ``member`` belongs to, unsealed; others get NotFound."""

@@ -9,24 +9,25 @@ and the writer commits in queue order.
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from chatbox.domain import canonical, envelope
+from chatbox.domain import envelope
 from chatbox.domain.channels import Channel
+from chatbox.domain.cid import raw_cid
 from chatbox.domain.envelope import Envelope
 from chatbox.domain.identity import fingerprint
 from chatbox.domain.log import next_position
-from chatbox.domain.sealing import open_sealed, seal
+from chatbox.domain.relations import Folded, Said, fold
 from chatbox.domain.search_words import searchable
-from chatbox.errors import Forbidden, InvalidEnvelope, InvalidInput, NotFound
-from chatbox.ports import AnchorMarks, EntryLog, EntryRecord
+from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chatbox.ports import AnchorMarks, EntryLog, EntryRecord, EntryRelations, IndexedEntry
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
 from chatbox.services.live import LiveFeed
+from chatbox.services.message_bodies import content_block, said, seal_body, understand
 from chatbox.services.outbox import Outbox
 from chatbox.services.storage import StorageGuard
 
@@ -47,6 +48,13 @@ class Message:
     file: dict[str, Any] | None
     pinned: bool
     anchored: bool = False  # a confirmed on-chain batch covers it
+    reply_to: str | None = None  # the message a reply answers
+    replies: int = 0
+    # reaction -> the keys of who reacted, in the order they did
+    reactions: dict[str, list[str]] = field(default_factory=dict)
+    edited_ts: int | None = None  # when the text shown was written, if it is an edit
+    deleted: bool = False
+    revision: int = 0  # grows with each reply, edit or reaction folded in
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class MessageService:
     def __init__(
         self,
         log: EntryLog,
+        relations: EntryRelations,
         channels: ChannelService,
         outbox: Outbox,
         live: LiveFeed,
@@ -67,6 +76,7 @@ class MessageService:
         anchors: AnchorMarks,
     ) -> None:
         self._log = log
+        self._relations = relations
         self._anchors = anchors
         self._storage = storage
         self._channels = channels
@@ -74,79 +84,90 @@ class MessageService:
         self._live = live
         self._heads: dict[str, set[tuple[str, int]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._post_listeners: list[Callable[[Channel, Envelope], None]] = []
+        self._post_listeners: list[Callable[[Channel, Envelope, bytes | None], None]] = []
 
-    def on_post(self, listener: Callable[[Channel, Envelope], None]) -> None:
-        """Call ``listener`` with each entry posted on this box, once it is durable."""
+    def on_post(self, listener: Callable[[Channel, Envelope, bytes | None], None]) -> None:
+        """Call ``listener`` with each entry posted on this box (and its content block, if
+        it has one), once it is durable."""
         self._post_listeners.append(listener)
 
-    async def post_text(self, member: Member, channel_id: str, text: str) -> Message:
+    async def post_text(
+        self, member: Member, channel_id: str, text: str, reply_to: str | None = None
+    ) -> Message:
+        """Post ``text``; with ``reply_to``, as a reply in that message's thread."""
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("message text must not be empty")
         channel = await self._channels.for_member(member, channel_id)
-        return await self.post_body(member, channel, {"text": text})
+        if reply_to is not None:
+            reply_to = (await self._thread_root(channel, reply_to)).cid
+        return await self.post_body(member, channel, {"text": text}, reply_to=reply_to)
 
     async def post_body(
-        self, member: Member, channel: Channel, body: dict[str, Any], file_cid: str | None = None
+        self,
+        member: Member,
+        channel: Channel,
+        body: dict[str, Any],
+        reply_to: str | None = None,
     ) -> Message:
-        """Sign ``body`` into the channel's log; returns once it is durable on this box."""
-        envelope.check_body(body)
-        self._storage.require_for_text()
-        signed_body = seal_body(channel, body) if channel.is_private else body
-        async with self._lock(channel.id):
-            heads = await self._cached_heads(channel.id)
-            clock, prev = next_position(heads)
-            entry = envelope.create(
-                member.identity, channel.id, clock, prev, _now_ms(), signed_body
-            )
-            self._heads[channel.id] = {(entry.cid, entry.clock)}
-            committed = self._log.append(entry, envelope.body_text(signed_body), file_cid, False)
-        try:
-            await committed
-        except BaseException:
-            self._heads.pop(channel.id, None)  # reload from the store on the next post
-            raise
-        self._outbox.wake()
-        for listener in self._post_listeners:
-            listener(channel, entry)
-        message = _entry_message(entry, body, pinned=False)
-        self._live.publish(channel.id, message)
-        return message
+        """Sign a message saying ``body`` into the channel's log, its words in a content
+        block of their own; returns once it is durable on this box."""
+        envelope.check_message_body(body)
+        reference = {"re": reply_to} if reply_to is not None else {}
+        return await self._say(member, channel, body, reference)
 
-    async def accept_many(
-        self, channel: Channel, opened: list[tuple[Envelope, dict[str, Any]]]
-    ) -> list[Envelope]:
+    async def edit(self, member: Member, cid: str, text: str) -> Message:
+        """Replace the text of ``member``'s own message; earlier versions stay readable."""
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("message text must not be empty")
+        channel, record = await self._own_message(member, cid)
+        if "text" not in (said(channel, record.body, record.content) or {}):
+            raise Conflict("only a message's text can be edited", detail=cid)
+        await self._say(member, channel, {"text": text}, {"edit": cid})
+        return await self.find(member, cid)
+
+    async def delete(self, member: Member, cid: str) -> None:
+        """Delete ``member``'s own message: its text and file leave this box, and every box
+        that follows the channel when the delete reaches it."""
+        channel, _ = await self._own_message(member, cid)
+        await self._append(member, channel, {"delete": cid}, None)
+        self._live.publish(channel.id, await self.find(member, cid))
+
+    async def react(self, member: Member, cid: str, reaction: str, on: bool) -> Message:
+        """Add (``on``) or take back ``member``'s reaction to a message."""
+        if not envelope.is_reaction(reaction):
+            raise InvalidInput("a reaction must be 1 to 16 characters without spaces")
+        record = await self._message_record(member, cid)
+        if record.deleted:
+            raise Conflict("that message was deleted", detail=cid)
+        channel = await self._channels.for_member(member, record.channel_id)
+        body = {"react": {"to": cid, "emoji": reaction, "on": on}}
+        await self._append(member, channel, body, None)
+        updated = await self.find(member, cid)
+        self._live.publish(channel.id, updated)
+        return updated
+
+    async def accept_many(self, channel: Channel, opened: list[IndexedEntry]) -> list[Envelope]:
         """Index entries from a peer box in one group of writes; returns the new ones.
 
-        ``opened`` pairs each verified entry with its body as ``readable`` gave it. The
-        entries wait in the outbox until this box's IPFS has them pinned too.
+        The entries wait in the outbox until this box's IPFS has them pinned too.
         """
         async with self._lock(channel.id):
-            written = [
-                self._log.append(
-                    entry, envelope.body_text(entry.body), referenced_file(body), False
-                )
-                for entry, body in opened
-            ]
-            results = await asyncio.gather(*written)
+            results = await asyncio.gather(
+                *(self._log.append(indexed, False) for indexed in opened)
+            )
             # Reload the heads on the next post; holding the lock orders this after any
             # post already queued, so the reload sees both.
             self._heads.pop(channel.id, None)
-        added = []
-        for (entry, body), is_new in zip(opened, results, strict=True):
-            if is_new:
-                added.append(entry)
-                self._live.publish(channel.id, _entry_message(entry, body, pinned=False))
+        added = [indexed for indexed, is_new in zip(opened, results, strict=True) if is_new]
         if added:
             self._outbox.wake()
-        return added
+            await self._publish(channel, added)
+        return [indexed.entry for indexed in added]
 
     @staticmethod
-    def readable(channel: Channel, entry: Envelope) -> dict[str, Any]:
-        """The opened body of an entry of ``channel``; InvalidEnvelope if it may not be there."""
-        if entry.channel != channel.id:
-            raise InvalidEnvelope("entry belongs to another channel")
-        return open_body(channel, entry.body)
+    def understand(channel: Channel, entry: Envelope, block: bytes | None) -> IndexedEntry:
+        """What an entry from a peer is; InvalidEnvelope if it may not be there."""
+        return understand(channel, entry, block)
 
     async def history(
         self,
@@ -157,7 +178,7 @@ class MessageService:
         after: str | None = None,
     ) -> Page:
         """Messages preceding the message ``before`` (the newest if absent), or following
-        the message ``after``; oldest first either way."""
+        the message ``after``; oldest first either way. Replies are in their threads."""
         channel = await self._channels.for_member(member, channel_id)
         if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be 1 to {MAX_PAGE}")
@@ -170,12 +191,32 @@ class MessageService:
         else:
             cursor = None if before is None else await self._cursor(channel, before)
             records = await self._log.page(channel.id, cursor, limit)
-        anchored = await self._anchors.confirmed_among([record.cid for record in records])
-        messages = [self.view(channel, record, record.cid in anchored) for record in records]
+        messages = await self._views(channel, records)
         more = len(records) == limit  # limit >= 1, so a full page is never empty
         if after is not None:
             return Page(messages, None, messages[-1].cid if more else None)
         return Page(messages, messages[0].cid if more else None)
+
+    async def thread(self, member: Member, cid: str) -> list[Message]:
+        """A message and its replies, oldest first (at most ``MAX_PAGE`` of them)."""
+        record = await self._message_record(member, cid)
+        channel = await self._channels.for_member(member, record.channel_id)
+        root = await self._thread_root(channel, cid)
+        replies = [r for r in await self._relations.about([root.cid]) if r.kind == "reply"]
+        return await self._views(channel, [root, *replies[-MAX_PAGE:]])
+
+    async def versions(self, member: Member, cid: str) -> list[Message]:
+        """Every version of a message's text, the first as posted, then each counted edit."""
+        record = await self._message_record(member, cid)
+        channel = await self._channels.for_member(member, record.channel_id)
+        folded = fold({record.cid: record.author}, _said(await self._relations.about([cid])))
+        edits = {r.cid: r for r in await self._log.entries(folded[cid].edits)}
+        first = _record_message(record, _said_or_gone(channel, record), False)
+        return [first] + [
+            _record_message(edits[edit], _said_or_gone(channel, edits[edit]), False)
+            for edit in folded[cid].edits
+            if edit in edits
+        ]
 
     async def around(self, member: Member, channel_id: str, cid: str, limit: int = 50) -> Page:
         """The message ``cid`` amid about ``limit`` of its neighbours, older and newer: where
@@ -194,16 +235,13 @@ class MessageService:
 
     async def find(self, member: Member, cid: str) -> Message:
         """One message from a channel ``member`` belongs to; others get NotFound."""
-        record = await self._log.entry(cid) if isinstance(cid, str) else None
-        if record is None:
-            raise NotFound("no such message", detail=str(cid)[:80])
+        record = await self._message_record(member, cid)
         channel = await self._channels.for_member(member, record.channel_id)
-        anchored = await self._anchors.confirmed_among([record.cid])
-        return self.view(channel, record, bool(anchored))
+        return (await self._views(channel, [record]))[0]
 
     async def find_many(self, member: Member, cids: list[str]) -> list[Message]:
         """The messages of ``cids`` that ``member`` may read, in the order given; the rest
-        (unknown, or in a channel they are not in) are left out."""
+        (unknown, deleted, or in a channel they are not in) are left out."""
         records = {record.cid: record for record in await self._log.entries(cids)}
         readable: dict[str, Channel | None] = {}
         for channel_id in {record.channel_id for record in records.values()}:
@@ -211,14 +249,12 @@ class MessageService:
                 readable[channel_id] = await self._channels.for_member(member, channel_id)
             except NotFound:
                 readable[channel_id] = None
-        anchored = await self._anchors.confirmed_among(list(records))
-        messages = []
-        for cid in cids:
-            record = records.get(cid)
-            channel = readable.get(record.channel_id) if record else None
-            if record is not None and channel is not None:
-                messages.append(self.view(channel, record, cid in anchored))
-        return messages
+        found: dict[str, Message] = {}
+        for channel_id, channel in readable.items():
+            if channel is not None:
+                shown = [r for r in records.values() if r.channel_id == channel_id]
+                found.update((m.cid, m) for m in await self._views(channel, shown))
+        return [found[cid] for cid in cids if cid in found and not found[cid].deleted]
 
     async def matching(
         self, member: Member, channel_id: str, keep: Callable[[str], bool], newest: int
@@ -235,17 +271,119 @@ class MessageService:
             if len(page) < wanted:  # the channel's first message is in
                 break
             cursor = (page[0].clock, page[0].cid)
-        opened = [(record, open_body(channel, canonical.loads(record.body))) for record in records]
-        kept = [(record, body) for record, body in opened if keep(searchable(body))]
-        anchored = await self._anchors.confirmed_among([record.cid for record, _ in kept])
-        return [_record_message(record, body, record.cid in anchored) for record, body in kept]
+        messages = await self._views(channel, records)
+        return [m for m in messages if not m.deleted and keep(_searchable(m))]
 
     async def count(self, channel_id: str) -> int:
         """How many entries of a channel this box holds (its own and its peers')."""
         return await self._log.entry_count(channel_id)
 
     def view(self, channel: Channel, record: EntryRecord, anchored: bool = False) -> Message:
-        return _record_message(record, open_body(channel, canonical.loads(record.body)), anchored)
+        """One entry as a message, without what is said about it (``find`` folds that in)."""
+        return _record_message(record, _said_or_gone(channel, record), anchored)
+
+    async def _views(self, channel: Channel, records: list[EntryRecord]) -> list[Message]:
+        """``records`` as messages, with their replies, edits and reactions folded in."""
+        cids = [record.cid for record in records]
+        about = await self._relations.about(cids)
+        folded = fold({r.cid: r.author for r in records}, _said(about))
+        shown_edits = {f.shown_edit for f in folded.values() if f.shown_edit is not None}
+        edits = {r.cid: r for r in about if r.cid in shown_edits}
+        anchored = await self._anchors.confirmed_among(cids)
+        messages = []
+        for record in records:
+            facts = folded[record.cid]
+            edit = edits.get(facts.shown_edit) if facts.shown_edit else None
+            body = _said_or_gone(channel, edit if edit is not None else record)
+            message = _record_message(record, body, record.cid in anchored, facts)
+            if edit is not None:
+                message = _with_edit(message, edit.ts)
+            messages.append(message)
+        return messages
+
+    async def _say(
+        self, member: Member, channel: Channel, body: dict[str, Any], reference: dict[str, str]
+    ) -> Message:
+        self._storage.require_for_text()
+        block = content_block(channel, body)
+        signed = {"content": {"cid": raw_cid(block), **reference}}
+        indexed = await self._append(member, channel, signed, block)
+        if indexed.kind == "message":
+            message = _entry_message(indexed.entry, body, indexed.target)
+            self._live.publish(channel.id, message)
+            return message
+        await self._publish(channel, [indexed])
+        return _entry_message(indexed.entry, body, indexed.target)
+
+    async def _append(
+        self, member: Member, channel: Channel, body: dict[str, Any], block: bytes | None
+    ) -> IndexedEntry:
+        """Sign ``body`` on top of the channel's heads and commit it here."""
+        signed_body = seal_body(channel, body) if channel.is_private else body
+        async with self._lock(channel.id):
+            heads = await self._cached_heads(channel.id)
+            clock, prev = next_position(heads)
+            entry = envelope.create(
+                member.identity, channel.id, clock, prev, _now_ms(), signed_body
+            )
+            indexed = understand(channel, entry, block)
+            self._heads[channel.id] = {(entry.cid, entry.clock)}
+            committed = self._log.append(indexed, False)
+        try:
+            await committed
+        except BaseException:
+            self._heads.pop(channel.id, None)  # reload from the store on the next post
+            raise
+        self._outbox.wake()
+        for listener in self._post_listeners:
+            listener(channel, entry, block)
+        return indexed
+
+    async def _publish(self, channel: Channel, added: list[IndexedEntry]) -> None:
+        """Show watchers what arrived: new messages, and each message something new was
+        said about (a reply, an edit, a reaction, a delete) as it now reads."""
+        touched: list[str] = []
+        for indexed in added:
+            if indexed.kind == "message":
+                entry = indexed.entry
+                body = said(channel, envelope.body_text(entry.body), indexed.content) or {}
+                self._live.publish(channel.id, _entry_message(entry, body, None))
+            if indexed.kind == "reply":
+                touched.append(indexed.entry.cid)
+            if indexed.target is not None:
+                touched.append(indexed.target)
+        records = [r for r in await self._log.entries(list(dict.fromkeys(touched)))]
+        mine = [r for r in records if r.channel_id == channel.id and r.kind in _MESSAGES]
+        for message in await self._views(channel, mine):
+            self._live.publish(channel.id, message)
+
+    async def _message_record(self, member: Member, cid: str) -> EntryRecord:
+        """A message or reply of a channel ``member`` belongs to; NotFound otherwise."""
+        record = await self._log.entry(cid) if isinstance(cid, str) else None
+        if record is None or record.kind not in _MESSAGES:
+            raise NotFound("no such message", detail=str(cid)[:80])
+        await self._channels.for_member(member, record.channel_id)
+        return record
+
+    async def _own_message(self, member: Member, cid: str) -> tuple[Channel, EntryRecord]:
+        record = await self._message_record(member, cid)
+        channel = await self._channels.for_member(member, record.channel_id)
+        if record.author != member.identity.public_key:
+            raise Forbidden("only its author may change or delete a message", detail=cid)
+        if record.deleted:
+            raise Conflict("that message was deleted", detail=cid)
+        return channel, record
+
+    async def _thread_root(self, channel: Channel, cid: str) -> EntryRecord:
+        """The message a thread hangs from: ``cid``, or the message it replies to."""
+        record = await self._log.entry(cid) if isinstance(cid, str) else None
+        if record is None or record.channel_id != channel.id or record.kind not in _MESSAGES:
+            raise NotFound("no such message in this channel", detail=str(cid)[:80])
+        if record.kind == "reply" and record.target is not None:
+            root = await self._log.entry(record.target)
+            if root is not None and root.channel_id == channel.id:
+                return root
+        return record
 
     def _lock(self, channel_id: str) -> asyncio.Lock:
         return self._locks.setdefault(channel_id, asyncio.Lock())
@@ -256,42 +394,26 @@ class MessageService:
         return self._heads[channel_id]
 
 
-def seal_body(channel: Channel, body: dict[str, Any]) -> dict[str, Any]:
-    assert channel.key is not None
-    sealed = seal(channel.key, canonical.dumps(body), _body_aad(channel.id))
-    return {"sealed": base64.b64encode(sealed).decode("ascii")}
+_MESSAGES = ("message", "reply")
 
 
-def open_body(channel: Channel, body: dict[str, Any]) -> dict[str, Any]:
-    """The readable body: private bodies are opened with the channel key and checked."""
-    if "sealed" not in body:
-        if channel.key is not None:
-            raise InvalidEnvelope("a private channel's entry must be sealed")
-        return body
-    if channel.key is None:
-        raise InvalidEnvelope("sealed body in a public channel")
-    try:
-        sealed = base64.b64decode(body["sealed"], validate=True)
-    except ValueError as exc:
-        raise InvalidEnvelope("sealed body is not base64") from exc
-    try:
-        inner = canonical.loads(open_sealed(channel.key, sealed, _body_aad(channel.id)))
-    except (Forbidden, InvalidInput) as exc:
-        raise InvalidEnvelope("sealed body does not open with the channel key") from exc
-    envelope.check_body(inner)
-    if "sealed" in inner:
-        raise InvalidEnvelope("sealed body inside a sealed body")
-    return dict(inner)
+def _said(records: list[EntryRecord]) -> list[Said]:
+    return [
+        Said(r.cid, r.kind, r.target, r.author, r.deleted, r.reaction, r.reaction_on)
+        for r in records
+        if r.target is not None
+    ]
 
 
-def _body_aad(channel_id: str) -> bytes:
-    return b"chatbox-body\n" + channel_id.encode("ascii")
+def _said_or_gone(channel: Channel, record: EntryRecord) -> dict[str, Any]:
+    """What a record says; ``{}`` once deleted or while its content has not arrived."""
+    if record.deleted:
+        return {}
+    return said(channel, record.body, record.content) or {}
 
 
-def referenced_file(body: dict[str, Any]) -> str | None:
-    """The CID of the file a body refers to, if any."""
-    file = body.get("file")
-    return str(file["cid"]) if isinstance(file, dict) else None
+def _searchable(message: Message) -> str:
+    return searchable({"text": message.text, "file": message.file})
 
 
 def _message(
@@ -303,7 +425,11 @@ def _message(
     body: dict[str, Any],
     pinned: bool,
     anchored: bool = False,
+    reply_to: str | None = None,
+    facts: Folded | None = None,
+    deleted: bool = False,
 ) -> Message:
+    facts = facts or Folded()
     return Message(
         cid,
         channel_id,
@@ -315,10 +441,22 @@ def _message(
         body.get("file"),
         pinned,
         anchored,
+        reply_to,
+        facts.replies,
+        facts.reactions,
+        None,
+        deleted,
+        facts.revision,
     )
 
 
-def _record_message(record: EntryRecord, body: dict[str, Any], anchored: bool) -> Message:
+def _with_edit(message: Message, edited_ts: int) -> Message:
+    return replace(message, edited_ts=edited_ts)
+
+
+def _record_message(
+    record: EntryRecord, body: dict[str, Any], anchored: bool, facts: Folded | None = None
+) -> Message:
     return _message(
         record.cid,
         record.channel_id,
@@ -328,11 +466,16 @@ def _record_message(record: EntryRecord, body: dict[str, Any], anchored: bool) -
         body,
         pinned=record.stored,
         anchored=anchored,
+        reply_to=record.target if record.kind == "reply" else None,
+        facts=facts,
+        deleted=record.deleted,
     )
 
 
-def _entry_message(entry: Envelope, body: dict[str, Any], pinned: bool) -> Message:
-    return _message(entry.cid, entry.channel, entry.author, entry.clock, entry.ts, body, pinned)
+def _entry_message(entry: Envelope, body: dict[str, Any], reply_to: str | None) -> Message:
+    return _message(
+        entry.cid, entry.channel, entry.author, entry.clock, entry.ts, body, False, False, reply_to
+    )
 
 
 def _now_ms() -> int:

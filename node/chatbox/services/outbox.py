@@ -74,20 +74,34 @@ class Outbox:
                     await asyncio.sleep(self._timing.gather)
 
     async def flush_once(self) -> int:
-        """Pin one batch; returns how many entries left the outbox."""
+        """Pin one batch, then drop what deletes left behind; returns how many entries
+        left the outbox (and blocks IPFS let go of)."""
         pending = await self._pins.outbox(self._timing.batch)
-        batch: list[tuple[str, bytes]] = []
+        batch: list[tuple[str, bytes, bytes | None]] = []
         size = 0
-        for cid, raw in pending:
-            if batch and size + len(raw) > self._timing.batch_bytes:
+        for cid, raw, block in pending:
+            if batch and size + len(raw) + len(block or b"") > self._timing.batch_bytes:
                 break
-            batch.append((cid, raw))
-            size += len(raw)
-        if not batch:
-            return 0
-        await self._content.put_blocks([raw for _, raw in batch])
-        await self._pins.mark_stored([cid for cid, _ in batch])
-        return len(batch)
+            batch.append((cid, raw, block))
+            size += len(raw) + len(block or b"")
+        if batch:
+            # Envelopes stay for good, so they share one pinned root; content blocks are
+            # pinned one by one, so that a delete can unpin one.
+            await self._content.put_blocks([raw for _, raw, _ in batch])
+            blocks = [block for _, _, block in batch if block is not None]
+            if blocks:
+                await self._content.put_pinned_blocks(blocks)
+            await self._pins.mark_stored([cid for cid, _, _ in batch])
+        return len(batch) + await self._forget_some()
+
+    async def _forget_some(self) -> int:
+        """Unpin and remove from IPFS a few blocks deletes dropped; how many were."""
+        forgotten = await self._pins.forgotten(self._timing.batch)
+        for cid in forgotten:
+            await self._content.drop(cid)
+        if forgotten:
+            await self._pins.gone_from_ipfs(forgotten)
+        return len(forgotten)
 
     async def flush(self) -> int:
         """Pin everything pending now, without the worker (one-shot commands); returns how

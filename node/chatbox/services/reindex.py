@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from chatbox.domain import envelope
 from chatbox.domain.channels import Channel
 from chatbox.domain.log import ChannelLog
-from chatbox.errors import InvalidEnvelope
+from chatbox.errors import ChatboxError, InvalidEnvelope
 from chatbox.ports import ContentStore, LogReplica
 from chatbox.services.channels import ChannelService
-from chatbox.services.messages import open_body
+from chatbox.services.message_bodies import understand
 from chatbox.services.outbox import Outbox
+from chatbox.services.sync.intake import content_cids
 
 log = logging.getLogger(__name__)
 FETCH_TIMEOUT = 30.0
 FETCHES_IN_FLIGHT = 20
+CONTENT_TIMEOUT = 5.0  # a content block a delete dropped is not on this node nor on peers
 
 
 @dataclass(frozen=True)
@@ -53,20 +55,26 @@ class Reindexer:
     async def rebuild(self, channel: Channel, heads: list[str]) -> ReindexReport:
         """Replace the channel's index with the history reachable from ``heads``."""
         replica = await self._fetch_log(channel, heads)
-        rows = []
-        for entry in replica.entries():
-            body = open_body(channel, entry.body)
-            file = body.get("file")
-            rows.append(
-                (
-                    entry,
-                    envelope.body_text(entry.body),
-                    str(file["cid"]) if isinstance(file, dict) else None,
-                )
-            )
+        entries = replica.entries()
+        blocks = await self._fetch_contents(content_cids(channel, [e.raw for e in entries]))
+        rows = [understand(channel, entry, _block_of(channel, entry, blocks)) for entry in entries]
         await self._replica.replace_index(channel.id, rows)
         log.info("reindexed channel %s: %d entries", channel.name, len(rows))
         return ReindexReport(channel.id, channel.name, len(rows))
+
+    async def _fetch_contents(self, cids: list[str]) -> dict[str, bytes]:
+        """The content blocks IPFS still holds; a deleted message's is gone for good."""
+        gate = asyncio.Semaphore(FETCHES_IN_FLIGHT)
+
+        async def fetch(cid: str) -> tuple[str, bytes | None]:
+            async with gate:
+                try:
+                    return cid, await self._content.get_block(cid, timeout=CONTENT_TIMEOUT)
+                except ChatboxError:
+                    return cid, None
+
+        found = await asyncio.gather(*map(fetch, cids))
+        return {cid: block for cid, block in found if block is not None}
 
     async def _fetch_log(self, channel: Channel, heads: list[str]) -> ChannelLog:
         replica = ChannelLog(channel.id)
@@ -87,3 +95,8 @@ class Reindexer:
                 replica.add(entry)
             wanted = replica.missing()
         return replica
+
+
+def _block_of(channel: Channel, entry: envelope.Envelope, blocks: dict[str, bytes]) -> bytes | None:
+    named = content_cids(channel, [entry.raw])
+    return blocks.get(named[0]) if named else None

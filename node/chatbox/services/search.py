@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from chatbox.domain.channels import Channel
-from chatbox.domain.search_words import holds, query_words
+from chatbox.domain.search_words import holds, query_words, searchable
 from chatbox.ports import PublicTextIndex
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
@@ -47,8 +47,11 @@ class SearchService:
         found: list[Found] = []
         by_id = {channel.id: channel for channel in joined}
         hits = await self._index.search_public([c.id for c in public], words, limit)
-        for message in await self._messages.find_many(member, hits):
-            found.append(Found(message, by_id[message.channel_id], words))
+        # An edit's words find the message it edits, and so do its earlier words: only
+        # what the message says now counts.
+        for message in await self._messages.find_many(member, list(dict.fromkeys(hits))):
+            if holds(searchable({"text": message.text, "file": message.file}), words):
+                found.append(Found(message, by_id[message.channel_id], words))
         for channel in (c for c in joined if c.is_private):
             matched = await self._messages.matching(
                 member, channel.id, partial(holds, words=words), PRIVATE_SCAN

@@ -291,8 +291,51 @@ def _message_routes(api: Blueprint, services: WebServices) -> None:
     @validate_request(schemas.MessageIn)
     @validate_response(schemas.MessageOut, 201)
     async def post(channel_id: str, data: schemas.MessageIn) -> tuple[dict[str, Any], int]:
-        message = await services.messages.post_text(session.member(), channel_id, data.text)
+        message = await services.messages.post_text(
+            session.member(), channel_id, data.text, data.reply_to
+        )
         return message_view(message, await author_names(services)), 201
+
+    @api.put("/messages/<message_cid>")
+    @validate_request(schemas.EditIn)
+    @validate_response(schemas.MessageOut)
+    async def edit(message_cid: str, data: schemas.EditIn) -> dict[str, Any]:
+        """Replace the text of your own message; every box shows the last edit, and earlier
+        versions stay readable to members."""
+        message = await services.messages.edit(session.member(), message_cid, data.text)
+        return message_view(message, await author_names(services))
+
+    @api.delete("/messages/<message_cid>")
+    @validate_response(schemas.Ok)
+    async def delete(message_cid: str) -> schemas.Ok:
+        """Delete your own message: its text and file leave this box, and every box that
+        follows the protocol when the delete reaches it."""
+        await services.messages.delete(session.member(), message_cid)
+        return schemas.Ok()
+
+    @api.put("/messages/<message_cid>/reaction")
+    @validate_request(schemas.ReactionIn)
+    @validate_response(schemas.MessageOut)
+    async def react(message_cid: str, data: schemas.ReactionIn) -> dict[str, Any]:
+        """Add a reaction (an emoji) to a message, or take yours back with ``on`` false."""
+        message = await services.messages.react(session.member(), message_cid, data.emoji, data.on)
+        return message_view(message, await author_names(services))
+
+    @api.get("/messages/<message_cid>/thread")
+    @validate_response(schemas.Thread)
+    async def thread(message_cid: str) -> dict[str, Any]:
+        """A message's thread: the message it hangs from, then its replies."""
+        messages = await services.messages.thread(session.member(), message_cid)
+        names = await author_names(services)
+        return {"messages": [message_view(m, names) for m in messages]}
+
+    @api.get("/messages/<message_cid>/versions")
+    @validate_response(schemas.Versions)
+    async def versions(message_cid: str) -> dict[str, Any]:
+        """Every version of a message's text: as posted, then each of its author's edits."""
+        messages = await services.messages.versions(session.member(), message_cid)
+        names = await author_names(services)
+        return {"versions": [message_view(m, names) for m in messages]}
 
     @api.post("/channels/<channel_id>/files")
     @document_request(schemas.FileUpload, source=DataSource.FORM_MULTIPART)

@@ -61,6 +61,15 @@ def message_view(message: Message, names: AuthorNames) -> dict[str, Any]:
     html = None if message.text is None else str(rich_text.render(message.text))
     view["html"] = html
     view["mentions"] = [] if html is None else sorted(rich_text.mentions_in(html))
+    view["reactions"] = [
+        {
+            "emoji": emoji,
+            "count": len(keys),
+            "people": [names.shown.get(key) or fingerprint(key) for key in keys],
+            "keys": keys,
+        }
+        for emoji, keys in message.reactions.items()
+    ]
     return view
 
 

@@ -67,14 +67,16 @@ async def _stream(
 
 
 def _encoder(services: WebServices) -> Callable[[Message], Awaitable[bytes]]:
-    encoded: OrderedDict[str, bytes] = OrderedDict()
+    encoded: OrderedDict[tuple[str, int, bool], bytes] = OrderedDict()
 
     async def encode(message: Message) -> bytes:
-        event = encoded.get(message.cid)
+        # A message is sent again as it changes (an edit, a reaction, a reply, a delete).
+        version = (message.cid, message.revision, message.deleted)
+        event = encoded.get(version)
         if event is None:
             data = json.dumps(message_view(message, await author_names(services)))
             event = f"id: {message.cid}\nevent: message\ndata: {data}\n\n".encode()
-            encoded[message.cid] = event
+            encoded[version] = event
             if len(encoded) > _ENCODED_KEPT:
                 encoded.popitem(last=False)
         return event

@@ -113,6 +113,13 @@ class FileRef(BaseModel):
     size: int
 
 
+class Reaction(BaseModel):
+    emoji: str
+    count: int
+    people: list[str] = Field(description="the names of who reacted, in the order they did")
+    keys: list[str] = Field(description="their public keys, in the same order")
+
+
 class MessageOut(BaseModel):
     cid: str
     channel_id: str
@@ -128,10 +135,36 @@ class MessageOut(BaseModel):
     file: FileRef | None
     pinned: bool
     anchored: bool
+    reply_to: str | None = Field(description="a reply: the message whose thread it is in")
+    replies: int = Field(description="how many replies its thread holds")
+    reactions: list[Reaction]
+    edited_ts: int | None = Field(description="when the text shown was edited; null: never")
+    deleted: bool = Field(description="deleted by its author: no text or file is left")
+    revision: int = Field(description="grows with each reply, edit or reaction folded in")
 
 
 class MessageIn(Body):
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    reply_to: str | None = Field(
+        default=None, max_length=100, description="post as a reply in this message's thread"
+    )
+
+
+class EditIn(Body):
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+
+
+class ReactionIn(Body):
+    emoji: str = Field(min_length=1, max_length=16)
+    on: bool = Field(default=True, description="false takes your reaction back")
+
+
+class Thread(BaseModel):
+    messages: list[MessageOut] = Field(description="the message, then its replies, oldest first")
+
+
+class Versions(BaseModel):
+    versions: list[MessageOut] = Field(description="the text as posted, then each edit")
 
 
 class HistoryQuery(BaseModel):

@@ -35,6 +35,7 @@ class Announcer:
         to: str = "",
         entries: list[bytes] | None = None,
         people: dict[str, str] | None = None,
+        contents: list[bytes] | None = None,
     ) -> None:
         announcement = sync.Announcement(
             kind=kind,
@@ -46,6 +47,7 @@ class Announcer:
             cids=tuple(cids),
             to=to,
             entries=tuple(entries or ()),
+            contents=tuple(contents or ()),
             people=tuple(sorted((people or {}).items())),
         )
         data = sync.encode(announcement, self._box, channel.key)

@@ -48,7 +48,7 @@ class HeadsExchange:
         self._report = report
         # At most one want, pack or heads to each box and channel this often.
         self._answers = Pacer(answer_every)
-        self._outgoing: dict[str, list[Envelope]] = {}
+        self._outgoing: dict[str, list[tuple[Envelope, bytes | None]]] = {}
         self._flushing: dict[str, asyncio.Task[None]] = {}
 
     async def handle(self, channel: Channel, announcement: sync.Announcement) -> None:
@@ -64,10 +64,10 @@ class HeadsExchange:
         elif announcement.to == me:
             await self._take(channel, announcement)
 
-    def announce_post(self, channel: Channel, entry: Envelope) -> None:
-        """A post on this box: announce it soon, with others posted meanwhile (the root
-        hands this to ``MessageService.on_post``)."""
-        self._outgoing.setdefault(channel.id, []).append(entry)
+    def announce_post(self, channel: Channel, entry: Envelope, block: bytes | None) -> None:
+        """A post on this box (with its content block, if it has one): announce it soon,
+        with others posted meanwhile (the root hands this to ``MessageService.on_post``)."""
+        self._outgoing.setdefault(channel.id, []).append((entry, block))
         running = self._flushing.get(channel.id)
         if running is None or running.done():
             self._flushing[channel.id] = self._tasks.spawn(self._flush(channel))
@@ -96,7 +96,9 @@ class HeadsExchange:
 
     async def _take(self, channel: Channel, announcement: sync.Announcement) -> None:
         """Index the entries an announcement carried and learn their authors' names."""
-        added = await self._intake.ingest(channel, announcement.entries, announcement.peer)
+        added = await self._intake.ingest(
+            channel, announcement.entries, announcement.peer, announcement.contents
+        )
         await self._people.met(announcement, added)
         parents = list({cid for entry in added for cid in entry.prev})
         if len(await self._replica.held(parents)) < len(parents):
@@ -115,21 +117,27 @@ class HeadsExchange:
         # packs held. Capped to what one announcement may list.
         local = await self._people.local_names()
         names = dict(list(local.items())[: sync.MAX_LISTED_CIDS])
-        for pack in sync.packs([envelopes[cid] for cid in cids if cid in envelopes]):
-            await self._announcer.publish(channel, "pack", [], want.box, pack, names)
+        contents = await self._replica.contents(cids)
+        held = [(envelopes[cid], contents.get(cid)) for cid in cids if cid in envelopes]
+        for pack in sync.packs(held, size=_pair_size):
+            raws, blocks = _unzip(pack)
+            await self._announcer.publish(channel, "pack", [], want.box, raws, names, blocks)
         log.debug("sent %d entries of %s to %s", len(cids), channel.name, want.name)
 
     async def _flush(self, channel: Channel) -> None:
         while self._outgoing.get(channel.id):
-            entries = self._outgoing.pop(channel.id)
-            heads = [entries[-1].cid]
+            posted = self._outgoing.pop(channel.id)
+            heads = [posted[-1][0].cid]
             names = await self._people.local_names()
             people = {
-                entry.author: names[entry.author] for entry in entries if entry.author in names
+                entry.author: names[entry.author] for entry, _ in posted if entry.author in names
             }
-            for pack in sync.packs([entry.raw for entry in entries]):
+            for pack in sync.packs(
+                [(entry.raw, block) for entry, block in posted], size=_pair_size
+            ):
+                raws, blocks = _unzip(pack)
                 try:
-                    await self._announcer.publish(channel, "heads", heads, "", pack, people)
+                    await self._announcer.publish(channel, "heads", heads, "", raws, people, blocks)
                 except Unavailable as exc:
                     self._report.unavailable(exc)  # the next exchange announces them again
 
@@ -137,3 +145,12 @@ class HeadsExchange:
         log_links = await self._replica.log_links(channel.id)
         newest_first = sorted(log_links, key=lambda cid: (log_links[cid][0], cid), reverse=True)
         return sync.sample(newest_first)
+
+
+def _pair_size(pair: tuple[bytes, bytes | None]) -> int:
+    return len(pair[0]) + len(pair[1] or b"")
+
+
+def _unzip(pack: list[tuple[bytes, bytes | None]]) -> tuple[list[bytes], list[bytes]]:
+    """An envelope list and the content blocks that go with it."""
+    return [raw for raw, _ in pack], [block for _, block in pack if block is not None]

@@ -13,7 +13,7 @@ from chatbox.domain.cid import raw_cid
 from chatbox.errors import ChatboxError
 from chatbox.ports import LogReplica, PeerNetwork
 from chatbox.services.supervisor import TaskSupervisor
-from chatbox.services.sync.intake import EntryIntake
+from chatbox.services.sync.intake import EntryIntake, content_cids
 
 FETCHES_IN_FLIGHT = 32
 FETCH_TIMEOUT = 20.0
@@ -70,5 +70,7 @@ class LogRepair:
             if not missing:
                 return
             raws = [raw for raw in await self.blocks(sorted(missing)) if raw is not None]
-            if not await self._intake.ingest(channel, raws, ""):
+            named = content_cids(channel, raws)
+            contents = [block for block in await self.blocks(named) if block is not None]
+            if not await self._intake.ingest(channel, raws, "", contents):
                 return  # nobody serves them now; the next exchange tries again

@@ -21,6 +21,7 @@ const GROUP_ROWS = 10;  // and at most this many, so a long run still shows who 
 const MAX_ROWS = 300;
 const UNREACHABLE = _("The box cannot be reached right now. Nothing you typed is lost; try again in a moment.");
 const me = { name: document.body.dataset.meName || "", key: document.body.dataset.meKey || "" };
+let conversation = null;  // the chat page's open channel
 
 async function api(method, url, body) {
   let response;
@@ -208,6 +209,44 @@ const actions = {
       if (muted) link.querySelector(".unread").hidden = true;
     }
   },
+  async reply(button) {
+    threads.replyTo(button.closest(".message"));
+  },
+  async "cancel-reply"() {
+    threads.replyTo(null);
+  },
+  async "reply-in-thread"() {
+    threads.replyTo(threads.root);
+    document.querySelector("dialog.thread-card").close();
+  },
+  async react(button) {
+    const row = button.closest(".message");
+    const keys = (row.querySelector(`.reaction[data-emoji="${CSS.escape(button.dataset.emoji)}"]`)
+      || { dataset: { keys: "" } }).dataset.keys.split(" ");
+    const on = !keys.includes(me.key);
+    const url = `/api/v1/messages/${encodeURIComponent(row.dataset.cid)}/reaction`;
+    const message = await api("PUT", url, { emoji: button.dataset.emoji, on });
+    if (conversation) conversation.arrive(message);
+  },
+  async edit(button) {
+    const row = button.closest(".message");
+    const url = `/api/v1/messages/${encodeURIComponent(row.dataset.cid)}`;
+    const before = row.querySelector(".text") ? (await api("GET", `${url}/versions`)).versions.at(-1).text : "";
+    const text = prompt(_("Edit your message:"), before || "");
+    if (text === null || !text.trim() || text === before) return;
+    if (conversation) conversation.arrive(await api("PUT", url, { text }));
+  },
+  async delete(button) {
+    const row = button.closest(".message");
+    if (!confirm(_("Delete this message? Its text and file leave this box, and every box that follows the channel once the delete reaches it. A box that ignores the protocol keeps what it already had."))) return;
+    await api("DELETE", `/api/v1/messages/${encodeURIComponent(row.dataset.cid)}`);
+  },
+  async thread(button) {
+    await threads.open(button.closest(".message").dataset.cid);
+  },
+  async versions(button) {
+    await threads.versions(button.closest(".message").dataset.cid);
+  },
   async notifications(button) {
     // Asked only from this click, never on load.
     const answer = await Notification.requestPermission();
@@ -233,6 +272,54 @@ function showProof(proof, url) {
   link.download = `proof-${proof.message}.json`;
   card.showModal();
 }
+
+// A message's thread (or its earlier versions) in a dialog, and the composer's reply mode.
+const threads = {
+  root: null,  // the row of the message the open thread hangs from
+  replying: null,  // the cid the composer replies to, or null
+  async open(cid) {
+    const { messages } = await api("GET", `/api/v1/messages/${encodeURIComponent(cid)}/thread`);
+    this.show(_("Thread"), messages, true);
+    this.root = document.getElementById(`m-${messages[0].cid}`) || { dataset: { cid: messages[0].cid, name: messages[0].author_name || "" } };
+  },
+  async versions(cid) {
+    const { versions } = await api("GET", `/api/v1/messages/${encodeURIComponent(cid)}/versions`);
+    this.show(_("Earlier versions"), versions, false);
+  },
+  show(title, messages, replyable) {
+    const card = document.querySelector("dialog.thread-card");
+    card.querySelector("#thread-title").textContent = title;
+    const list = card.querySelector(".thread-messages");
+    list.replaceChildren(...messages.map((message) => {
+      const row = renderMessage({ ...message, reply_to: null, replies: 0 });
+      row.removeAttribute("id");  // the channel's own row keeps the id links point to
+      row.querySelector(".tools")?.remove();
+      return row;
+    }));
+    card.dataset.root = replyable ? messages[0].cid : "";
+    card.querySelector("[data-action=reply-in-thread]").hidden = !replyable;
+    decorate(list);
+    if (!card.open) card.showModal();
+  },
+  arrive(message) {
+    // An open thread shows a new reply, or its message changed, as it arrives.
+    const card = document.querySelector("dialog.thread-card");
+    if (!card || !card.open || !card.dataset.root) return;
+    if (message.reply_to === card.dataset.root || message.cid === card.dataset.root) {
+      this.open(card.dataset.root).catch(() => {});
+    }
+  },
+  replyTo(row) {
+    const banner = document.querySelector(".replying");
+    this.replying = row ? row.dataset.cid : null;
+    if (!banner) return;
+    banner.hidden = !row;
+    if (row) {
+      banner.querySelector(".replying-to").textContent = _("Replying to %(name)s", { name: row.dataset.name || _("someone") });
+      document.querySelector(".composer textarea").focus();
+    }
+  },
+};
 
 function bindActions() {
   document.addEventListener("click", async (event) => {
@@ -366,6 +453,7 @@ function decorate(list) {
       && previous.dataset.author === row.dataset.author
       && ts - Number(previous.dataset.ts) < GROUP_MS;
     row.classList.toggle("continued", continued);
+    row.classList.toggle("mine", row.dataset.author === me.key);
     run = continued ? run + 1 : 1;
     for (const inner of row.querySelectorAll("a, button")) inner.tabIndex = -1;
     for (const mention of row.querySelectorAll(".mention")) {
@@ -377,11 +465,12 @@ function decorate(list) {
 }
 
 function renderMessage(message) {
-  const row = element("li", "message");
+  const row = element("li", message.deleted ? "message deleted" : "message");
   row.id = `m-${message.cid}`;
   row.tabIndex = -1;
   Object.assign(row.dataset, {
     cid: message.cid, clock: message.clock, author: message.author, ts: message.ts,
+    revision: message.revision,
     name: message.author_name || "", handle: message.author_handle || "",
     fingerprint: message.author_fingerprint,
   });
@@ -396,15 +485,64 @@ function renderMessage(message) {
   time.setAttribute("datetime", new Date(message.ts).toISOString());
   meta.append(author, time);
   body.append(meta);
+  if (message.deleted) body.append(element("p", "gone", _("This message was deleted.")));
   if (message.html !== null) {
     const text = element("div", "text");
     text.innerHTML = message.html;  // rendered and sanitized by the box, never the raw text
     body.append(text);
   }
   if (message.file) body.append(renderFile(message.file));
+  if (message.edited_ts || message.reactions.length || message.replies) {
+    body.append(renderExtras(message));
+  }
   row.append(avatar, body);
+  if (!message.deleted) row.append(renderTools());
   localTimes(row);
   return row;
+}
+
+// Under a message: "(edited)", its reactions (a click adds or takes back one's own) and
+// its thread's size; the same as _message.html renders.
+function renderExtras(message) {
+  const extras = element("div", "extras");
+  const button = (className, action, text) => {
+    const made = element("button", className, text);
+    made.type = "button";
+    made.dataset.action = action;
+    extras.append(made);
+    return made;
+  };
+  if (message.edited_ts) button("edited", "versions", _("(edited)"));
+  for (const reaction of message.reactions) {
+    const made = button("reaction", "react", `${reaction.emoji} `);
+    made.append(element("span", "count", String(reaction.count)));
+    made.dataset.emoji = reaction.emoji;
+    made.dataset.keys = reaction.keys.join(" ");
+    made.title = reaction.people.join(", ");
+  }
+  if (message.replies) {
+    button("replies", "thread", message.replies === 1
+      ? _("1 reply") : _("%(count)s replies", { count: message.replies }));
+  }
+  return extras;
+}
+
+function renderTools() {
+  const tools = element("div", "tools");
+  tools.setAttribute("role", "group");
+  tools.setAttribute("aria-label", _("Message actions"));
+  for (const [action, text, own] of [["reply", _("Reply"), false], ["react", "👍", false],
+    ["edit", _("Edit"), true], ["delete", _("Delete"), true]]) {
+    const made = element("button", own ? "own-only" : "", text);
+    made.type = "button";
+    made.dataset.action = action;
+    if (action === "react") {
+      made.dataset.emoji = "👍";
+      made.title = _("React with a thumbs-up");
+    }
+    tools.append(made);
+  }
+  return tools;
 }
 
 function renderFile(file) {
@@ -578,7 +716,21 @@ class Conversation {
   }
 
   arrive(message) {
-    if (document.getElementById(`m-${message.cid}`)) return;
+    if (message.reply_to) {  // a reply lives in its thread; the channel shows its count
+      threads.arrive(message);
+      return;
+    }
+    const shown = document.getElementById(`m-${message.cid}`);
+    if (shown) {  // the same message again: edited, reacted to, replied to or deleted
+      if (Number(message.revision) >= Number(shown.dataset.revision || 0)) {
+        const follow = this.stuck;  // a row grown by a reaction must not push the end away
+        shown.replaceWith(renderMessage(message));
+        decorate(this.list);
+        if (follow) this.scrollToEnd();
+      }
+      threads.arrive(message);
+      return;
+    }
     if (this.newer) {  // far back in history: it shows once the reader comes back down
       if (message.author === me.key) this.jumpToNewest();  // what one sends, one sees
       else this.marker.hidden = false;
@@ -817,8 +969,12 @@ class Conversation {
       text.value = "";
       grow();
       try {
-        this.arrive(await api("POST", `/api/v1/channels/${this.channel}/messages`, { text: value }));
-        this.scrollToEnd();
+        const reply = threads.replying;
+        const body = reply ? { text: value, reply_to: reply } : { text: value };
+        const posted = await api("POST", `/api/v1/channels/${this.channel}/messages`, body);
+        threads.replyTo(null);
+        this.arrive(posted);
+        if (!reply) this.scrollToEnd();
       } catch (error) {
         text.value = value;  // nothing typed is lost
         grow();
@@ -914,7 +1070,7 @@ document.addEventListener("DOMContentLoaded", () => {
   localTimes(document);
   if (!document.body.classList.contains("chat")) return;
   const section = document.querySelector(".conversation[data-channel]");
-  const conversation = section ? new Conversation(section) : null;
+  conversation = section ? new Conversation(section) : null;
   if (conversation) conversation.start();
   bindAlertSettings();
   new LiveChat(new ChannelList(), conversation).start();
