@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sqlite3
@@ -16,7 +15,7 @@ import pytest
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.daemon import Node
 from chatbox.devstack import IpfsDaemon
-from chatbox.domain import envelope
+from chatbox.domain import content, envelope
 from chatbox.domain.log import ChannelLog
 from chatbox.errors import IpfsUnavailable
 from tests.conftest import FAST_OUTBOX, node_settings, unpinned
@@ -82,7 +81,8 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_post(
         for cid, text in acked.items():
             record = await store.entry(cid)
             assert record is not None, f"acknowledged post {text!r} was lost"
-            assert json.loads(record.body) == {"text": text}, cid
+            assert record.content is not None, f"the words of {text!r} were lost"
+            assert content.parse(record.content) == {"text": text}, cid
         await asyncio.wait_for(node.services.outbox.drained(), 120)
         # The index agrees with the log: heads are exactly the unreferenced entries.
         records = await store.page(channel_id, None, 100_000)
