@@ -29,7 +29,8 @@ PEER = "12D3KooWFuzzPeer"
 
 def _targets() -> dict[str, tuple[Callable[[bytes], object], Callable[[], list[bytes]]]]:
     from chatbox.adapters.mdns import parse_txt
-    from chatbox.domain import canonical, channels, envelope, manifest, sync
+    from chatbox.domain import canonical, channels, content, envelope, manifest, sync
+    from chatbox.domain.cid import raw_cid
     from chatbox.domain.identity import Identity
 
     author = Identity.generate()
@@ -40,6 +41,22 @@ def _targets() -> dict[str, tuple[Callable[[bytes], object], Callable[[], list[b
         second = envelope.create(author, CHANNEL, 2, [first.cid], 2, {"text": "héllo ✓"})
         sealed = envelope.create(author, CHANNEL, 1, [], 3, {"sealed": "AAAA"})
         return [first.raw, second.raw, sealed.raw]
+
+    def relations() -> list[bytes]:
+        block = content.create({"text": "héllo"}, bytes(32))
+        target = envelope.parse(entries()[0]).cid
+        bodies = [
+            {"content": {"cid": raw_cid(block)}},
+            {"content": {"cid": raw_cid(block), "re": target}},
+            {"content": {"cid": raw_cid(block), "edit": target}},
+            {"react": {"to": target, "emoji": "👩‍🔬", "on": True}},
+            {"delete": target},
+        ]
+        return [envelope.create(author, CHANNEL, 2, [target], 4, body).raw for body in bodies]
+
+    def contents() -> list[bytes]:
+        file = {"cid": raw_cid(b"x"), "name": "a.png", "mime": "image/png", "size": 1}
+        return [content.create({"text": "hi ✓"}), content.create({"file": file})]
 
     def announcements(channel_key: bytes | None) -> list[bytes]:
         raw = entries()[0]
@@ -79,6 +96,8 @@ def _targets() -> dict[str, tuple[Callable[[bytes], object], Callable[[], list[b
 
     return {
         "envelope": (envelope.parse, entries),
+        "relation-entry": (envelope.parse, relations),
+        "content-block": (content.parse, contents),
         "announcement": (
             lambda data: sync.decode(data, CHANNEL, None, PEER),
             lambda: announcements(None),
