@@ -29,6 +29,7 @@ from chatbox.daemon import DATABASE_FILE, Node
 from chatbox.devstack import IpfsDaemon
 from chatbox.domain import canonical
 from chatbox.domain.cid import raw_cid
+from chatbox.domain.search_words import searchable
 from chatbox.services.accounts import Member
 
 PUBLIC_MESSAGES = 100_000
@@ -71,6 +72,7 @@ async def run(node: Node) -> None:
     rng = random.Random(7)
     queries = [" ".join(rng.sample(WORDS, rng.choice((1, 2)))) for _ in range(QUERIES)]
     await _report("public only", services.search.search, member, queries)
+    await _forgetting(node, member, public.id)
 
     private = await services.channels.create(member, "staff room", "private")
     started = time.perf_counter()
@@ -78,6 +80,21 @@ async def run(node: Node) -> None:
         await services.messages.post_text(member, private.id, _sentence(rng, n))
     print(f"posted {PRIVATE_MESSAGES:,} private messages in {time.perf_counter() - started:.0f} s")
     await _report("with a private channel to scan", services.search.search, member, queries)
+
+
+async def _forgetting(node: Node, member: Member, channel_id: str) -> None:
+    """A delete's words leave the search index's file only when its segments are merged
+    (log_store.gone_from_ipfs): what that costs the writer at this size."""
+    message = await node.services.messages.post_text(member, channel_id, "a word to forget")
+    await node.services.messages.delete(member, message.cid)
+    connection = sqlite3.connect(node.settings.data_dir / DATABASE_FILE, timeout=60)
+    try:
+        started = time.perf_counter()
+        with connection:
+            connection.execute("INSERT INTO message_search (message_search) VALUES ('optimize')")
+        print(f"merging the search index after a delete: {time.perf_counter() - started:.2f} s")
+    finally:
+        connection.close()
 
 
 async def _report(label: str, search: object, member: Member, queries: list[str]) -> None:
@@ -104,15 +121,17 @@ def _seed(database: Path, channel_id: str, author: str) -> None:
     now = int(time.time() * 1000)
     rows = []
     for n in range(PUBLIC_MESSAGES):
-        body = canonical.dumps({"text": _sentence(rng, n)}).decode()
+        said = {"text": _sentence(rng, n)}
+        body = canonical.dumps(said).decode()
         cid = raw_cid(f"bench entry {n}".encode())
-        rows.append((cid, channel_id, n + 2, author, now - (PUBLIC_MESSAGES - n) * 1000, body))
+        when = now - (PUBLIC_MESSAGES - n) * 1000
+        rows.append((cid, channel_id, n + 2, author, when, body, searchable(said)))
     connection = sqlite3.connect(database, timeout=60)
     try:
         with connection:
             connection.executemany(
-                "INSERT INTO entries (cid, channel_id, clock, author, ts, body, stored)"
-                " VALUES (?, ?, ?, ?, ?, ?, 1)",
+                "INSERT INTO entries (cid, channel_id, clock, author, ts, body, words, stored)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
                 rows,
             )
     finally:

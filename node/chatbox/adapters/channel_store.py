@@ -47,13 +47,14 @@ class SqliteChannelStore:
             (account_id, channel_id, unix_now()),
         )
 
-    async def is_member(self, account_id: int, channel_id: str) -> bool:
+    async def joined_channel(self, account_id: int, channel_id: str) -> ChannelRecord | None:
         row = await self._db.read(
             fetch_one,
-            "SELECT 1 FROM memberships WHERE account_id = ? AND channel_id = ?",
+            "SELECT c.* FROM channels c JOIN memberships m ON m.channel_id = c.id"
+            " WHERE m.account_id = ? AND c.id = ?",
             (account_id, channel_id),
         )
-        return row is not None
+        return None if row is None else _channel(row)
 
     async def channels_of(self, account_id: int) -> list[ChannelRecord]:
         rows = await self._db.read(

@@ -24,11 +24,12 @@ from chatbox.adapters.sqlite import (
 )
 from chatbox.domain import canonical
 from chatbox.domain.log import heads_after
+from chatbox.domain.relations import Said
 from chatbox.ports import EntryRecord, IndexedEntry
 
 _ENTRY_COLUMNS = (
     "cid, channel_id, clock, author, ts, body, stored, kind, target, reaction, reaction_on,"
-    " content, deleted"
+    " content, deleted, content_cid"
 )
 _FORGETS = ("message", "reply")  # what a delete removes: a message and its edits
 
@@ -137,16 +138,21 @@ class SqliteLogStore:
         )
         return None if row is None else _entry(row)
 
-    async def about(self, targets: list[str]) -> list[EntryRecord]:
-        """The replies, edits, reactions and deletes naming any of ``targets``, in log
-        order: what a page of messages folds in."""
+    async def about(self, targets: list[str]) -> list[Said]:
+        """What names any of ``targets``, in log order: what a page of messages folds in.
 
-        def read(connection: sqlite3.Connection) -> list[EntryRecord]:
-            sql = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE target IN ({{}})"
-            return [_entry(row) for row in rows_for(connection, sql, targets)]
+        Read from the index alone (entries_about, which says why).
+        """
+        sql = (
+            "SELECT cid, kind, target, author, deleted, reaction, reaction_on, clock"
+            " FROM entries WHERE target IN ({})"
+        )
 
-        found = await self._db.read(read)
-        return sorted(found, key=lambda record: (record.clock, record.cid))
+        def read(connection: sqlite3.Connection) -> list[Said]:
+            rows = sorted(rows_for(connection, sql, targets), key=lambda row: (row[7], row[0]))
+            return [Said(c, k, t, a, bool(d), r, bool(on)) for c, k, t, a, d, r, on, _ in rows]
+
+        return await self._db.read(read)
 
     async def contents(self, cids: list[str]) -> dict[str, bytes]:
         """The content blocks this box still holds of those of ``cids`` that have one, by
@@ -410,4 +416,5 @@ def _entry(row: sqlite3.Row) -> EntryRecord:
         bool(row["reaction_on"]),
         None if row["content"] is None else bytes(row["content"]),
         bool(row["deleted"]),
+        row["content_cid"],
     )

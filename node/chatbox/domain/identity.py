@@ -7,6 +7,7 @@ locked with a password (see ``sealing.lock_with_password``).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -67,6 +68,8 @@ def verify_signature(public_key_hex: str, signature: bytes, message: bytes) -> b
     return True
 
 
+# Every message shown carries its author's fingerprint, and a channel has few authors.
+@functools.lru_cache(maxsize=4096)
 def fingerprint(public_key_hex: str) -> str:
     """A short, readable digest of a public key that people compare out loud.
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chatbox.domain.envelope import Envelope
+from chatbox.domain.relations import Said
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class EntryRecord:
     reaction_on: bool = False
     content: bytes | None = None  # the content block (sealed in private channels)
     deleted: bool = False
+    content_cid: str | None = None  # the block the envelope names, held or not
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class EntryLog(Protocol):
 class EntryRelations(Protocol):
     """What is said about messages: the replies, edits, reactions and deletes naming them."""
 
-    async def about(self, targets: list[str]) -> list[EntryRecord]: ...
+    async def about(self, targets: list[str]) -> list[Said]: ...
 
 
 class PublicTextIndex(Protocol):

@@ -110,10 +110,14 @@ class ChannelService:
 
     async def for_member(self, member: Member, channel_id: str) -> Channel:
         """The channel, if ``member`` belongs to it; unknown and forbidden look the same."""
-        channel = await self.get(channel_id)
-        if not await self._book.is_member(member.account_id, channel.id):
-            raise NotFound("no such channel", detail=channel_id[:80])
-        return channel
+        record = (
+            await self._book.joined_channel(member.account_id, channel_id)
+            if isinstance(channel_id, str)
+            else None
+        )
+        if record is None:
+            raise NotFound("no such channel", detail=str(channel_id)[:80])
+        return self._channel(record)
 
     async def unread(self, member: Member) -> dict[str, int]:
         """Messages by others since the member last read each joined channel."""

@@ -9,6 +9,7 @@ tells a reply or an edit; ``react`` and ``delete`` are about another entry.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from chatbox.domain import canonical, content, envelope
@@ -106,11 +107,23 @@ def understand(channel: Channel, entry: Envelope, block: bytes | None) -> Indexe
 
 def said(channel: Channel, record_body: str, block: bytes | None) -> dict[str, Any] | None:
     """What an indexed entry says: its inline body or its content block opened; None when
-    its content has not arrived or was deleted."""
-    body = open_body(channel, canonical.loads(record_body))
+    its content has not arrived or was deleted.
+
+    Both were checked when the entry was indexed (``understand``), so they are only read
+    here: every page shows fifty of them, and checking them again would cost it most of its
+    time.
+    """
+    body = open_body(channel, json.loads(record_body))
     if "content" not in body:
         return body if ("text" in body or "file" in body) else None
-    return None if block is None else open_content(channel, block)
+    return None if block is None else stored_content(channel, block)
+
+
+def stored_content(channel: Channel, block: bytes) -> dict[str, Any]:
+    """What a content block this box checked when it indexed it says."""
+    if channel.key is not None:
+        block = open_sealed(channel.key, block, _aad("chatbox-content", channel))
+    return dict(json.loads(block)["body"])
 
 
 def referenced_file(body: dict[str, Any]) -> str | None:

@@ -20,14 +20,20 @@ from chatbox.domain.cid import raw_cid
 from chatbox.domain.envelope import Envelope
 from chatbox.domain.identity import fingerprint
 from chatbox.domain.log import next_position
-from chatbox.domain.relations import Folded, Said, fold
+from chatbox.domain.relations import Folded, fold
 from chatbox.domain.search_words import searchable
 from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chatbox.ports import AnchorMarks, EntryLog, EntryRecord, EntryRelations, IndexedEntry
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
 from chatbox.services.live import LiveFeed
-from chatbox.services.message_bodies import content_block, said, seal_body, understand
+from chatbox.services.message_bodies import (
+    content_block,
+    said,
+    seal_body,
+    stored_content,
+    understand,
+)
 from chatbox.services.outbox import Outbox
 from chatbox.services.storage import StorageGuard
 
@@ -202,14 +208,16 @@ class MessageService:
         record = await self._message_record(member, cid)
         channel = await self._channels.for_member(member, record.channel_id)
         root = await self._thread_root(channel, cid)
-        replies = [r for r in await self._relations.about([root.cid]) if r.kind == "reply"]
-        return await self._views(channel, [root, *replies[-MAX_PAGE:]])
+        about = await self._relations.about([root.cid])
+        replies = [said.cid for said in about if said.kind == "reply"][-MAX_PAGE:]
+        records = sorted(await self._log.entries(replies), key=lambda r: (r.clock, r.cid))
+        return await self._views(channel, [root, *records])
 
     async def versions(self, member: Member, cid: str) -> list[Message]:
         """Every version of a message's text, the first as posted, then each counted edit."""
         record = await self._message_record(member, cid)
         channel = await self._channels.for_member(member, record.channel_id)
-        folded = fold({record.cid: record.author}, _said(await self._relations.about([cid])))
+        folded = fold({record.cid: record.author}, await self._relations.about([cid]))
         edits = {r.cid: r for r in await self._log.entries(folded[cid].edits)}
         first = _record_message(record, _said_or_gone(channel, record), False)
         return [first] + [
@@ -285,11 +293,13 @@ class MessageService:
     async def _views(self, channel: Channel, records: list[EntryRecord]) -> list[Message]:
         """``records`` as messages, with their replies, edits and reactions folded in."""
         cids = [record.cid for record in records]
-        about = await self._relations.about(cids)
-        folded = fold({r.cid: r.author for r in records}, _said(about))
-        shown_edits = {f.shown_edit for f in folded.values() if f.shown_edit is not None}
-        edits = {r.cid: r for r in about if r.cid in shown_edits}
-        anchored = await self._anchors.confirmed_among(cids)
+        # Both asked at once: the reader thread takes the second while the first is read.
+        about, anchored = await asyncio.gather(
+            self._relations.about(cids), self._anchors.confirmed_among(cids)
+        )
+        folded = fold({r.cid: r.author for r in records}, about)
+        shown_edits = [f.shown_edit for f in folded.values() if f.shown_edit is not None]
+        edits = {r.cid: r for r in await self._log.entries(shown_edits)} if shown_edits else {}
         messages = []
         for record in records:
             facts = folded[record.cid]
@@ -397,18 +407,12 @@ class MessageService:
 _MESSAGES = ("message", "reply")
 
 
-def _said(records: list[EntryRecord]) -> list[Said]:
-    return [
-        Said(r.cid, r.kind, r.target, r.author, r.deleted, r.reaction, r.reaction_on)
-        for r in records
-        if r.target is not None
-    ]
-
-
 def _said_or_gone(channel: Channel, record: EntryRecord) -> dict[str, Any]:
     """What a record says; ``{}`` once deleted or while its content has not arrived."""
     if record.deleted:
         return {}
+    if record.content_cid is not None:  # the envelope only names the block
+        return {} if record.content is None else stored_content(channel, record.content)
     return said(channel, record.body, record.content) or {}
 
 

@@ -11,7 +11,10 @@ ALTER TABLE entries ADD COLUMN content BLOB;          -- sealed in private chann
 ALTER TABLE entries ADD COLUMN content_cid TEXT;
 ALTER TABLE entries ADD COLUMN words TEXT;
 ALTER TABLE entries ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX entries_by_target ON entries (target) WHERE target IS NOT NULL;
+-- What folding reads of the entries about a message, all of it in the index: a row of
+-- the table holds a whole envelope, and a popular message gathers thousands of reactions.
+CREATE INDEX entries_about ON entries
+    (target, kind, author, deleted, reaction, reaction_on, clock, cid) WHERE target IS NOT NULL;
 CREATE INDEX entries_messages ON entries (channel_id, clock, cid) WHERE kind = 'message';
 
 -- Blocks a delete dropped, waiting to be unpinned and removed from IPFS (the outbox's
