@@ -296,13 +296,30 @@ async def test_unread_counts_and_title_change_live_and_a_mention_notifies(
     await expect(badge.locator(".count")).to_have_text("3")
     await expect(page).to_have_title(f"(3) {title}")
 
-    await services.messages.post_text(
+    asked = await services.messages.post_text(
         long_channel.owner, long_channel.other.id, "@friend can you look at this?"
     )
     await expect(badge.locator(".count")).to_have_text("4")
     await _notified(page)
     shown = await page.evaluate("window.shown")
     assert shown == [["owner mentioned you in random", "@friend can you look at this?"]]
+
+    # What is said about a message (a reaction, an edit) is neither counted nor announced
+    # again; a reply to the person is both.
+    await services.messages.react(long_channel.owner, asked.cid, "👀", True)
+    await services.messages.edit(long_channel.owner, asked.cid, "@friend can you look at it?")
+    friends = await services.messages.post_text(
+        long_channel.friend, long_channel.other.id, "which one?"
+    )
+    await services.messages.post_text(
+        long_channel.owner, long_channel.other.id, "the printer", friends.cid
+    )
+    await expect(badge.locator(".count")).to_have_text("5")
+    await page.wait_for_timeout(300)  # a repeated notification would have come by now
+    shown = await page.evaluate("window.shown")
+    assert shown[1:] == [["owner replied to you in random", "the printer"]]
+    await page.reload()  # the box counts the same
+    await expect(badge.locator(".count")).to_have_text("5")
 
     # In the open channel the mention is highlighted for the one it names.
     await services.messages.post_text(

@@ -93,7 +93,7 @@ class SqliteChannelStore:
             "SELECT m.channel_id, count(e.cid) AS unread FROM memberships m"
             " JOIN accounts a ON a.id = m.account_id"
             " LEFT JOIN entries e ON e.channel_id = m.channel_id AND e.clock > m.read_clock"
-            " AND e.author != a.public_key"
+            " AND e.author != a.public_key AND e.kind IN ('message', 'reply') AND e.deleted = 0"
             " WHERE m.account_id = ? GROUP BY m.channel_id",
             (account_id,),
         )

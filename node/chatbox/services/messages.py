@@ -61,6 +61,7 @@ class Message:
     edited_ts: int | None = None  # when the text shown was written, if it is an edit
     deleted: bool = False
     revision: int = 0  # grows with each reply, edit or reaction folded in
+    reply_to_author: str | None = None  # whom a reply answers: they are told of it
 
 
 @dataclass(frozen=True)
@@ -299,15 +300,20 @@ class MessageService:
         )
         folded = fold({r.cid: r.author for r in records}, about)
         shown_edits = [f.shown_edit for f in folded.values() if f.shown_edit is not None]
-        edits = {r.cid: r for r in await self._log.entries(shown_edits)} if shown_edits else {}
+        answered = [r.target for r in records if r.kind == "reply" and r.target is not None]
+        wanted = shown_edits + answered  # in one read: the edits shown, whom replies answer
+        held = {r.cid: r for r in await self._log.entries(wanted)} if wanted else {}
         messages = []
         for record in records:
             facts = folded[record.cid]
-            edit = edits.get(facts.shown_edit) if facts.shown_edit else None
+            edit = held.get(facts.shown_edit) if facts.shown_edit else None
             body = _said_or_gone(channel, edit if edit is not None else record)
             message = _record_message(record, body, record.cid in anchored, facts)
             if edit is not None:
                 message = _with_edit(message, edit.ts)
+            parent = held.get(record.target or "") if record.kind == "reply" else None
+            if parent is not None:
+                message = replace(message, reply_to_author=parent.author)
             messages.append(message)
         return messages
 

@@ -136,6 +136,9 @@ class MessageOut(BaseModel):
     pinned: bool
     anchored: bool
     reply_to: str | None = Field(description="a reply: the message whose thread it is in")
+    reply_to_author: str | None = Field(
+        default=None, description="a reply: the public key of the author of its message"
+    )
     replies: int = Field(description="how many replies its thread holds")
     reactions: list[Reaction]
     edited_ts: int | None = Field(description="when the text shown was edited; null: never")

@@ -665,19 +665,28 @@ class LiveChat {
     const mine = message.author === me.key;
     const here = this.conversation && this.conversation.channel === message.channel_id;
     if (here) this.conversation.arrive(message);
-    else if (!mine) this.channels.bump(message.channel_id);
-    if (!mine && message.mentions.some((name) => name.toLowerCase() === me.name.toLowerCase())) {
-      this.mentioned(message, here);
+    // A message something was said about (an edit, a reaction, a reply, a delete) comes
+    // again as it now reads: shown, but neither counted nor announced a second time.
+    if (mine || message.revision > 0 || message.deleted) return;
+    if (!here) this.channels.bump(message.channel_id);
+    if (message.mentions.some((name) => name.toLowerCase() === me.name.toLowerCase())) {
+      this.notify(message, here, "mention");
+    } else if (message.reply_to_author === me.key) {
+      this.notify(message, here, "reply");
     }
   }
 
-  mentioned(message, here) {
+  notify(message, here, why) {
     if (here && !document.hidden) return;
     if (soundOn()) beep();
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     const where = this.channels.name(message.channel_id);
     const who = message.author_name || _("someone");
-    const note = new Notification(_("%(name)s mentioned you in %(channel)s", { name: who, channel: where }), {
+    const names = { name: who, channel: where };
+    const title = why === "reply"
+      ? _("%(name)s replied to you in %(channel)s", names)
+      : _("%(name)s mentioned you in %(channel)s", names);
+    const note = new Notification(title, {
       body: (message.text || "").slice(0, 200), tag: message.cid,
     });
     note.addEventListener("click", () => {
