@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Said:
-    """One entry about a message, in the log's order: what folding needs of it."""
+class Said(NamedTuple):
+    """One entry about a message, in the log's order: what folding needs of it. (A tuple:
+    a message with thousands of reactions makes thousands of these for one page.)"""
 
     cid: str
     kind: str  # reply, edit, react or delete
