@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from chatbox.daemon import Node
 from chatbox.devstack import free_port
@@ -66,21 +67,29 @@ async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
         await context.close()
 
 
+IN_VIEW = """(node) => {
+  const box = node.getBoundingClientRect();
+  const list = node.closest('.messages');
+  const frame = list ? list.getBoundingClientRect() : {top: 0, bottom: innerHeight};
+  return box.height > 0 && box.top >= Math.max(0, frame.top) - 1
+    && box.bottom <= Math.min(innerHeight, frame.bottom) + 1
+    && box.left >= 0 && box.right <= innerWidth + 1;
+}"""
+
+
 async def in_view(page: Page, locator: Locator) -> bool:
     """Wholly inside the window and inside the message list's visible part, if within it."""
-    return bool(
-        await locator.evaluate(
-            """(node) => {
-              const box = node.getBoundingClientRect();
-              const list = node.closest('.messages');
-              const frame = list ? list.getBoundingClientRect()
-                                 : {top: 0, bottom: innerHeight};
-              return box.height > 0 && box.top >= Math.max(0, frame.top) - 1
-                && box.bottom <= Math.min(innerHeight, frame.bottom) + 1
-                && box.left >= 0 && box.right <= innerWidth + 1;
-            }"""
-        )
-    )
+    return bool(await locator.evaluate(IN_VIEW))
+
+
+async def comes_into_view(page: Page, locator: Locator, timeout_ms: float = 2000) -> bool:
+    """In view by the time a person would look: the page may scroll in its next frame."""
+    handle = await locator.element_handle()
+    try:
+        await page.wait_for_function(IN_VIEW, arg=handle, timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 async def page_scrolls(page: Page) -> bool:
@@ -112,12 +121,17 @@ async def test_a_long_channel_opens_at_its_newest_message_with_the_composer_on_s
     assert header is not None and header["height"] <= 56, "the header takes more than one line"
     await page.screenshot(path=ARTIFACTS / f"chat-long-{size}.png")
 
+    # A long text grows the message box over the list; the newest message stays in view.
+    await page.fill(".composer textarea", "\n".join(f"line {n} of a long text" for n in range(8)))
+    assert await comes_into_view(page, newest), "a growing message box hid the newest message"
+    assert (await composer.bounding_box() or {"height": 0})["height"] > 100
+
     # What this person sends arrives in view, and the box stays on screen.
     await page.fill(".composer textarea", "my answer, **in bold**, see https://example.org")
     await page.press(".composer textarea", "Enter")
     mine = page.locator(".message", has_text="my answer")
     await expect(mine).to_be_visible()
-    assert await in_view(page, mine) and await in_view(page, composer)
+    assert await comes_into_view(page, mine) and await in_view(page, composer)
     await expect(mine.locator(".text strong")).to_have_text("in bold")
     link = mine.locator(".text a")
     assert await link.get_attribute("target") == "_blank"
@@ -128,7 +142,7 @@ async def test_a_long_channel_opens_at_its_newest_message_with_the_composer_on_s
     await services.messages.post_text(long_channel.owner, long_channel.channel.id, "live hello")
     live = page.locator(".message", has_text="live hello")
     await expect(live).to_be_visible()
-    assert await in_view(page, live)
+    assert await comes_into_view(page, live)
     assert not await page_scrolls(page)
 
 
@@ -542,7 +556,7 @@ async def test_files_dropped_or_pasted_are_sent_and_a_picture_opens_large(
     )
     dropped = page.locator(".message img[alt='dropped.png']")
     await expect(dropped).to_be_visible()
-    assert await in_view(page, dropped)
+    assert await comes_into_view(page, dropped)
     # A file pasted into the message box.
     await page.evaluate(
         """() => {
@@ -554,7 +568,7 @@ async def test_files_dropped_or_pasted_are_sent_and_a_picture_opens_large(
     )
     pasted = page.locator(".message .file", has_text="notes.txt")
     await expect(pasted).to_be_visible()
-    assert await in_view(page, pasted)
+    assert await comes_into_view(page, pasted)
     assert await page.locator(".composer textarea").input_value() == ""
 
     await dropped.click()

@@ -803,6 +803,9 @@ class Conversation {
     }, { passive: true });
     // A picture that loads late must not push the newest message out of view.
     this.list.addEventListener("load", () => { if (this.stuck) this.scrollToEnd(); }, true);
+    // Nor may the list growing shorter: the connection banner showing, a reply's banner,
+    // a message box grown by a long text, a phone's keyboard opening.
+    new ResizeObserver(() => { if (this.stuck) this.scrollToEnd(); }).observe(this.list);
     this.marker.addEventListener("click", () => (this.newer ? this.jumpToNewest() : this.scrollToEnd()));
     if (location.hash.startsWith("#m-")) {
       const target = document.getElementById(location.hash.slice(1));
