@@ -29,6 +29,7 @@ ALLOWED = {
         "aiohttp",
         "web3",
         "eth_account",
+        "eth_keys",  # eth_account's own: the error a signature that recovers no key raises
         "eth_typing",
         "zeroconf",
         "ifaddr",  # zeroconf's own dependency, for the machine's addresses

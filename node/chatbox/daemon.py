@@ -53,6 +53,7 @@ from chatbox.services.directory import RegistryDirectory
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
 from chatbox.services.messages import MessageService
+from chatbox.services.moderation import ModerationService
 from chatbox.services.onboarding import Onboarding
 from chatbox.services.outbox import DEFAULT_OUTBOX_TIMING, Outbox, OutboxTiming
 from chatbox.services.peers import PeerService
@@ -87,6 +88,7 @@ class Services:
     onboarding: Onboarding
     channels: ChannelService
     messages: MessageService
+    moderation: ModerationService
     files: FileService
     outbox: Outbox
     reindexer: Reindexer
@@ -214,8 +216,16 @@ class Node:
             local_names=accounts.local_names,
             timing=self._sync_timing,
         )
+        moderation = ModerationService(
+            log_tables, log_tables, channels, messages, directory, chain, outbox
+        )
         # The events between services, wired here rather than by the services themselves.
         messages.on_post(sync.exchange.announce_post)
+        messages.guard_writes(moderation.may_write)
+        messages.screen_arrivals(moderation.screen)
+        messages.on_arrival(moderation.arrived)
+        channels.on_registered(moderation.found)
+        directory.on_refresh(moderation.enforce_everywhere)
         channels.on_added(sync.transport.follow_new_channels)
         accounts.also_name_from(sync.people.names)
         peers = PeerService(
@@ -259,6 +269,7 @@ class Node:
             onboarding=Onboarding(accounts, channels, settings=account_tables),
             channels=channels,
             messages=messages,
+            moderation=moderation,
             files=FileService(
                 log_tables, ipfs, channels, messages, storage, self.settings.upload_limit
             ),
@@ -303,6 +314,7 @@ class Node:
             services.anchorer,
         )
         self._control = await serve_control(self.settings.data_dir / SOCKET_NAME, control.handle)
+        await services.moderation.enforce_everywhere()  # what a crash left undone
         self.spawn(services.outbox.run(), "outbox")
         self.spawn(services.sync.run(), "sync")
         self.spawn(services.peers.run(), "peers")
@@ -455,6 +467,7 @@ def web_services(services: Services) -> WebServices:
         sessions=services.sessions,
         channels=services.channels,
         messages=services.messages,
+        moderation=services.moderation,
         files=services.files,
         live=services.live,
         status=services.status,

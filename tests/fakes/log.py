@@ -9,6 +9,7 @@ from chatbox.domain.channels import Channel
 from chatbox.domain.envelope import Envelope
 from chatbox.domain.identity import Identity
 from chatbox.domain.log import next_position
+from chatbox.errors import InvalidEnvelope
 from chatbox.ports import IndexedEntry, PeerRecord, RemotePerson
 from chatbox.services.message_bodies import seal_body, understand
 
@@ -33,6 +34,11 @@ class FakeLog:
     def block(self, cid: str) -> bytes | None:
         entry = self.entries.get(cid)
         return None if entry is None else entry.raw
+
+    async def screen(
+        self, channel: Channel, opened: list[IndexedEntry]
+    ) -> tuple[list[IndexedEntry], list[InvalidEnvelope]]:
+        return opened, []  # no moderation here: what sync alone does is under test
 
     async def accept_many(self, channel: Channel, opened: list[IndexedEntry]) -> list[Envelope]:
         added = [i.entry for i in opened if i.entry.cid not in self.entries]

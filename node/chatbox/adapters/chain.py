@@ -13,7 +13,10 @@ from importlib import resources
 from typing import Any
 
 import aiohttp
+from eth_account import Account
+from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
 from eth_typing import ChecksumAddress, HexStr
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import (
@@ -84,6 +87,21 @@ class ChainClient:
         if self._account is None:
             raise InvalidInput("this chain client has no account to sign with")
         return self._account.address
+
+    def sign_statement(self, statement: str) -> str:
+        """The box account's EIP-191 signature of ``statement``: how the registry's creator
+        of a channel names its founders (docs/PROTOCOL.md section 5.2)."""
+        if self._account is None:
+            raise InvalidInput("this chain client has no account to sign with")
+        signed = self._account.sign_message(encode_defunct(text=statement))
+        return bytes(signed.signature).hex()
+
+    def signer_of(self, statement: str, proof: str) -> str | None:
+        try:
+            signature = bytes.fromhex(proof)
+            return str(Account.recover_message(encode_defunct(text=statement), signature=signature))
+        except (ValueError, TypeError, BadSignature):
+            return None
 
     async def close(self) -> None:
         await _guard(self._w3.provider.disconnect())

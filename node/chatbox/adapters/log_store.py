@@ -160,6 +160,60 @@ class SqliteLogStore:
 
         return await self._db.read(read)
 
+    async def acts(self, channel_id: str) -> list[EntryRecord]:
+        """A channel's moderation acts, in log order."""
+        rows = await self._db.read(
+            fetch_all,
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ? AND kind = 'mod'"
+            " ORDER BY clock, cid",
+            (channel_id,),
+        )
+        return [_entry(row) for row in rows]
+
+    async def deletes_of_others(self, channel_id: str) -> list[tuple[str, int, str, str]]:
+        """Deletes of messages and replies their author did not write, whose message still
+        shows: (delete CID, its clock, its author, the message's CID), in log order."""
+        rows = await self._db.read(
+            fetch_all,
+            "SELECT d.cid, d.clock, d.author, d.target FROM entries d"
+            " JOIN entries m ON m.cid = d.target"
+            " WHERE d.channel_id = ? AND d.kind = 'delete' AND m.channel_id = d.channel_id"
+            " AND m.kind IN ('message', 'reply') AND m.deleted = 0 AND m.author != d.author"
+            " ORDER BY d.clock, d.cid",
+            (channel_id,),
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def written_by(self, channel_id: str, author: str) -> list[str]:
+        """What ``author`` wrote in a channel that still counts: messages, replies, edits
+        and reactions not deleted."""
+        rows = await self._db.read(
+            fetch_all,
+            "SELECT cid FROM entries WHERE channel_id = ? AND author = ? AND deleted = 0"
+            " AND kind IN ('message', 'reply', 'edit', 'react')",
+            (channel_id, author),
+        )
+        return [row[0] for row in rows]
+
+    async def ancestors(self, cid: str) -> set[str]:
+        """Every entry ``cid`` names in ``prev``, directly or through others."""
+        rows = await self._db.read(
+            fetch_all,
+            "WITH RECURSIVE up(cid) AS (SELECT parent FROM links WHERE child = ?"
+            " UNION SELECT l.parent FROM links l JOIN up ON l.child = up.cid) SELECT cid FROM up",
+            (cid,),
+        )
+        return {row[0] for row in rows}
+
+    async def forget(self, cids: list[str]) -> None:
+        """Drop what these entries said, as a counted delete or ban asks (the envelopes stay)."""
+
+        def drop(connection: sqlite3.Connection) -> None:
+            for cid in cids:
+                _drop(connection, cid)
+
+        await self._db.write(drop)
+
     async def contents(self, cids: list[str]) -> dict[str, bytes]:
         """The content blocks this box still holds of those of ``cids`` that have one, by
         the entry's CID."""
@@ -401,6 +455,25 @@ def _forget(connection: sqlite3.Connection, target: str, author: str) -> None:
     connection.executemany(
         "INSERT OR IGNORE INTO forgotten_blocks (cid) VALUES (?)", [(cid,) for cid in blocks]
     )
+
+
+def _drop(connection: sqlite3.Connection, cid: str) -> None:
+    row = connection.execute(
+        "SELECT kind, author, content_cid FROM entries WHERE cid = ? AND deleted = 0", (cid,)
+    ).fetchone()
+    if row is None:
+        return
+    kind, author, content_cid = row
+    if kind in _FORGETS:
+        _forget(connection, cid, author)
+        return
+    connection.execute(
+        "UPDATE entries SET deleted = 1, content = NULL, words = NULL WHERE cid = ?", (cid,)
+    )
+    if content_cid:
+        connection.execute(
+            "INSERT OR IGNORE INTO forgotten_blocks (cid) VALUES (?)", (content_cid,)
+        )
 
 
 def _mark_stored(connection: sqlite3.Connection, cids: list[str]) -> None:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chatbox.domain import canonical
+from chatbox.domain import canonical, moderation
 from chatbox.domain.cid import check_raw_cid, raw_cid
 from chatbox.domain.identity import Identity, verify_signature
 from chatbox.errors import InvalidEnvelope, InvalidInput
@@ -27,7 +27,7 @@ _SIGNING_CONTEXT = b"chatbox-envelope-v1\n"
 _FIELDS = frozenset({"v", "ch", "author", "clock", "prev", "ts", "body", "sig"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
-_BODY_KINDS = frozenset({"text", "file", "sealed", "content", "react", "delete"})
+_BODY_KINDS = frozenset({"text", "file", "sealed", "content", "react", "delete", "mod"})
 _MESSAGE_KINDS = frozenset({"text", "file"})
 MAX_REACTION_CHARS = 16
 
@@ -139,8 +139,9 @@ def body_text(body: dict[str, Any]) -> str:
 
 def check_body(body: Any) -> None:
     """Accept one body kind: ``text`` or ``file`` (inline), ``content`` (the CID of the
-    message's content block, domain/content.py), ``react``, ``delete``, or ``sealed`` (any
-    of those in a private channel)."""
+    message's content block, domain/content.py), ``react``, ``delete``, ``mod`` (a
+    moderation act, domain/moderation.py), or ``sealed`` (any of those in a private
+    channel)."""
     if not isinstance(body, dict) or len(body) != 1 or next(iter(body)) not in _BODY_KINDS:
         raise InvalidEnvelope("entry body must hold exactly one known kind")
     kind, value = next(iter(body.items()))
@@ -154,6 +155,8 @@ def check_body(body: Any) -> None:
         _check_cid(value, kind)
     elif kind == "react":
         _check_reaction(value)
+    elif kind == "mod":
+        moderation.check_act(value)
 
 
 def check_message_body(body: Any) -> None:

@@ -5,7 +5,8 @@ way (docs/PROTOCOL.md section 5): which edit shows, who reacted, how many replie
 - For each person, message and reaction, the person's last ``react`` in the log's order
   says whether they reacted.
 - A reply counts until it is deleted. (Deletes themselves are carried out by the index,
-  domain/content.py says why; a deleted edit is never the one shown.)
+  domain/content.py says why; a deleted edit is never the one shown, and a reaction
+  dropped, as a ban drops what its key wrote after it, counts for nothing.)
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def fold(authors: dict[str, str], about: Iterable[Said]) -> dict[str, Folded]:
             target.replies += 1
         elif said.kind == "edit" and said.author == authors[said.target] and not said.deleted:
             target.edits.append(said.cid)
-        elif said.kind == "react" and said.reaction is not None:
+        elif said.kind == "react" and said.reaction is not None and not said.deleted:
             latest[(said.target, said.reaction, said.author)] = said.reaction_on
     for (target_cid, reaction, author), on in latest.items():
         if on:

@@ -21,7 +21,7 @@ class EntryRecord:
     ts: int
     body: str
     stored: bool
-    kind: str = "message"  # message, reply, edit, react or delete
+    kind: str = "message"  # message, reply, edit, react, delete or mod
     target: str | None = None  # the entry a reply, edit, reaction or delete is about
     reaction: str | None = None
     reaction_on: bool = False
@@ -66,6 +66,17 @@ class EntryRelations(Protocol):
     """What is said about messages: the replies, edits, reactions and deletes naming them."""
 
     async def about(self, targets: list[str]) -> list[Said]: ...
+
+
+class ModerationLog(Protocol):
+    """What moderation folds and carries out: a channel's acts, the deletes of others'
+    messages, what a key wrote, the log's links, and dropping what was said."""
+
+    async def acts(self, channel_id: str) -> list[EntryRecord]: ...
+    async def deletes_of_others(self, channel_id: str) -> list[tuple[str, int, str, str]]: ...
+    async def written_by(self, channel_id: str, author: str) -> list[str]: ...
+    async def ancestors(self, cid: str) -> set[str]: ...
+    async def forget(self, cids: list[str]) -> None: ...
 
 
 class PublicTextIndex(Protocol):

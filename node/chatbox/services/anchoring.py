@@ -118,6 +118,8 @@ class Anchorer:
             await self._content.put_blocks([batch.manifest])
             await self._batches.mark_manifest_stored(batch.id)
         await self._sender.step()
+        if self._sender.take_registered():
+            await self._directory.refresh()
         self.rounds += 1
 
     async def build_batch(self) -> int | None:

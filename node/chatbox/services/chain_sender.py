@@ -31,6 +31,13 @@ class ChainSender:
         self._chain = chain
         self._txs = txs
         self._policy = policy
+        self._registered = False  # a channel's registration confirmed since last asked
+
+    def take_registered(self) -> bool:
+        """Whether a channel's registration confirmed since the last call: the directory
+        then reads the registry at once, for the channel's founders to count."""
+        registered, self._registered = self._registered, False
+        return registered
 
     async def step(self) -> None:
         """Advance the oldest open transaction by one stage."""
@@ -92,6 +99,7 @@ class ChainSender:
             await self._txs.tx_finished(
                 tx.id, "confirmed", receipt.block_number, receipt.gas_used, None
             )
+            self._registered = self._registered or tx.kind == "create_channel"
             log.info(
                 "%s transaction %s confirmed in block %d", tx.kind, tx.tx_hash, receipt.block_number
             )

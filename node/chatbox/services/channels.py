@@ -41,6 +41,7 @@ class ChannelService:
         self._vault_key = vault_key
         self._directory = directory
         self._on_added: list[Callable[[], None]] = []
+        self._on_registered: list[Callable[[Member, Channel], Awaitable[None]]] = []
         self._may_create_public: Callable[[Member], Awaitable[bool]] | None = None
 
     def ask_before_public(self, may_create: Callable[[Member], Awaitable[bool]]) -> None:
@@ -50,6 +51,11 @@ class ChannelService:
     def on_added(self, react: Callable[[], None]) -> None:
         """Call ``react`` whenever this box comes to hold a channel it did not hold."""
         self._on_added.append(react)
+
+    def on_registered(self, listener: Callable[[Member, Channel], Awaitable[None]]) -> None:
+        """Await ``listener`` with each public channel made here that this box registers
+        on chain, and its creator (moderation names them its founder)."""
+        self._on_registered.append(listener)
 
     async def create(self, member: Member, name: str, visibility: str) -> Channel:
         """Create a channel and join its creator to it."""
@@ -65,7 +71,9 @@ class ChannelService:
             channel = domain.new_private_channel(name)
         await self._add(channel)
         await self._book.join(member.account_id, channel.id)
-        await self._directory.register(channel)
+        if await self._directory.register(channel):
+            for listener in self._on_registered:
+                await listener(member, channel)
         return channel
 
     async def join_public(self, member: Member, channel_id: str) -> Channel:

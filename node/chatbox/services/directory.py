@@ -7,6 +7,7 @@ the chain; with no chain configured or reachable the directory shows this box's 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from chatbox.domain import channels as domain
 from chatbox.domain.channels import Channel
@@ -21,6 +22,8 @@ class RegistryDirectory:
         self._chain = chain
         self._txs = txs
         self._listed: dict[str, Channel] = {}
+        self._creators: dict[str, str] = {}  # channel id -> the address that registered it
+        self._refresh_listeners: list[Callable[[], Awaitable[None]]] = []
         self._refreshed = False
         self._error: str | None = None
 
@@ -53,11 +56,25 @@ class RegistryDirectory:
     def find(self, channel_id: str) -> Channel | None:
         return self._listed.get(channel_id)
 
+    def creator(self, channel_id: str) -> str | None:
+        """The chain address that registered a public channel, as last read; None when the
+        registry does not list it (yet), or this box reads no registry."""
+        return self._creators.get(channel_id)
+
+    def signer_of(self, statement: str, proof: str) -> str | None:
+        """Who signed ``statement`` (Ethereum's rule); None without a chain to ask."""
+        return None if self._chain is None else self._chain.signer_of(statement, proof)
+
+    def on_refresh(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Call ``listener`` after each refresh that learned of a channel's creator."""
+        self._refresh_listeners.append(listener)
+
     async def refresh(self) -> None:
         """Re-read the registry; names that are not normalized or mismatch their id are skipped."""
         if self._chain is None:
             return
         listed: dict[str, Channel] = {}
+        creators: dict[str, str] = {}
         try:
             registered_channels = await self._chain.public_channels()
         except ChatboxError as exc:
@@ -70,12 +87,20 @@ class RegistryDirectory:
                 continue
             if channel.id == registered.id and channel.name == registered.name:
                 listed[channel.id] = channel
+                creators[channel.id] = registered.creator
+        learned = creators.keys() - self._creators.keys()
         self._listed = listed
+        self._creators = creators
         self._refreshed = True
         self._error = None
+        if learned:
+            for listener in self._refresh_listeners:
+                await listener()
 
-    async def register(self, channel: Channel) -> None:
-        """Queue the registry call that lists a new public channel on chain."""
+    async def register(self, channel: Channel) -> bool:
+        """Queue the registry call that lists a new public channel on chain; False when
+        there is nothing to register (no chain, a private channel, a name taken)."""
         if self._chain is None or channel.is_private or channel.id in self._listed:
-            return
+            return False
         await self._txs.queue_tx("create_channel", [channel.name])
+        return True

@@ -3,7 +3,8 @@ with the channel key, and each entry understood as the index keeps it (``Indexed
 
 One place for the rule of each body kind (docs/PROTOCOL.md section 5): a message says
 ``text`` or ``file`` inline (older entries) or through its ``content`` block, which also
-tells a reply or an edit; ``react`` and ``delete`` are about another entry.
+tells a reply or an edit; ``react`` and ``delete`` are about another entry; ``mod`` is a
+moderation act (services/moderation.py).
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ def understand(channel: Channel, entry: Envelope, block: bytes | None) -> Indexe
         return IndexedEntry(entry, "react", react["to"], react["emoji"], react["on"])
     if "delete" in body:
         return IndexedEntry(entry, "delete", body["delete"])
+    if "mod" in body:  # whom it is about is in its body: moderation folds it from there
+        return IndexedEntry(entry, "mod")
     if "content" not in body:  # an inline text or file: a message
         file_cid = referenced_file(body)
         return IndexedEntry(entry, file_cid=file_cid, words=searchable(body) if public else None)

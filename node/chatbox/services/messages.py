@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +22,7 @@ from chatbox.domain.identity import fingerprint
 from chatbox.domain.log import next_position
 from chatbox.domain.relations import Folded, fold
 from chatbox.domain.search_words import searchable
-from chatbox.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chatbox.errors import Conflict, Forbidden, InvalidEnvelope, InvalidInput, NotFound
 from chatbox.ports import AnchorMarks, EntryLog, EntryRecord, EntryRelations, IndexedEntry
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
@@ -38,6 +38,11 @@ from chatbox.services.outbox import Outbox
 from chatbox.services.storage import StorageGuard
 
 MAX_PAGE = 200
+
+Screen = Callable[
+    [Channel, list[IndexedEntry]],
+    Awaitable[tuple[list[IndexedEntry], list[InvalidEnvelope]]],
+]
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,25 @@ class MessageService:
         self._heads: dict[str, set[tuple[str, int]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._post_listeners: list[Callable[[Channel, Envelope, bytes | None], None]] = []
+        self._arrival_listeners: list[Callable[[Channel, list[IndexedEntry]], Awaitable[None]]] = []
+        self._may_write: Callable[[Member, Channel], Awaitable[None]] | None = None
+        self._screen: Screen | None = None
+
+    def guard_writes(self, may_write: Callable[[Member, Channel], Awaitable[None]]) -> None:
+        """Ask ``may_write`` before ``member`` writes into a channel (it raises to refuse):
+        moderation refuses a banned key."""
+        self._may_write = may_write
+
+    def screen_arrivals(self, screen: Screen) -> None:
+        """Let ``screen`` refuse entries from peers that are valid alone but may not be
+        there (a moderation act by a key that does not moderate)."""
+        self._screen = screen
+
+    def on_arrival(
+        self, listener: Callable[[Channel, list[IndexedEntry]], Awaitable[None]]
+    ) -> None:
+        """Await ``listener`` with the entries from a peer that were new here, once indexed."""
+        self._arrival_listeners.append(listener)
 
     def on_post(self, listener: Callable[[Channel, Envelope, bytes | None], None]) -> None:
         """Call ``listener`` with each entry posted on this box (and its content block, if
@@ -169,12 +193,35 @@ class MessageService:
         if added:
             self._outbox.wake()
             await self._publish(channel, added)
+            for listener in self._arrival_listeners:
+                await listener(channel, added)
         return [indexed.entry for indexed in added]
 
     @staticmethod
     def understand(channel: Channel, entry: Envelope, block: bytes | None) -> IndexedEntry:
         """What an entry from a peer is; InvalidEnvelope if it may not be there."""
         return understand(channel, entry, block)
+
+    async def screen(
+        self, channel: Channel, opened: list[IndexedEntry]
+    ) -> tuple[list[IndexedEntry], list[InvalidEnvelope]]:
+        """Of entries from a peer, those this channel's log lets in, and why the rest not."""
+        if self._screen is None:
+            return opened, []
+        return await self._screen(channel, opened)
+
+    async def append_entry(
+        self, member: Member, channel: Channel, body: dict[str, Any]
+    ) -> IndexedEntry:
+        """Sign a body without content block (a delete, a moderation act) into the log."""
+        return await self._append(member, channel, body, None)
+
+    async def republish(self, channel: Channel, cids: list[str]) -> None:
+        """Show watchers these messages as they now read (a moderator's delete, a ban)."""
+        records = await self._log.entries(cids)
+        mine = [r for r in records if r.channel_id == channel.id and r.kind in _MESSAGES]
+        for message in await self._views(channel, mine):
+            self._live.publish(channel.id, message)
 
     async def history(
         self,
@@ -335,6 +382,8 @@ class MessageService:
         self, member: Member, channel: Channel, body: dict[str, Any], block: bytes | None
     ) -> IndexedEntry:
         """Sign ``body`` on top of the channel's heads and commit it here."""
+        if self._may_write is not None and "delete" not in body:  # one's own, still
+            await self._may_write(member, channel)
         signed_body = seal_body(channel, body) if channel.is_private else body
         async with self._lock(channel.id):
             heads = await self._cached_heads(channel.id)

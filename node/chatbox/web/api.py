@@ -252,6 +252,42 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
     async def accept(data: schemas.InviteIn) -> dict[str, Any]:
         return channel_view(await services.channels.accept_invite(session.member(), data.token))
 
+    @api.get("/channels/<channel_id>/moderation")
+    @validate_response(schemas.Moderation)
+    async def moderation(channel_id: str) -> dict[str, Any]:
+        """Who founded and moderates the channel, who is banned, and whether you moderate."""
+        return asdict(await services.moderation.view(session.member(), channel_id))
+
+    @api.post("/channels/<channel_id>/moderators")
+    @validate_request(schemas.KeyIn)
+    @validate_response(schemas.Moderation)
+    async def appoint(channel_id: str, data: schemas.KeyIn) -> dict[str, Any]:
+        """Make a key a moderator of the channel (a moderator may)."""
+        return await _act(channel_id, "appoint", data.key)
+
+    @api.delete("/channels/<channel_id>/moderators/<key>")
+    @validate_response(schemas.Moderation)
+    async def dismiss(channel_id: str, key: str) -> dict[str, Any]:
+        """Stop a key moderating the channel; a founder stays one."""
+        return await _act(channel_id, "dismiss", key)
+
+    @api.post("/channels/<channel_id>/bans")
+    @validate_request(schemas.KeyIn)
+    @validate_response(schemas.Moderation)
+    async def ban(channel_id: str, data: schemas.KeyIn) -> dict[str, Any]:
+        """Ban a key from the channel: what it writes after the ban counts for nothing on
+        every box that follows the protocol."""
+        return await _act(channel_id, "ban", data.key)
+
+    @api.delete("/channels/<channel_id>/bans/<key>")
+    @validate_response(schemas.Moderation)
+    async def unban(channel_id: str, key: str) -> dict[str, Any]:
+        """Lift a key's ban."""
+        return await _act(channel_id, "unban", key)
+
+    async def _act(channel_id: str, act: str, key: str) -> dict[str, Any]:
+        return asdict(await services.moderation.act(session.member(), channel_id, act, key))
+
     @api.post("/channels/<channel_id>/read")
     @validate_request(schemas.ReadMark)
     @validate_response(schemas.Ok)
@@ -308,9 +344,9 @@ def _message_routes(api: Blueprint, services: WebServices) -> None:
     @api.delete("/messages/<message_cid>")
     @validate_response(schemas.Ok)
     async def delete(message_cid: str) -> schemas.Ok:
-        """Delete your own message: its text and file leave this box, and every box that
-        follows the protocol when the delete reaches it."""
-        await services.messages.delete(session.member(), message_cid)
+        """Delete your own message, or as a moderator anyone's: its text and file leave this
+        box, and every box that follows the protocol when the delete reaches it."""
+        await services.moderation.delete(session.member(), message_cid)
         return schemas.Ok()
 
     @api.put("/messages/<message_cid>/reaction")

@@ -14,6 +14,7 @@ from chatbox.services.channels import ChannelService
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
 from chatbox.services.messages import Message, MessageService
+from chatbox.services.moderation import ModerationService
 from chatbox.services.onboarding import Onboarding
 from chatbox.services.peers import PeerService
 from chatbox.services.proofs import ProofService
@@ -32,6 +33,7 @@ class WebServices:
     sessions: SessionService
     channels: ChannelService
     messages: MessageService
+    moderation: ModerationService
     files: FileService
     live: LiveFeed
     status: StatusService

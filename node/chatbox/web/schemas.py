@@ -162,6 +162,21 @@ class ReactionIn(Body):
     on: bool = Field(default=True, description="false takes your reaction back")
 
 
+class Moderation(BaseModel):
+    founders: list[str] = Field(description="keys the registry's creator named founders")
+    moderators: list[str] = Field(description="keys that moderate now, founders included")
+    banned: list[str] = Field(description="keys whose writing counts for nothing now")
+    you_moderate: bool = Field(description="whether you may delete others' messages and ban")
+    available: bool = Field(
+        description="false while the chain registry does not list the channel (or this box "
+        "reads none): then nobody can be told a founder, and nobody moderates"
+    )
+
+
+class KeyIn(Body):
+    key: str = Field(min_length=64, max_length=64, description="an Ed25519 key, 64 hex")
+
+
 class Thread(BaseModel):
     messages: list[MessageOut] = Field(description="the message, then its replies, oldest first")
 

@@ -1,9 +1,9 @@
 -- What each entry is: a message, or a reply, edit, reaction or delete about another entry
--- (its target); a message's content block, kept apart from its envelope so that a delete
+-- (its target), or a moderation act (whose key is in its body); a message's content block, kept apart from its envelope so that a delete
 -- can drop it (domain/content.py); and the words public search indexes, set by the node
 -- for public channels only, so that nothing a private channel says is indexed here.
 ALTER TABLE entries ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'
-    CHECK (kind IN ('message', 'reply', 'edit', 'react', 'delete'));
+    CHECK (kind IN ('message', 'reply', 'edit', 'react', 'delete', 'mod'));
 ALTER TABLE entries ADD COLUMN target TEXT;
 ALTER TABLE entries ADD COLUMN reaction TEXT;
 ALTER TABLE entries ADD COLUMN reaction_on INTEGER;
@@ -16,6 +16,8 @@ ALTER TABLE entries ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX entries_about ON entries
     (target, kind, author, deleted, reaction, reaction_on, clock, cid) WHERE target IS NOT NULL;
 CREATE INDEX entries_messages ON entries (channel_id, clock, cid) WHERE kind = 'message';
+-- A channel's moderation is folded from its acts, and from its deletes of others' messages.
+CREATE INDEX entries_acts ON entries (channel_id, clock, cid) WHERE kind IN ('mod', 'delete');
 
 -- Blocks a delete dropped, waiting to be unpinned and removed from IPFS (the outbox's
 -- worker does it): a file, or a content block.

@@ -24,6 +24,9 @@ class EntryIndex(Protocol):
     def understand(
         self, channel: Channel, entry: Envelope, block: bytes | None
     ) -> IndexedEntry: ...
+    async def screen(
+        self, channel: Channel, opened: list[IndexedEntry]
+    ) -> tuple[list[IndexedEntry], list[InvalidEnvelope]]: ...
     async def accept_many(self, channel: Channel, opened: list[IndexedEntry]) -> list[Envelope]: ...
 
 
@@ -60,6 +63,9 @@ class EntryIntake:
                 await self.reject(sender, channel, exc)
                 continue
             opened.append(indexed)
+        opened, refused = await self._index.screen(channel, opened) if opened else ([], [])
+        for reason in refused:
+            await self.reject(sender, channel, reason)
         if not opened:
             return []
         added = await self._index.accept_many(channel, opened)

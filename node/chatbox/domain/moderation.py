@@ -1,0 +1,186 @@
+"""Who moderates a channel and what their acts do, folded from the channel's own log by the
+rules every box applies the same way (docs/PROTOCOL.md section 5.2).
+
+- A public channel's **founders** are the authors of ``found`` acts whose proof the
+  channel's creator in the on-chain registry signed: the registry, not the log, says who
+  created a name, so no box can claim a channel another box registered.
+- Acts are folded in the log's order; an act counts when its author is a moderator at
+  that point (founders always are). ``appoint`` and ``dismiss`` change who moderates
+  (a founder stays one); ``ban`` and ``unban`` change who may write (a moderator cannot
+  be banned: dismiss first).
+- A delete counts from the message's author, or from whoever moderates at the delete's
+  point in the log.
+- What a banned key writes after its ban counts for nothing; "after" is by the log's
+  links, not its clocks (section 5.2 says why), and ``barred`` below says it exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from chatbox.errors import InvalidEnvelope
+
+FOUNDER_CONTEXT = "chatbox-founder-v1"
+ACTS_ON_KEYS = frozenset({"appoint", "dismiss", "ban", "unban"})
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_PROOF = re.compile(r"[0-9a-f]{130}")  # an Ethereum signature: r, s and v
+
+Position = tuple[int, str]  # (clock, cid): a place in the log's order
+
+
+def founder_statement(channel_id: str, key: str) -> str:
+    """What the registry's creator of ``channel_id`` signs (EIP-191) to make ``key`` a founder."""
+    return f"{FOUNDER_CONTEXT}\n{channel_id}\n{key}"
+
+
+def check_act(value: Any) -> None:
+    """Accept ``{"act": "found", "proof": <130 hex>}`` or ``{"act": <act>, "key": <64 hex>}``."""
+    if not isinstance(value, dict) or "act" not in value:
+        raise InvalidEnvelope("a moderation act needs its act")
+    act = value["act"]
+    if act == "found":
+        if set(value) != {"act", "proof"} or not isinstance(value["proof"], str):
+            raise InvalidEnvelope("a founding act holds exactly act and proof")
+        if not _PROOF.fullmatch(value["proof"]):
+            raise InvalidEnvelope("a founding proof is 65 bytes of hex")
+    elif act in ACTS_ON_KEYS:
+        if set(value) != {"act", "key"} or not isinstance(value["key"], str):
+            raise InvalidEnvelope(f"a {act} act holds exactly act and key")
+        if not _HEX64.fullmatch(value["key"]):
+            raise InvalidEnvelope("a moderation act's key is a 32-byte hex value")
+    else:
+        raise InvalidEnvelope("unknown moderation act", detail=str(act)[:20])
+
+
+class Act(NamedTuple):
+    """One moderation entry of a channel's log, opened."""
+
+    cid: str
+    clock: int
+    author: str
+    act: str
+    key: str | None = None  # whom appoint, dismiss, ban and unban are about
+    proof: str | None = None  # a founding act's registry signature
+
+    @property
+    def position(self) -> Position:
+        return (self.clock, self.cid)
+
+
+@dataclass(frozen=True)
+class Ban:
+    cid: str  # the counted ban
+    lifted_by: tuple[str, ...] = ()  # the counted unbans that follow it
+
+
+@dataclass
+class Moderation:
+    """A channel's moderation as its log says: who founded it and moderates, who is banned."""
+
+    founders: frozenset[str] = frozenset()
+    counted: list[str] = field(default_factory=list)  # the acts that took effect, in order
+    ignored: list[str] = field(default_factory=list)  # the acts that did not
+    # Of those, the acts their author could not make: a founding proof the registry's
+    # creator did not sign, an act from a key that did not moderate there. A receiver that
+    # can tell refuses them (an act that merely changed nothing is not refused).
+    unauthorized: list[str] = field(default_factory=list)
+    # Who moderated after each counted change, in the log's order.
+    _changes: list[Position] = field(default_factory=list)
+    _moderators_after: list[frozenset[str]] = field(default_factory=list)
+    bans: dict[str, list[Ban]] = field(default_factory=dict)  # key -> its bans, in order
+
+    @property
+    def moderators(self) -> frozenset[str]:
+        return self._moderators_after[-1] if self._moderators_after else self.founders
+
+    def moderates_at(self, key: str, position: Position) -> bool:
+        """Whether ``key`` moderated just before ``position`` in the log's order."""
+        index = bisect_left(self._changes, position)
+        moderators = self._moderators_after[index - 1] if index else self.founders
+        return key in moderators
+
+    def is_banned(self, key: str) -> bool:
+        """Whether ``key``'s latest counted ban stands (nothing it writes now counts)."""
+        bans = self.bans.get(key, [])
+        return bool(bans) and not bans[-1].lifted_by
+
+
+def fold(acts: Iterable[Act], is_founding: Callable[[Act], bool]) -> Moderation:
+    """Fold a channel's acts, in the log's order; ``is_founding`` checks a founding proof
+    (against the registry: the caller has it)."""
+    ordered = sorted(acts, key=lambda act: act.position)
+    founders = frozenset(act.author for act in ordered if act.act == "found" and is_founding(act))
+    folded = Moderation(founders=founders)
+    moderators = set(founders)
+    banned: dict[str, list[Ban]] = {}
+    for act in ordered:
+        if act.act == "found":
+            if act.author in founders and is_founding(act):
+                folded.counted.append(act.cid)
+            else:
+                folded.ignored.append(act.cid)
+                folded.unauthorized.append(act.cid)
+            continue
+        if act.author not in moderators:
+            folded.ignored.append(act.cid)
+            folded.unauthorized.append(act.cid)
+            continue
+        if not _changes_something(act, moderators, founders, banned):
+            folded.ignored.append(act.cid)
+            continue
+        key = act.key
+        assert key is not None  # check_act holds acts on keys to one
+        if act.act == "appoint":
+            moderators.add(key)
+        elif act.act == "dismiss":
+            moderators.discard(key)
+        elif act.act == "ban":
+            banned.setdefault(key, []).append(Ban(act.cid))
+        else:  # unban
+            last = banned[key][-1]
+            banned[key][-1] = Ban(last.cid, (*last.lifted_by, act.cid))
+        folded.counted.append(act.cid)
+        folded._changes.append(act.position)
+        folded._moderators_after.append(frozenset(moderators))
+    folded.bans = banned
+    return folded
+
+
+def _changes_something(
+    act: Act, moderators: set[str], founders: frozenset[str], banned: dict[str, list[Ban]]
+) -> bool:
+    """An act counts only when it means something: no dismissing a founder or one who does
+    not moderate, no banning a moderator or one banned already, no lifting a ban that is
+    not there."""
+    key = act.key
+    standing = bool(banned.get(key or "")) and not banned[key or ""][-1].lifted_by
+    if act.act == "appoint":
+        return key not in moderators and not standing
+    if act.act == "dismiss":
+        return key in moderators and key not in founders
+    if act.act == "ban":
+        return key not in moderators and not standing
+    return standing  # unban
+
+
+def barred(
+    entry: str,
+    bans: list[Ban],
+    ancestors_of: Callable[[str], set[str]],
+) -> bool:
+    """Whether an entry by a banned key counts for nothing: some counted ban of its author
+    does not have it as an ancestor (the moderator had not seen it when banning), and no
+    unban following that ban is among the entry's own ancestors (its author had not seen
+    the ban lifted). ``ancestors_of(cid)`` gives the entries ``cid`` names, directly or not.
+    """
+    mine = ancestors_of(entry)
+    for ban in bans:
+        if entry in ancestors_of(ban.cid) or entry == ban.cid:
+            continue
+        if not any(unban in mine for unban in ban.lifted_by):
+            return True
+    return False

@@ -1,0 +1,284 @@
+"""Moderation: removing others' messages, appointing moderators and banning keys, each act
+signed into the channel's log, and what the counted acts ask carried out on this box
+whoever signed them (the rules: domain/moderation.py, docs/PROTOCOL.md section 5.2).
+
+A public channel's first moderators are its founders, whom the box that registered the
+channel on chain names with a signature of its chain account: the channel's creator when
+the channel is made here, and this box's admins when they first act in a channel this box
+registered. Private channels have no registry entry, so no founders, and no moderation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+
+from chatbox.domain.channels import Channel
+from chatbox.domain.moderation import Act, Moderation, barred, fold, founder_statement
+from chatbox.errors import ChatboxError, Conflict, Forbidden, InvalidEnvelope, InvalidInput
+from chatbox.ports import Chain, EntryLog, IndexedEntry, ModerationLog
+from chatbox.services.accounts import Member
+from chatbox.services.channels import ChannelService
+from chatbox.services.directory import RegistryDirectory
+from chatbox.services.message_bodies import open_body
+from chatbox.services.messages import MessageService
+from chatbox.services.outbox import Outbox
+
+log = logging.getLogger(__name__)
+_KEY = re.compile(r"[0-9a-f]{64}")
+_ACT_ON_KEYS = ("appoint", "dismiss", "ban", "unban")
+
+
+@dataclass(frozen=True)
+class ChannelModeration:
+    """What a member sees of a channel's moderation."""
+
+    founders: list[str]
+    moderators: list[str]
+    banned: list[str]
+    you_moderate: bool  # or may, as an admin of the box that registered the channel
+    available: bool  # False where the registry cannot say who founded the channel
+
+
+class ModerationService:
+    def __init__(
+        self,
+        acts: ModerationLog,
+        entries: EntryLog,
+        channels: ChannelService,
+        messages: MessageService,
+        directory: RegistryDirectory,
+        chain: Chain | None,
+        outbox: Outbox,
+    ) -> None:
+        self._acts = acts
+        self._entries = entries
+        self._channels = channels
+        self._messages = messages
+        self._directory = directory
+        self._chain = chain
+        self._outbox = outbox
+        self._folded: dict[str, Moderation] = {}
+
+    # What members do.
+
+    async def view(self, member: Member, channel_id: str) -> ChannelModeration:
+        channel = await self._channels.for_member(member, channel_id)
+        folded = await self.state(channel)
+        key = member.identity.public_key
+        return ChannelModeration(
+            founders=sorted(folded.founders),
+            moderators=sorted(folded.moderators),
+            banned=sorted(k for k in folded.bans if folded.is_banned(k)),
+            you_moderate=key in folded.moderators or self._may_found(member, channel),
+            available=self._directory.creator(channel.id) is not None,
+        )
+
+    async def delete(self, member: Member, cid: str) -> None:
+        """Delete a message: one's own, or, as a moderator, anyone's."""
+        message = await self._messages.find(member, cid)  # NotFound outside one's channels
+        if message.author == member.identity.public_key:
+            await self._messages.delete(member, cid)
+            return
+        channel = await self._channels.for_member(member, message.channel_id)
+        await self._require_moderator(member, channel)
+        if message.deleted:
+            raise Conflict("that message was deleted", detail=cid)
+        await self._messages.append_entry(member, channel, {"delete": cid})
+        await self.enforce(channel)
+
+    async def act(self, member: Member, channel_id: str, act: str, key: str) -> ChannelModeration:
+        """Appoint or dismiss a moderator, ban a key or lift its ban."""
+        if act not in _ACT_ON_KEYS:
+            raise InvalidInput("unknown moderation act", detail=str(act)[:20])
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            raise InvalidInput("a key is 64 lower-case hex characters")
+        channel = await self._channels.for_member(member, channel_id)
+        await self._require_moderator(member, channel)
+        folded = await self.state(channel)
+        _check_meaningful(act, key, folded)
+        await self._messages.append_entry(member, channel, {"mod": {"act": act, "key": key}})
+        self._folded.pop(channel.id, None)
+        await self.enforce(channel)
+        return await self.view(member, channel_id)
+
+    async def found(self, member: Member, channel: Channel) -> None:
+        """Name ``member`` a founder of a public channel this box registers or registered."""
+        if self._chain is None or channel.is_private:
+            return
+        proof = self._chain.sign_statement(
+            founder_statement(channel.id, member.identity.public_key)
+        )
+        await self._messages.append_entry(
+            member, channel, {"mod": {"act": "found", "proof": proof}}
+        )
+        self._folded.pop(channel.id, None)
+
+    async def may_write(self, member: Member, channel: Channel) -> None:
+        """Refuse a banned key's writing (MessageService asks before each entry)."""
+        if (await self.state(channel)).is_banned(member.identity.public_key):
+            raise Forbidden("a moderator banned you from this channel", detail=channel.id)
+
+    # What arrives from peers.
+
+    async def screen(
+        self, channel: Channel, opened: list[IndexedEntry]
+    ) -> tuple[list[IndexedEntry], list[InvalidEnvelope]]:
+        """Refuse acts the log does not let their author make: a founding proof the
+        registry's creator did not sign, an act from a key that does not moderate there.
+        While the registry does not list the channel nothing can be told, and all wait."""
+        if all(indexed.kind != "mod" for indexed in opened):
+            return opened, []
+        if self._directory.creator(channel.id) is None:
+            return opened, []
+        stored = await self._stored_acts(channel)
+        arriving = {
+            i.entry.cid: _act(channel, i.entry.cid, i.entry.clock, i.entry.author, i.entry.body)
+            for i in opened
+            if i.kind == "mod"
+        }
+        folded = fold([*stored, *arriving.values()], lambda act: self._is_founding(channel, act))
+        refused = set(folded.unauthorized) & arriving.keys()
+        kept = [indexed for indexed in opened if indexed.entry.cid not in refused]
+        reasons = [
+            InvalidEnvelope("a moderation act from a key that does not moderate", detail=cid)
+            for cid in sorted(refused)
+        ]
+        return kept, reasons
+
+    async def arrived(self, channel: Channel, added: list[IndexedEntry]) -> None:
+        """Carry out what new entries from peers ask: acts, deletes, a banned key's posts."""
+        if any(indexed.kind == "mod" for indexed in added):
+            self._folded.pop(channel.id, None)
+        folded = await self.state(channel)
+        if any(
+            indexed.kind in ("mod", "delete") or indexed.entry.author in folded.bans
+            for indexed in added
+        ):
+            await self.enforce(channel)
+
+    # Carrying it out.
+
+    async def state(self, channel: Channel) -> Moderation:
+        """The channel's moderation folded from its log (cached until an act arrives)."""
+        folded = self._folded.get(channel.id)
+        if folded is None:
+            acts = await self._stored_acts(channel)
+            folded = fold(acts, lambda act: self._is_founding(channel, act))
+            self._folded[channel.id] = folded
+        return folded
+
+    async def enforce(self, channel: Channel) -> list[str]:
+        """Drop what counted deletes of others' messages and bans ask; returns the CIDs
+        dropped. Run again whenever the acts change, so it asks only what is still to do."""
+        folded = await self.state(channel)
+        dropped = [
+            target
+            for delete, clock, author, target in await self._acts.deletes_of_others(channel.id)
+            if folded.moderates_at(author, (clock, delete))
+        ]
+        ancestry: dict[str, set[str]] = {}
+
+        async def ancestors_of(cid: str) -> set[str]:
+            if cid not in ancestry:
+                ancestry[cid] = await self._acts.ancestors(cid)
+            return ancestry[cid]
+
+        for key, bans in folded.bans.items():
+            written = await self._acts.written_by(channel.id, key)
+            if not written:
+                continue
+            for ban in bans:
+                await ancestors_of(ban.cid)
+            for cid in written:
+                if any(ban.lifted_by for ban in bans):
+                    await ancestors_of(cid)
+                if barred(cid, bans, lambda c: ancestry.get(c, set())):
+                    dropped.append(cid)
+        if dropped:
+            await self._acts.forget(dropped)
+            self._outbox.wake()  # the worker unpins and removes the dropped blocks
+            touched = await self._touched(dropped)
+            await self._messages.republish(channel, touched)
+        return dropped
+
+    async def enforce_everywhere(self) -> None:
+        """Fold and carry out every public channel's moderation again: at start, and when
+        the registry names a channel's creator (its founders' acts then count)."""
+        for channel in await self._channels.all():
+            if channel.is_private:
+                continue
+            self._folded.pop(channel.id, None)
+            try:
+                await self.enforce(channel)
+            except ChatboxError as exc:
+                log.warning("moderation of %s waits: %s", channel.name, exc.message)
+
+    # Inside.
+
+    async def _require_moderator(self, member: Member, channel: Channel) -> None:
+        folded = await self.state(channel)
+        if member.identity.public_key in folded.moderators:
+            return
+        if self._may_found(member, channel):
+            await self.found(member, channel)
+            if member.identity.public_key in (await self.state(channel)).moderators:
+                return
+        raise Forbidden("only a moderator of this channel may do that", detail=channel.id)
+
+    def _may_found(self, member: Member, channel: Channel) -> bool:
+        """An admin of this box may moderate any channel this box registered."""
+        creator = self._directory.creator(channel.id)
+        return (
+            member.is_admin
+            and self._chain is not None
+            and creator is not None
+            and creator.lower() == self._chain.address.lower()
+        )
+
+    def _is_founding(self, channel: Channel, act: Act) -> bool:
+        creator = self._directory.creator(channel.id)
+        if creator is None or act.proof is None:
+            return False
+        signer = self._directory.signer_of(founder_statement(channel.id, act.author), act.proof)
+        return signer is not None and signer.lower() == creator.lower()
+
+    async def _stored_acts(self, channel: Channel) -> list[Act]:
+        return [
+            _act(channel, record.cid, record.clock, record.author, json.loads(record.body))
+            for record in await self._acts.acts(channel.id)
+        ]
+
+    async def _touched(self, dropped: list[str]) -> list[str]:
+        """The messages to show again: those dropped, and those a dropped edit, reaction or
+        reply was about."""
+        records = await self._entries.entries(dropped)
+        return list(
+            dict.fromkeys(
+                [r.cid for r in records if r.kind in ("message", "reply")]
+                + [r.target for r in records if r.target is not None]
+            )
+        )
+
+
+def _act(channel: Channel, cid: str, clock: int, author: str, body: dict[str, object]) -> Act:
+    value = open_body(channel, dict(body))["mod"]
+    return Act(cid, clock, author, value["act"], value.get("key"), value.get("proof"))
+
+
+def _check_meaningful(act: str, key: str, folded: Moderation) -> None:
+    """Refuse an act that would count for nothing, saying why."""
+    if act == "appoint" and key in folded.moderators:
+        raise Conflict("that key moderates this channel already", detail=key)
+    if act == "dismiss" and key in folded.founders:
+        raise Forbidden("a founder of the channel cannot be dismissed", detail=key)
+    if act == "dismiss" and key not in folded.moderators:
+        raise Conflict("that key does not moderate this channel", detail=key)
+    if act in ("ban", "appoint") and folded.is_banned(key):
+        raise Conflict("that key is banned from this channel", detail=key)
+    if act == "ban" and key in folded.moderators:
+        raise Conflict("a moderator cannot be banned: dismiss them first", detail=key)
+    if act == "unban" and not folded.is_banned(key):
+        raise Conflict("that key is not banned from this channel", detail=key)

@@ -1,0 +1,203 @@
+"""Moderation between two boxes on their own real Kubo daemons and one real chain: the
+registry's creator names the founder, a moderator's delete and ban take effect on both
+boxes, and an act from a key that does not moderate is refused and counted."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from chatbox.adapters.ipfs import IpfsClient
+from chatbox.daemon import DATABASE_FILE, Node
+from chatbox.devstack import AnvilNode, IpfsDaemon
+from chatbox.domain import envelope
+from chatbox.domain.channels import Channel
+from chatbox.errors import Forbidden, NotFound
+from chatbox.services.accounts import Member
+from chatbox.services.messages import MessageService
+from tests.chain.conftest import FUNDS
+from tests.conftest import FAST_OUTBOX, TEST_PASSWORD_COST, eventually, node_settings
+from tests.sync.conftest import FAST_SYNC, history, peer_with
+
+
+@pytest.fixture(scope="module")
+def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[IpfsDaemon]]:
+    started = [
+        IpfsDaemon(tmp_path_factory.mktemp(f"moderation-ipfs{n}") / "repo").start()
+        for n in range(2)
+    ]
+    yield started
+    for daemon in started:
+        daemon.stop()
+
+
+@pytest.fixture
+async def two_boxes(
+    tmp_path: Path, daemons: list[IpfsDaemon], anvil: AnvilNode, registry: str
+) -> AsyncIterator[tuple[Node, Node]]:
+    started: list[Node] = []
+    for name, daemon in (("box-a", daemons[0]), ("box-b", daemons[1])):
+        settings = node_settings(
+            tmp_path / name,
+            daemon.api_url,
+            box_name=name,
+            chain_rpc_url=anvil.rpc_url,
+            chain_id=anvil.chain_id,
+            registry_address=registry,
+            anchor_interval=3600,
+            anchor_confirmations=1,
+        )
+        node = Node(
+            settings,
+            password_cost=TEST_PASSWORD_COST,
+            outbox_timing=FAST_OUTBOX,
+            sync_timing=FAST_SYNC,
+            anchor_poll=0.1,
+        )
+        await node.start()
+        assert node.services.chain is not None
+        await node.services.chain.rpc("anvil_setBalance", [node.services.chain.address, FUNDS])
+        started.append(node)
+    yield started[0], started[1]
+    for node in started:
+        await node.stop()
+
+
+async def _registered(node: Node, channel: Channel) -> bool:
+    await node.services.directory.refresh()
+    return node.services.directory.creator(channel.id) is not None
+
+
+async def _shows(node: Node, reader: Member, channel_id: str, cid: str) -> bool:
+    return cid in {m.cid for m in await history(node, reader, channel_id) if not m.deleted}
+
+
+async def _gone(node: Node, reader: Member, cid: str) -> bool:
+    """Held, and shown as deleted: without its words."""
+    try:
+        shown = await node.services.messages.find(reader, cid)
+    except NotFound:
+        return False  # not arrived yet
+    return shown.deleted and shown.text is None
+
+
+async def test_a_founder_appoints_a_moderator_on_another_box_who_deletes_and_bans_there(
+    two_boxes: tuple[Node, Node], daemons: list[IpfsDaemon]
+) -> None:
+    a, b = two_boxes
+    accounts_a, accounts_b = a.services.accounts, b.services.accounts
+    alice = await accounts_a.register("alice", "correct horse", is_admin=True)
+    mallory = await accounts_a.register("mallory", "correct horse")
+    bob = await accounts_b.register("bob", "correct horse", is_admin=True)
+    carol = await accounts_b.register("carol", "correct horse")
+
+    # Alice makes the channel on A; A registers it on chain and names her its founder.
+    channel = await a.services.channels.create(alice, "school", "public")
+    await eventually(lambda: _registered(a, channel), what="the registration on chain")
+    await eventually(lambda: _registered(b, channel), what="B reading the registry")
+    for member in (bob, carol):
+        await b.services.channels.join_public(member, channel.id)
+    await a.services.channels.join_public(mallory, channel.id)
+    await peer_with(b, daemons[0])
+    hello = await b.services.messages.post_text(carol, channel.id, "hello from carol")
+    await eventually(lambda: _shows(a, alice, channel.id, hello.cid), what="carol's post on A")
+
+    async def founded_on(node: Node, reader: Member) -> bool:
+        view = await node.services.moderation.view(reader, channel.id)
+        return view.available and view.founders == [alice.identity.public_key]
+
+    await eventually(lambda: founded_on(a, alice), what="alice founding the channel on A")
+    await eventually(lambda: founded_on(b, carol), what="alice's founding counting on B")
+
+    # Nobody but a moderator may act: the service says so, and a box that signs the act
+    # anyway (A, for mallory, below its service) has it refused on B and counted.
+    welcome = await a.services.messages.post_text(alice, channel.id, "welcome to the school")
+    await eventually(lambda: _shows(b, carol, channel.id, welcome.cid), what="alice's post on B")
+    with pytest.raises(Forbidden):
+        await a.services.moderation.act(mallory, channel.id, "ban", carol.identity.public_key)
+    with pytest.raises(Forbidden):
+        await b.services.moderation.delete(carol, welcome.cid)
+    forged = await _sign_anyway(
+        a.services.messages, mallory, channel, {"act": "ban", "key": carol.identity.public_key}
+    )
+    a_peer = await _peer_id(daemons[0])
+
+    async def counted_against_a() -> bool:
+        rejected = (await b.services.status.status())["sync"]["rejected_by_peer"]
+        return bool(rejected.get(a_peer, 0) >= 1)
+
+    await eventually(counted_against_a, what="B refusing mallory's ban and counting it")
+    assert _held(b, forged) is False and _held(a, forged) is True
+    assert not (await b.services.moderation.state(channel)).is_banned(carol.identity.public_key)
+    assert (await b.services.moderation.view(carol, channel.id)).banned == []
+
+    # Alice appoints bob, on B; bob deletes carol's post there; it leaves both boxes.
+    await a.services.moderation.act(alice, channel.id, "appoint", bob.identity.public_key)
+
+    async def bob_moderates() -> bool:
+        return (await b.services.moderation.view(bob, channel.id)).you_moderate
+
+    await eventually(bob_moderates, what="bob's appointment reaching B")
+    await b.services.moderation.delete(bob, hello.cid)
+    for node, reader in ((a, alice), (b, bob)):
+        await eventually(
+            lambda node=node, reader=reader: _gone(node, reader, hello.cid),
+            what=f"the moderator's delete on {node.settings.box_name}",
+        )
+
+    # Bob bans carol: B refuses her next post, and a post her key signs without having
+    # seen the ban (as a box that ignores it would) counts for nothing on either box.
+    before_ban = await b.services.messages.post_text(carol, channel.id, "still here")
+    await eventually(lambda: _shows(a, alice, channel.id, before_ban.cid), what="her last post")
+    heads = _heads(b, channel)
+    await b.services.moderation.act(bob, channel.id, "ban", carol.identity.public_key)
+    with pytest.raises(Forbidden):
+        await b.services.messages.post_text(carol, channel.id, "let me back in")
+    unseen = envelope.create(
+        carol.identity,
+        channel.id,
+        max(clock for _, clock in heads) + 1,
+        [cid for cid, _ in heads],
+        before_ban.ts + 1,
+        {"text": "written as if no ban had come"},
+    )
+    await b.services.messages.accept_many(
+        channel, [MessageService.understand(channel, unseen, None)]
+    )
+    for node, reader in ((a, alice), (b, bob)):
+        await eventually(
+            lambda node=node, reader=reader: _gone(node, reader, unseen.cid),
+            what=f"the banned key's post dropped on {node.settings.box_name}",
+        )
+        banned = await node.services.moderation.view(reader, channel.id)
+        assert banned.banned == [carol.identity.public_key]
+        # What the moderator saw before banning stays.
+        assert (await node.services.messages.find(reader, before_ban.cid)).text == "still here"
+
+
+def _held(node: Node, cid: str) -> bool:
+    with sqlite3.connect(node.settings.data_dir / DATABASE_FILE) as db:
+        return db.execute("SELECT 1 FROM entries WHERE cid = ?", (cid,)).fetchone() is not None
+
+
+def _heads(node: Node, channel: Channel) -> list[tuple[str, int]]:
+    with sqlite3.connect(node.settings.data_dir / DATABASE_FILE) as db:
+        rows = db.execute("SELECT cid, clock FROM heads WHERE channel_id = ?", (channel.id,))
+        return [(cid, clock) for cid, clock in rows]
+
+
+async def _sign_anyway(
+    messages: MessageService, member: Member, channel: Channel, act: dict[str, str]
+) -> str:
+    """Sign a moderation act into the log below the moderation service's check."""
+    indexed = await messages.append_entry(member, channel, {"mod": act})
+    return indexed.entry.cid
+
+
+async def _peer_id(daemon: IpfsDaemon) -> str:
+    async with aiohttp.ClientSession() as session:
+        return (await IpfsClient(session, daemon.api_url).identity()).peer_id
