@@ -178,6 +178,63 @@ def manifest(seed: bytes, created: int, entries: list[dict[str, Any]]) -> bytes:
     return canonical({**unsigned, "sig": sign(seed, b"chatbox-manifest-v1\n", unsigned)})
 
 
+# secp256k1, for the founding proof of section 5.2 (an Ethereum signed message): enough
+# of the curve to sign with a fixed nonce and to derive an address. For vectors only; a
+# real signer uses RFC 6979 nonces.
+_P = 2**256 - 2**32 - 977
+_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_G = (
+    0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
+    0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8,
+)
+
+
+def _add(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
+    if a is None or b is None:
+        return a or b
+    if a[0] == b[0] and (a[1] + b[1]) % _P == 0:
+        return None
+    if a == b:
+        slope = 3 * a[0] * a[0] * pow(2 * a[1], -1, _P) % _P
+    else:
+        slope = (b[1] - a[1]) * pow(b[0] - a[0], -1, _P) % _P
+    x = (slope * slope - a[0] - b[0]) % _P
+    return x, (slope * (a[0] - x) - a[1]) % _P
+
+
+def _times(k: int, point: tuple[int, int]) -> tuple[int, int]:
+    result: tuple[int, int] | None = None
+    addend: tuple[int, int] | None = point
+    while k:
+        if k & 1:
+            result = _add(result, addend)
+        addend = _add(addend, addend)
+        k >>= 1
+    assert result is not None
+    return result
+
+
+def eth_address(secret: int) -> str:
+    """An Ethereum account's address: the last 20 bytes of keccak-256 of its public key."""
+    x, y = _times(secret, _G)
+    return "0x" + keccak256(x.to_bytes(32, "big") + y.to_bytes(32, "big"))[12:].hex()
+
+
+def eth_sign_message(secret: int, text: str, nonce: int) -> str:
+    """EIP-191 ``personal_sign``: r, s (the lower of the two) and v = 27 + R.y's parity."""
+    data = text.encode()
+    z = int.from_bytes(
+        keccak256(b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data), "big"
+    )
+    rx, ry = _times(nonce, _G)
+    r = rx % _N
+    s = pow(nonce, -1, _N) * (z + r * secret) % _N
+    parity = ry & 1
+    if s > _N // 2:
+        s, parity = _N - s, parity ^ 1
+    return (r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([27 + parity])).hex()
+
+
 def vectors() -> dict[str, Any]:
     """Every vector of docs/protocol-vectors.json, built from fixed keys and nonces."""
     author_seed = bytes(range(32))
@@ -262,6 +319,77 @@ def vectors() -> dict[str, Any]:
         1_796_000_002_400,
         {"delete": raw_cid(message)},
     )
+    # Section 5.2: the registry's creator names the author a founder; a box key founding
+    # with a proof the creator did not sign counts for nothing; the founder appoints the
+    # box key, which deletes the first message; the founder bans a third key, whose post
+    # beside the ban (not among its ancestors) counts for nothing.
+    creator_secret, stranger_secret = 0x1111 * 2**200 + 1, 0x2222 * 2**200 + 3
+    third_seed = bytes(range(64, 96))
+    statement = f"chatbox-founder-v1\n{channel}\n{public_key(author_seed)}"
+    founding = envelope(
+        author_seed,
+        channel,
+        8,
+        [raw_cid(deletion)],
+        1_796_000_003_000,
+        {"mod": {"act": "found", "proof": eth_sign_message(creator_secret, statement, 77)}},
+    )
+    box_statement = f"chatbox-founder-v1\n{channel}\n{public_key(box_seed)}"
+    false_founding = envelope(
+        box_seed,
+        channel,
+        9,
+        [raw_cid(founding)],
+        1_796_000_003_100,
+        {"mod": {"act": "found", "proof": eth_sign_message(stranger_secret, box_statement, 78)}},
+    )
+    appoint = envelope(
+        author_seed,
+        channel,
+        10,
+        [raw_cid(false_founding)],
+        1_796_000_003_200,
+        {"mod": {"act": "appoint", "key": public_key(box_seed)}},
+    )
+    moderator_delete = envelope(
+        box_seed,
+        channel,
+        11,
+        [raw_cid(appoint)],
+        1_796_000_003_300,
+        {"delete": raw_cid(first)},
+    )
+    ban = envelope(
+        author_seed,
+        channel,
+        12,
+        [raw_cid(moderator_delete)],
+        1_796_000_003_400,
+        {"mod": {"act": "ban", "key": public_key(third_seed)}},
+    )
+    barred_post = envelope(
+        third_seed,
+        channel,
+        12,
+        [raw_cid(moderator_delete)],
+        1_796_000_003_500,
+        {"text": "written beside the ban"},
+    )
+    settings = envelope(
+        author_seed,
+        channel,
+        13,
+        sorted([raw_cid(ban), raw_cid(barred_post)]),
+        1_796_000_003_600,
+        {
+            "mod": {
+                "act": "settings",
+                "topic": "Soldering on Thursdays",
+                "description": "Bring safety glasses.",
+                "pinned": [raw_cid(second)],
+            }
+        },
+    )
     private_said = content_block(bytes([10]) * 32, {"text": "only members read this"})
     private_block = seal(
         private_key, bytes(range(20, 32)), private_said, b"chatbox-content\n" + private_id.encode()
@@ -334,6 +462,24 @@ def vectors() -> dict[str, Any]:
             "private_message": {
                 "bytes": private_message.decode(),
                 "cid": raw_cid(private_message),
+            },
+        },
+        "moderation": {
+            "creator_address": eth_address(creator_secret),
+            "stranger_address": eth_address(stranger_secret),
+            "founder_statement": statement,
+            "third_public": public_key(third_seed),
+            **{
+                name: {"bytes": raw.decode(), "cid": raw_cid(raw)}
+                for name, raw in (
+                    ("found", founding),
+                    ("false_found", false_founding),
+                    ("appoint", appoint),
+                    ("moderator_delete", moderator_delete),
+                    ("ban", ban),
+                    ("barred_post", barred_post),
+                    ("settings", settings),
+                )
             },
         },
         "private_channel": {

@@ -9,9 +9,20 @@ import json
 from typing import Any
 
 import pytest
+from eth_utils import to_checksum_address as to_checksum
 
+from chatbox.adapters.chain import ChainClient
 from chatbox.adapters.mdns import txt_record
-from chatbox.domain import canonical, channels, content, envelope, manifest, merkle, sync
+from chatbox.domain import (
+    canonical,
+    channels,
+    content,
+    envelope,
+    manifest,
+    merkle,
+    moderation,
+    sync,
+)
 from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.relations import Said, fold
 from chatbox.domain.sealing import StreamOpener
@@ -215,3 +226,78 @@ def test_a_private_message_names_a_sealed_content_block(vectors: dict[str, Any])
     assert content.parse(relations["private_content_plaintext"].encode()) == {
         "text": "only members read this"
     }
+
+
+def test_moderation_acts_are_read_and_folded_as_documented(vectors: dict[str, Any]) -> None:
+    """Section 5.2: the founder the registry's creator signed for, the acts that count, a
+    moderator's delete, and a banned key's post beside its ban."""
+    acts, keys = vectors["moderation"], vectors["keys"]
+    channel = channels.public_channel(vectors["public_channel"]["typed"])
+    names = (
+        "found",
+        "false_found",
+        "appoint",
+        "moderator_delete",
+        "ban",
+        "barred_post",
+        "settings",
+    )
+    entries = {n: envelope.parse(acts[n]["bytes"].encode(), acts[n]["cid"]) for n in names}
+    kinds = [understand(channel, entries[n], None).kind for n in names]
+    assert kinds == ["mod", "mod", "mod", "delete", "mod", "message", "mod"]
+    # The proof is an Ethereum signed message (EIP-191) by the registry's creator.
+    proof = entries["found"].body["mod"]["proof"]
+    recover = ChainClient("http://127.0.0.1:9", "").signer_of
+    assert recover(acts["founder_statement"], proof) == to_checksum(acts["creator_address"])
+    statement = moderation.founder_statement(channel.id, keys["author_public"])
+    assert statement == acts["founder_statement"]
+
+    def is_founding(act: moderation.Act) -> bool:
+        signer = recover(moderation.founder_statement(channel.id, act.author), act.proof or "")
+        return signer is not None and signer.lower() == acts["creator_address"]
+
+    folded = moderation.fold(
+        [
+            moderation.Act(
+                e.cid,
+                e.clock,
+                e.author,
+                e.body["mod"]["act"],
+                e.body["mod"].get("key"),
+                e.body["mod"].get("proof"),
+                _settings_of(e.body["mod"]),
+            )
+            for e in entries.values()
+            if "mod" in e.body
+        ],
+        is_founding,
+    )
+    assert folded.founders == {keys["author_public"]}
+    assert folded.unauthorized == [acts["false_found"]["cid"]]
+    assert folded.moderators == {keys["author_public"], keys["box_public"]}
+    delete = entries["moderator_delete"]
+    assert folded.moderates_at(delete.author, delete.sort_key)
+    assert folded.is_banned(acts["third_public"])
+    parents = {cid: set(e.prev) for cid, e in ((e.cid, e) for e in entries.values())}
+
+    def ancestors_of(cid: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(parents.get(cid, ()))
+        while todo:
+            parent = todo.pop()
+            if parent not in seen:
+                seen.add(parent)
+                todo.extend(parents.get(parent, ()))
+        return seen
+
+    bans = folded.bans[acts["third_public"]]
+    assert moderation.barred(acts["barred_post"]["cid"], bans, ancestors_of)
+    assert folded.settings == moderation.ChannelSettings(
+        "Soldering on Thursdays", "Bring safety glasses.", (vectors["envelopes"][1]["cid"],)
+    )
+
+
+def _settings_of(act: dict[str, Any]) -> moderation.ChannelSettings | None:
+    if act["act"] != "settings":
+        return None
+    return moderation.ChannelSettings(act["topic"], act["description"], tuple(act["pinned"]))

@@ -963,6 +963,7 @@ async def test_a_person_replies_in_a_thread_reacts_edits_and_deletes_in_a_long_c
     # Someone else's message offers no edit or delete.
     await page.locator(f"#m-{question.cid}").hover()
     await expect(page.locator(f"#m-{question.cid} [data-action=edit]")).to_be_hidden()
+    await expect(page.locator(f"#m-{question.cid} [data-action=delete]")).to_be_hidden()
 
     # Edit and delete one's own message.
     await page.fill(".composer textarea", "see you at 5")

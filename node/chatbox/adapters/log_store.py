@@ -321,6 +321,15 @@ class SqliteLogStore:
         )
         return [row[0] for row in rows]
 
+    async def message_count(self, channel_id: str) -> int:
+        """Messages and replies of a channel that are not deleted."""
+        return await self._db.read(
+            fetch_count,
+            "SELECT count(*) FROM entries WHERE channel_id = ? AND kind IN ('message', 'reply')"
+            " AND deleted = 0",
+            (channel_id,),
+        )
+
     async def entry_count(self, channel_id: str) -> int:
         return await self._db.read(
             fetch_count, "SELECT count(*) FROM entries WHERE channel_id = ?", (channel_id,)

@@ -12,6 +12,8 @@ rules every box applies the same way (docs/PROTOCOL.md section 5.2).
   point in the log.
 - What a banned key writes after its ban counts for nothing; "after" is by the log's
   links, not its clocks (section 5.2 says why), and ``barred`` below says it exactly.
+- ``settings`` (topic, description, pinned messages) is whole each time: the last
+  counted one is the channel's.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from chatbox.errors import InvalidEnvelope
+from chatbox.domain.cid import check_raw_cid
+from chatbox.errors import InvalidEnvelope, InvalidInput
 
 FOUNDER_CONTEXT = "chatbox-founder-v1"
 ACTS_ON_KEYS = frozenset({"appoint", "dismiss", "ban", "unban"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PROOF = re.compile(r"[0-9a-f]{130}")  # an Ethereum signature: r, s and v
+MAX_TOPIC = 200
+MAX_DESCRIPTION = 1000
+MAX_PINNED = 25
+_SETTINGS_FIELDS = frozenset({"act", "topic", "description", "pinned"})
 
 Position = tuple[int, str]  # (clock, cid): a place in the log's order
 
@@ -47,6 +54,8 @@ def check_act(value: Any) -> None:
             raise InvalidEnvelope("a founding act holds exactly act and proof")
         if not _PROOF.fullmatch(value["proof"]):
             raise InvalidEnvelope("a founding proof is 65 bytes of hex")
+    elif act == "settings":
+        check_settings(value)
     elif act in ACTS_ON_KEYS:
         if set(value) != {"act", "key"} or not isinstance(value["key"], str):
             raise InvalidEnvelope(f"a {act} act holds exactly act and key")
@@ -54,6 +63,32 @@ def check_act(value: Any) -> None:
             raise InvalidEnvelope("a moderation act's key is a 32-byte hex value")
     else:
         raise InvalidEnvelope("unknown moderation act", detail=str(act)[:20])
+
+
+def check_settings(value: dict[str, Any]) -> None:
+    if set(value) != _SETTINGS_FIELDS:
+        raise InvalidEnvelope("a settings act holds exactly act, topic, description and pinned")
+    topic, description, pinned = value["topic"], value["description"], value["pinned"]
+    if not isinstance(topic, str) or len(topic) > MAX_TOPIC:
+        raise InvalidEnvelope(f"a channel's topic is text of at most {MAX_TOPIC} characters")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        raise InvalidEnvelope(
+            f"a channel's description is text of at most {MAX_DESCRIPTION} characters"
+        )
+    if not isinstance(pinned, list) or len(pinned) > MAX_PINNED or len(set(pinned)) != len(pinned):
+        raise InvalidEnvelope(f"pinned is a list of at most {MAX_PINNED} distinct CIDs")
+    try:
+        for cid in pinned:
+            check_raw_cid(cid)
+    except InvalidInput as exc:
+        raise InvalidEnvelope("pinned holds an invalid CID", detail=exc.detail) from exc
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    topic: str = ""
+    description: str = ""
+    pinned: tuple[str, ...] = ()  # message CIDs, in the order the moderator gave
 
 
 class Act(NamedTuple):
@@ -65,6 +100,7 @@ class Act(NamedTuple):
     act: str
     key: str | None = None  # whom appoint, dismiss, ban and unban are about
     proof: str | None = None  # a founding act's registry signature
+    settings: ChannelSettings | None = None  # what a settings act sets
 
     @property
     def position(self) -> Position:
@@ -92,6 +128,7 @@ class Moderation:
     _changes: list[Position] = field(default_factory=list)
     _moderators_after: list[frozenset[str]] = field(default_factory=list)
     bans: dict[str, list[Ban]] = field(default_factory=dict)  # key -> its bans, in order
+    settings: ChannelSettings = field(default_factory=ChannelSettings)
 
     @property
     def moderators(self) -> frozenset[str]:
@@ -128,6 +165,11 @@ def fold(acts: Iterable[Act], is_founding: Callable[[Act], bool]) -> Moderation:
         if act.author not in moderators:
             folded.ignored.append(act.cid)
             folded.unauthorized.append(act.cid)
+            continue
+        if act.act == "settings":
+            assert act.settings is not None  # check_act holds a settings act to its fields
+            folded.settings = act.settings
+            folded.counted.append(act.cid)
             continue
         if not _changes_something(act, moderators, founders, banned):
             folded.ignored.append(act.cid)

@@ -59,7 +59,7 @@ class NodeControl:
                 "id": channel.id,
                 "name": channel.name,
                 "visibility": channel.visibility,
-                "messages": await self._messages.count(channel.id),
+                "messages": await self._messages.message_count(channel.id),
             }
             for channel in await self._channels.all()
         ]

@@ -334,6 +334,11 @@ class MessageService:
         """How many entries of a channel this box holds (its own and its peers')."""
         return await self._log.entry_count(channel_id)
 
+    async def message_count(self, channel_id: str) -> int:
+        """How many messages and replies of a channel show (not reactions, edits, deletes,
+        moderation, or deleted messages)."""
+        return await self._log.message_count(channel_id)
+
     def view(self, channel: Channel, record: EntryRecord, anchored: bool = False) -> Message:
         """One entry as a message, without what is said about it (``find`` folds that in)."""
         return _record_message(record, _said_or_gone(channel, record), anchored)

@@ -14,10 +14,26 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from chatbox.domain.channels import Channel
-from chatbox.domain.moderation import Act, Moderation, barred, fold, founder_statement
-from chatbox.errors import ChatboxError, Conflict, Forbidden, InvalidEnvelope, InvalidInput
+from chatbox.domain.moderation import (
+    Act,
+    ChannelSettings,
+    Moderation,
+    barred,
+    check_settings,
+    fold,
+    founder_statement,
+)
+from chatbox.errors import (
+    ChatboxError,
+    Conflict,
+    Forbidden,
+    InvalidEnvelope,
+    InvalidInput,
+    NotFound,
+)
 from chatbox.ports import Chain, EntryLog, IndexedEntry, ModerationLog
 from chatbox.services.accounts import Member
 from chatbox.services.channels import ChannelService
@@ -61,6 +77,8 @@ class ModerationService:
         self._chain = chain
         self._outbox = outbox
         self._folded: dict[str, Moderation] = {}
+        # channel id -> what banned keys wrote that stands under the bans folded now
+        self._kept: dict[str, set[str]] = {}
 
     # What members do.
 
@@ -100,7 +118,7 @@ class ModerationService:
         folded = await self.state(channel)
         _check_meaningful(act, key, folded)
         await self._messages.append_entry(member, channel, {"mod": {"act": act, "key": key}})
-        self._folded.pop(channel.id, None)
+        self._forget_fold(channel.id)
         await self.enforce(channel)
         return await self.view(member, channel_id)
 
@@ -114,12 +132,45 @@ class ModerationService:
         await self._messages.append_entry(
             member, channel, {"mod": {"act": "found", "proof": proof}}
         )
-        self._folded.pop(channel.id, None)
+        self._forget_fold(channel.id)
 
     async def may_write(self, member: Member, channel: Channel) -> None:
         """Refuse a banned key's writing (MessageService asks before each entry)."""
         if (await self.state(channel)).is_banned(member.identity.public_key):
             raise Forbidden("a moderator banned you from this channel", detail=channel.id)
+
+    async def settings(self, member: Member, channel_id: str) -> ChannelSettings:
+        """The channel's topic, description and pinned messages, as its log last set them."""
+        channel = await self._channels.for_member(member, channel_id)
+        return (await self.state(channel)).settings
+
+    async def set_settings(
+        self, member: Member, channel_id: str, topic: str, description: str, pinned: list[str]
+    ) -> ChannelSettings:
+        """Set the channel's topic, description and pinned messages (a moderator may)."""
+        channel = await self._channels.for_member(member, channel_id)
+        pins = list(dict.fromkeys(pinned)) if isinstance(pinned, list) else pinned
+        value: dict[str, Any] = {
+            "act": "settings",
+            "topic": topic.strip() if isinstance(topic, str) else topic,
+            "description": description.strip() if isinstance(description, str) else description,
+            "pinned": pins,
+        }
+        try:
+            check_settings(value)
+        except InvalidEnvelope as exc:
+            raise InvalidInput(exc.message, detail=exc.detail) from exc
+        held = {r.cid: r for r in await self._entries.entries(pins)}
+        for cid in pins:
+            record = held.get(cid)
+            if record is None or record.channel_id != channel.id or record.kind != "message":
+                raise NotFound("no such message in this channel to pin", detail=cid)
+            if record.deleted:
+                raise Conflict("a deleted message cannot be pinned", detail=cid)
+        await self._require_moderator(member, channel)
+        await self._messages.append_entry(member, channel, {"mod": value})
+        self._forget_fold(channel.id)
+        return (await self.state(channel)).settings
 
     # What arrives from peers.
 
@@ -140,7 +191,13 @@ class ModerationService:
             if i.kind == "mod"
         }
         folded = fold([*stored, *arriving.values()], lambda act: self._is_founding(channel, act))
-        refused = set(folded.unauthorized) & arriving.keys()
+        suspect = [i.entry for i in opened if i.entry.cid in set(folded.unauthorized)]
+        # An act whose parents have not all arrived may follow an appointment this box has
+        # not seen yet: it is kept, and counts once the appointment comes (or never).
+        parents = list({cid for entry in suspect for cid in entry.prev})
+        held = {record.cid for record in await self._entries.entries(parents)}
+        held |= {indexed.entry.cid for indexed in opened}
+        refused = {entry.cid for entry in suspect if set(entry.prev) <= held}
         kept = [indexed for indexed in opened if indexed.entry.cid not in refused]
         reasons = [
             InvalidEnvelope("a moderation act from a key that does not moderate", detail=cid)
@@ -151,7 +208,7 @@ class ModerationService:
     async def arrived(self, channel: Channel, added: list[IndexedEntry]) -> None:
         """Carry out what new entries from peers ask: acts, deletes, a banned key's posts."""
         if any(indexed.kind == "mod" for indexed in added):
-            self._folded.pop(channel.id, None)
+            self._forget_fold(channel.id)
         folded = await self.state(channel)
         if any(
             indexed.kind in ("mod", "delete") or indexed.entry.author in folded.bans
@@ -186,8 +243,13 @@ class ModerationService:
                 ancestry[cid] = await self._acts.ancestors(cid)
             return ancestry[cid]
 
+        kept = self._kept.setdefault(channel.id, set())
         for key, bans in folded.bans.items():
-            written = await self._acts.written_by(channel.id, key)
+            # What a banned key wrote that its bans let stand stays so: only what arrived
+            # since is weighed, for a walk of the log's links costs a walk of its history.
+            written = [
+                cid for cid in await self._acts.written_by(channel.id, key) if cid not in kept
+            ]
             if not written:
                 continue
             for ban in bans:
@@ -197,6 +259,8 @@ class ModerationService:
                     await ancestors_of(cid)
                 if barred(cid, bans, lambda c: ancestry.get(c, set())):
                     dropped.append(cid)
+                else:
+                    kept.add(cid)
         if dropped:
             await self._acts.forget(dropped)
             self._outbox.wake()  # the worker unpins and removes the dropped blocks
@@ -210,13 +274,18 @@ class ModerationService:
         for channel in await self._channels.all():
             if channel.is_private:
                 continue
-            self._folded.pop(channel.id, None)
+            self._forget_fold(channel.id)
             try:
                 await self.enforce(channel)
             except ChatboxError as exc:
                 log.warning("moderation of %s waits: %s", channel.name, exc.message)
 
     # Inside.
+
+    def _forget_fold(self, channel_id: str) -> None:
+        """The acts changed (or their founders may have): fold them again when next asked."""
+        self._folded.pop(channel_id, None)
+        self._kept.pop(channel_id, None)
 
     async def _require_moderator(self, member: Member, channel: Channel) -> None:
         folded = await self.state(channel)
@@ -265,7 +334,10 @@ class ModerationService:
 
 def _act(channel: Channel, cid: str, clock: int, author: str, body: dict[str, object]) -> Act:
     value = open_body(channel, dict(body))["mod"]
-    return Act(cid, clock, author, value["act"], value.get("key"), value.get("proof"))
+    settings = None
+    if value["act"] == "settings":
+        settings = ChannelSettings(value["topic"], value["description"], tuple(value["pinned"]))
+    return Act(cid, clock, author, value["act"], value.get("key"), value.get("proof"), settings)
 
 
 def _check_meaningful(act: str, key: str, folded: Moderation) -> None:

@@ -17,6 +17,7 @@ from quart_schema import (
 )
 
 from chatbox.domain.identity import fingerprint
+from chatbox.domain.moderation import ChannelSettings
 from chatbox.services.accounts import AccountRecord, Member
 from chatbox.services.sessions import SessionService
 from chatbox.web import schemas, session
@@ -284,6 +285,34 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
     async def unban(channel_id: str, key: str) -> dict[str, Any]:
         """Lift a key's ban."""
         return await _act(channel_id, "unban", key)
+
+    @api.get("/channels/<channel_id>/settings")
+    @validate_response(schemas.SettingsOut)
+    async def settings(channel_id: str) -> dict[str, Any]:
+        """The channel's topic, description and pinned messages."""
+        member = session.member()
+        return await _settings_view(member, await services.moderation.settings(member, channel_id))
+
+    @api.put("/channels/<channel_id>/settings")
+    @validate_request(schemas.SettingsIn)
+    @validate_response(schemas.SettingsOut)
+    async def set_settings(channel_id: str, data: schemas.SettingsIn) -> dict[str, Any]:
+        """Set the topic, description and pinned messages (a moderator may); every box
+        shows the last settings a moderator signed."""
+        member = session.member()
+        settings = await services.moderation.set_settings(
+            member, channel_id, data.topic, data.description, data.pinned
+        )
+        return await _settings_view(member, settings)
+
+    async def _settings_view(member: Member, settings: ChannelSettings) -> dict[str, Any]:
+        pinned = await services.messages.find_many(member, list(settings.pinned))
+        names = await author_names(services)
+        return {
+            "topic": settings.topic,
+            "description": settings.description,
+            "pinned": [message_view(m, names) for m in pinned],
+        }
 
     async def _act(channel_id: str, act: str, key: str) -> dict[str, Any]:
         return asdict(await services.moderation.act(session.member(), channel_id, act, key))

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chatbox.domain.channels import MAX_NAME_LENGTH
 from chatbox.domain.envelope import MAX_TEXT_CHARS
+from chatbox.domain.moderation import MAX_DESCRIPTION, MAX_PINNED, MAX_TOPIC
 from chatbox.domain.person_names import MAX_DISPLAY_NAME
 from chatbox.services.search import MAX_RESULTS
 
@@ -171,6 +172,18 @@ class Moderation(BaseModel):
         description="false while the chain registry does not list the channel (or this box "
         "reads none): then nobody can be told a founder, and nobody moderates"
     )
+
+
+class SettingsIn(Body):
+    topic: str = Field(max_length=MAX_TOPIC, description="one line under the channel's name")
+    description: str = Field(max_length=MAX_DESCRIPTION)
+    pinned: list[str] = Field(max_length=MAX_PINNED, description="message CIDs, in order")
+
+
+class SettingsOut(BaseModel):
+    topic: str
+    description: str
+    pinned: list[MessageOut] = Field(description="the pinned messages still there, in order")
 
 
 class KeyIn(Body):

@@ -176,7 +176,56 @@ const actions = {
     card.querySelector(".person-box").textContent =
       box ? _("on the box %(box)s", { box: box[2] }) : handle + _("on this box");
     card.querySelector(".fingerprint").textContent = row.dataset.fingerprint;
+    card.dataset.key = row.dataset.author;
+    showModeration(card);
     card.showModal();
+  },
+  async pin(button) {
+    const cid = button.closest(".message").dataset.cid;
+    const { settings } = conversation;
+    const pinned = settings.pinned.map((message) => message.cid);
+    const next = pinned.includes(cid) ? pinned.filter((other) => other !== cid) : [cid, ...pinned];
+    await conversation.saveSettings({ topic: settings.topic, description: settings.description, pinned: next });
+  },
+  pinned() {
+    const card = document.querySelector("dialog.pinned-card");
+    const { settings } = conversation;
+    card.querySelector(".channel-description").textContent = settings.description;
+    const list = card.querySelector(".pinned-messages");
+    list.replaceChildren(...settings.pinned.map((message) => {
+      const item = element("li");
+      const link = element("a", "", message.text || (message.file && message.file.name) || _("a message"));
+      link.href = `/chat/${encodeURIComponent(conversation.channel)}?around=${encodeURIComponent(message.cid)}#m-${message.cid}`;
+      item.append(element("strong", "", message.author_name || _("someone")), " ", link);
+      return item;
+    }));
+    card.showModal();
+  },
+  "channel-settings"() {
+    const card = document.querySelector("dialog.settings-card");
+    const form = card.querySelector("form");
+    form.elements.topic.value = conversation.settings.topic;
+    form.elements.description.value = conversation.settings.description;
+    card.showModal();
+  },
+  "close-dialog"(button) {
+    button.closest("dialog").close();
+  },
+  async moderate(button) {
+    const card = button.closest("dialog.person-card");
+    const { key } = card.dataset;
+    const act = button.dataset.act;
+    const name = card.querySelector("#person-name").textContent;
+    if (act === "ban" && !confirm(_("Ban %(name)s from this channel? What they write from now on counts for nothing on every box that follows the channel, and they can no longer post here.", { name }))) return;
+    const base = `/api/v1/channels/${encodeURIComponent(conversation.channel)}`;
+    const request = {
+      appoint: ["POST", `${base}/moderators`, { key }],
+      dismiss: ["DELETE", `${base}/moderators/${key}`],
+      ban: ["POST", `${base}/bans`, { key }],
+      unban: ["DELETE", `${base}/bans/${key}`],
+    }[act];
+    conversation.moderation = await api(...request);
+    showModeration(card);
   },
   async proof(button) {
     const cid = button.closest(".message").dataset.cid;
@@ -238,7 +287,10 @@ const actions = {
   },
   async delete(button) {
     const row = button.closest(".message");
-    if (!confirm(_("Delete this message? Its text and file leave this box, and every box that follows the channel once the delete reaches it. A box that ignores the protocol keeps what it already had."))) return;
+    const question = row.classList.contains("mine")
+      ? _("Delete this message? Its text and file leave this box, and every box that follows the channel once the delete reaches it. A box that ignores the protocol keeps what it already had.")
+      : _("Remove this message of %(name)s for everyone, as a moderator? Its text and file leave this box, and every box that follows the channel once the delete reaches it. A box that ignores the protocol keeps what it already had.", { name: row.dataset.name || _("someone") });
+    if (!confirm(question)) return;
     await api("DELETE", `/api/v1/messages/${encodeURIComponent(row.dataset.cid)}`);
   },
   async thread(button) {
@@ -253,6 +305,25 @@ const actions = {
     button.hidden = answer !== "default";
   },
 };
+
+// What the person card says of someone's standing in the open channel, and what a
+// moderator may do about it there.
+function showModeration(card) {
+  const view = conversation && conversation.moderation;
+  const role = card.querySelector(".person-role");
+  const tools = card.querySelector(".person-moderation");
+  const { key } = card.dataset;
+  if (!view) { role.hidden = true; tools.hidden = true; return; }
+  const founder = view.founders.includes(key);
+  const moderator = view.moderators.includes(key);
+  const banned = view.banned.includes(key);
+  role.textContent = founder ? _("Founder of this channel") : moderator ? _("Moderator of this channel")
+    : banned ? _("Banned from this channel") : "";
+  role.hidden = !role.textContent;
+  tools.hidden = !view.you_moderate || key === me.key;
+  const shown = { appoint: !moderator && !banned, dismiss: moderator && !founder, ban: !moderator && !banned, unban: banned };
+  for (const button of tools.querySelectorAll("[data-act]")) button.hidden = !shown[button.dataset.act];
+}
 
 function showProof(proof, url) {
   const card = document.querySelector("dialog.proof-card");
@@ -531,9 +602,10 @@ function renderTools() {
   const tools = element("div", "tools");
   tools.setAttribute("role", "group");
   tools.setAttribute("aria-label", _("Message actions"));
-  for (const [action, text, own] of [["reply", _("Reply"), false], ["react", "👍", false],
-    ["edit", _("Edit"), true], ["delete", _("Delete"), true]]) {
-    const made = element("button", own ? "own-only" : "", text);
+  for (const [action, text, own] of [["reply", _("Reply"), null], ["react", "👍", null],
+    ["edit", _("Edit"), "own-only"], ["pin", _("Pin"), "moderator-only"],
+    ["delete", _("Delete"), "own-or-moderator"]]) {
+    const made = element("button", own || "", text);
     made.type = "button";
     made.dataset.action = action;
     if (action === "react") {
@@ -710,9 +782,12 @@ class Conversation {
     this.loading = false;
     this.lastRead = 0;
     this.stuck = true;  // following the newest message until the reader scrolls up
+    this.moderation = null;  // who moderates here, once asked
+    this.settings = null;  // the topic, description and pinned messages, once asked
   }
 
   start() {
+    this.loadModeration();
     this.bindHistory();
     decorate(this.list);
     if (!this.newer) this.scrollToEnd();
@@ -722,6 +797,63 @@ class Conversation {
     this.bindLongPress();
     this.bindComposer();
     document.addEventListener("visibilitychange", () => this.markRead());
+  }
+
+  // Who moderates here (a moderator is offered the delete of anyone's message, pins, the
+  // channel's settings and the person card's moderation), and the topic and pins.
+  async loadModeration() {
+    const base = `/api/v1/channels/${encodeURIComponent(this.channel)}`;
+    try {
+      [this.moderation, this.settings] = await Promise.all(
+        [api("GET", `${base}/moderation`), api("GET", `${base}/settings`)]);
+    } catch {
+      return;  // offered again on the next visit
+    }
+    this.section.classList.toggle("moderating", this.moderation.you_moderate);
+    this.showSettings();
+    const form = document.querySelector("dialog.settings-card form");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const settings = {
+        topic: form.elements.topic.value, description: form.elements.description.value,
+        pinned: this.settings.pinned.map((message) => message.cid),
+      };
+      try {
+        await this.saveSettings(settings);
+        form.closest("dialog").close();
+      } catch (error) {
+        showError(form, error);
+      }
+    });
+  }
+
+  async saveSettings(settings) {
+    const url = `/api/v1/channels/${encodeURIComponent(this.channel)}/settings`;
+    this.settings = await api("PUT", url, settings);
+    this.showSettings();
+  }
+
+  showSettings() {
+    if (!this.settings) return;
+    const topic = this.section.querySelector(".topic");
+    topic.textContent = this.settings.topic;
+    topic.title = this.settings.topic;
+    topic.hidden = !this.settings.topic;
+    const button = this.section.querySelector("[data-action=pinned]");
+    button.hidden = !this.settings.pinned.length && !this.settings.description;
+    button.querySelector(".count").textContent = this.settings.pinned.length || "";
+    this.showPins();
+  }
+
+  // A pinned message carries a mark, and its Pin tool reads Unpin.
+  showPins() {
+    if (!this.settings) return;
+    const pinned = new Set(this.settings.pinned.map((message) => message.cid));
+    for (const row of this.rows()) {
+      row.classList.toggle("pinned", pinned.has(row.dataset.cid));
+      const tool = row.querySelector("[data-action=pin]");
+      if (tool) tool.textContent = pinned.has(row.dataset.cid) ? _("Unpin") : _("Pin");
+    }
   }
 
   arrive(message) {
@@ -735,6 +867,7 @@ class Conversation {
         const follow = this.stuck;  // a row grown by a reaction must not push the end away
         shown.replaceWith(renderMessage(message));
         decorate(this.list);
+        this.showPins();
         if (follow) this.scrollToEnd();
       }
       threads.arrive(message);
@@ -753,6 +886,7 @@ class Conversation {
     decorate(this.list);
     if (follow || message.author === me.key) this.scrollToEnd();
     else this.marker.hidden = false;
+    this.showPins();
     this.markRead();
   }
 
@@ -921,6 +1055,7 @@ class Conversation {
       else this.newer = page.after;
       this.trim(direction === "older" ? "newest" : "oldest");
       decorate(this.list);
+      this.showPins();
       if (anchor) this.list.scrollTop += anchor.getBoundingClientRect().top - offset;
       this.start.hidden = Boolean(this.before);
       this.stuck = !this.newer && this.nearEnd();

@@ -1,0 +1,150 @@
+"""The moderation fold: who founds, who moderates at each point of the log, what counts,
+and which of a banned key's entries count for nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from chatbox.domain.cid import raw_cid
+from chatbox.domain.moderation import (
+    Act,
+    Ban,
+    ChannelSettings,
+    barred,
+    check_act,
+    fold,
+    founder_statement,
+)
+from chatbox.errors import InvalidEnvelope
+
+FOUNDER, ANNA, BEN, CARA = ("f" * 64, "a" * 64, "b" * 64, "c" * 64)
+CID = raw_cid(b"a message")
+
+
+def act(clock: int, author: str, what: str, key: str | None = None) -> Act:
+    proof = "00" * 65 if what == "found" else None
+    return Act(f"bafy{clock:04d}{what}", clock, author, what, key, proof)
+
+
+def founded_by(*keys: str) -> Callable[[Act], bool]:
+    """A registry check that takes these keys' founding acts as signed by the creator."""
+    return lambda a: a.author in keys
+
+
+def test_only_a_founding_the_registry_creator_signed_makes_a_founder() -> None:
+    acts = [act(1, FOUNDER, "found"), act(2, ANNA, "found")]
+    folded = fold(acts, founded_by(FOUNDER))
+    assert folded.founders == {FOUNDER} and folded.moderators == {FOUNDER}
+    assert folded.unauthorized == [acts[1].cid]
+
+
+def test_nothing_is_founded_while_the_registry_cannot_say() -> None:
+    acts = [act(1, FOUNDER, "found"), act(2, FOUNDER, "appoint", ANNA)]
+    folded = fold(acts, lambda _: False)
+    assert folded.moderators == frozenset() and folded.counted == []
+
+
+def test_an_act_counts_only_from_who_moderates_at_its_point_in_the_log() -> None:
+    acts = [
+        act(1, FOUNDER, "found"),
+        act(2, ANNA, "ban", CARA),  # Anna does not moderate yet
+        act(3, FOUNDER, "appoint", ANNA),
+        act(4, ANNA, "appoint", BEN),
+        act(5, FOUNDER, "dismiss", ANNA),
+        act(6, ANNA, "ban", CARA),  # no longer
+        act(7, BEN, "ban", CARA),
+    ]
+    folded = fold(reversed(acts), founded_by(FOUNDER))  # folded in the log's order anyway
+    assert folded.moderators == {FOUNDER, BEN}
+    assert folded.unauthorized == [acts[1].cid, acts[5].cid]
+    assert folded.is_banned(CARA) and [b.cid for b in folded.bans[CARA]] == [acts[6].cid]
+    assert not folded.moderates_at(ANNA, acts[2].position)  # the appointment itself
+    assert folded.moderates_at(ANNA, acts[3].position)
+    assert folded.moderates_at(ANNA, (5, "bafy0005dismiss"))  # just before the dismissal
+    assert not folded.moderates_at(ANNA, (5, "bafy0005dismisz"))
+    assert folded.moderates_at(FOUNDER, (0, ""))
+
+
+def test_acts_that_change_nothing_are_ignored_but_not_refused() -> None:
+    acts = [
+        act(1, FOUNDER, "found"),
+        act(2, FOUNDER, "dismiss", FOUNDER),  # a founder stays one
+        act(3, FOUNDER, "appoint", ANNA),
+        act(4, FOUNDER, "ban", ANNA),  # a moderator cannot be banned
+        act(5, FOUNDER, "unban", BEN),  # not banned
+        act(6, FOUNDER, "ban", BEN),
+        act(7, FOUNDER, "ban", BEN),  # banned already
+        act(8, FOUNDER, "appoint", BEN),  # banned
+        act(9, FOUNDER, "unban", BEN),
+    ]
+    folded = fold(acts, founded_by(FOUNDER))
+    ignored = {acts[i].cid for i in (1, 3, 4, 6, 7)}
+    assert set(folded.ignored) == ignored and folded.unauthorized == []
+    assert folded.moderators == {FOUNDER, ANNA} and not folded.is_banned(BEN)
+    assert folded.bans[BEN] == [Ban(acts[5].cid, (acts[8].cid,))]
+
+
+def test_a_banned_key_s_entries_count_unless_the_ban_had_seen_them_or_they_saw_its_lift() -> None:
+    # The log: e1 <- ban <- e2 <- unban <- e4, and e3 beside the ban (its author never saw it).
+    parents = {"ban": {"e1"}, "e2": {"ban", "e1"}, "unban": {"e2", "ban", "e1"}, "e3": {"e1"}}
+    parents["e4"] = {"unban", *parents["unban"]}
+    bans = [Ban("ban", ("unban",))]
+
+    def ancestors_of(cid: str) -> set[str]:
+        return parents.get(cid, set())
+
+    assert not barred("e1", bans, ancestors_of)  # the moderator saw it when banning
+    assert barred("e2", bans, ancestors_of)  # written after the ban
+    assert barred("e3", bans, ancestors_of)  # beside it, whatever its clock claims
+    assert not barred("e4", bans, ancestors_of)  # written after the ban was lifted
+    assert barred("e4", [Ban("ban", ("unban",)), Ban("ban2")], ancestors_of)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        {},
+        {"act": "found"},
+        {"act": "found", "proof": "zz" * 65},
+        {"act": "found", "proof": "00" * 64},
+        {"act": "found", "proof": "00" * 65, "key": ANNA},
+        {"act": "ban"},
+        {"act": "ban", "key": "A" * 64},
+        {"act": "ban", "key": ANNA, "why": "spam"},
+        {"act": "hide", "key": ANNA},
+        {"act": 1, "key": ANNA},
+        {"act": "settings", "topic": "t", "description": ""},
+        {"act": "settings", "topic": "t" * 201, "description": "", "pinned": []},
+        {"act": "settings", "topic": "", "description": 5, "pinned": []},
+        {"act": "settings", "topic": "", "description": "", "pinned": ["not a cid"]},
+        {"act": "settings", "topic": "", "description": "", "pinned": [CID, CID]},
+        {"act": "settings", "topic": "", "description": "", "pinned": [CID] * 26},
+    ],
+)
+def test_malformed_acts_are_refused(value: object) -> None:
+    with pytest.raises(InvalidEnvelope):
+        check_act(value)
+
+
+def test_the_founder_statement_names_the_channel_and_the_key() -> None:
+    assert founder_statement("01" * 32, ANNA) == f"chatbox-founder-v1\n{'01' * 32}\n{ANNA}"
+
+
+def test_the_last_settings_a_moderator_signed_are_the_channel_s() -> None:
+    first = ChannelSettings("Robots", "", (CID,))
+    second = ChannelSettings("Robots on Thursdays", "Bring a laptop.", ())
+    forged = ChannelSettings("Buy cheap watches", "", ())
+    acts = [
+        act(1, FOUNDER, "found"),
+        act(2, FOUNDER, "settings")._replace(settings=first),
+        act(3, ANNA, "settings")._replace(settings=forged),  # Anna does not moderate
+        act(4, FOUNDER, "settings")._replace(settings=second),
+    ]
+    folded = fold(acts, founded_by(FOUNDER))
+    assert folded.settings == second and folded.unauthorized == [acts[2].cid]
+    assert fold(acts[:3], founded_by(FOUNDER)).settings == first
+    assert fold([], founded_by(FOUNDER)).settings == ChannelSettings()
+    check_act({"act": "settings", "topic": "", "description": "", "pinned": [CID]})
