@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -201,3 +202,45 @@ async def _sign_anyway(
 async def _peer_id(daemon: IpfsDaemon) -> str:
     async with aiohttp.ClientSession() as session:
         return (await IpfsClient(session, daemon.api_url).identity()).peer_id
+
+
+async def test_a_ban_that_arrives_before_what_it_saw_waits_for_it_before_dropping_anything(
+    chain_node: Node,
+) -> None:
+    """Heads arrive before what they name: a ban held without the entries between it and
+    the banned key's earlier post cannot tell that post was seen, so nothing is dropped
+    until they come; then the post the ban saw stays, and the one beside it goes."""
+    services = chain_node.services
+    owner = await services.accounts.register("owner", "owner password", is_admin=True)
+    carol = await services.accounts.register("carol", "carol password")
+    channel = await services.channels.create(owner, "club", "public")
+    await services.channels.join_public(carol, channel.id)
+
+    async def founded() -> bool:
+        await services.directory.refresh()
+        return bool((await services.moderation.view(owner, channel.id)).founders)
+
+    await eventually(founded, what="the club founded")
+    (head, clock), *_ = _heads(chain_node, channel)
+
+    def signed(member: Member, at: int, prev: list[str], body: dict[str, object]) -> Any:
+        return envelope.create(member.identity, channel.id, at, prev, 1_796_000_000_000 + at, body)
+
+    seen = signed(carol, clock + 1, [head], {"text": "seen by the moderator"})
+    between = signed(owner, clock + 2, [seen.cid], {"text": "noted"})
+    ban = signed(
+        owner, clock + 3, [between.cid], {"mod": {"act": "ban", "key": carol.identity.public_key}}
+    )
+    beside = signed(carol, clock + 2, [seen.cid], {"text": "written beside the ban"})
+
+    async def arrive(*entries: Any) -> None:
+        opened = [MessageService.understand(channel, entry, None) for entry in entries]
+        await services.messages.accept_many(channel, opened)
+
+    await arrive(seen, ban, beside)  # without the entry between them
+    for cid in (seen.cid, beside.cid):
+        assert not (await services.messages.find(owner, cid)).deleted
+    assert (await services.moderation.view(owner, channel.id)).banned == [carol.identity.public_key]
+    await arrive(between)
+    assert not (await services.messages.find(owner, seen.cid)).deleted
+    assert (await services.messages.find(owner, beside.cid)).deleted

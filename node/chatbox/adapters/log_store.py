@@ -195,15 +195,17 @@ class SqliteLogStore:
         )
         return [row[0] for row in rows]
 
-    async def ancestors(self, cid: str) -> set[str]:
-        """Every entry ``cid`` names in ``prev``, directly or through others."""
+    async def ancestors(self, cid: str) -> tuple[set[str], set[str]]:
+        """Every entry ``cid`` names in ``prev``, directly or through others, and those of
+        them this box does not hold (what lies beyond those is not known yet)."""
         rows = await self._db.read(
             fetch_all,
             "WITH RECURSIVE up(cid) AS (SELECT parent FROM links WHERE child = ?"
-            " UNION SELECT l.parent FROM links l JOIN up ON l.child = up.cid) SELECT cid FROM up",
+            " UNION SELECT l.parent FROM links l JOIN up ON l.child = up.cid)"
+            " SELECT up.cid, e.cid IS NOT NULL FROM up LEFT JOIN entries e ON e.cid = up.cid",
             (cid,),
         )
-        return {row[0] for row in rows}
+        return {row[0] for row in rows}, {row[0] for row in rows if not row[1]}
 
     async def forget(self, cids: list[str]) -> None:
         """Drop what these entries said, as a counted delete or ban asks (the envelopes stay)."""

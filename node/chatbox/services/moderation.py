@@ -79,6 +79,8 @@ class ModerationService:
         self._folded: dict[str, Moderation] = {}
         # channel id -> what banned keys wrote that stands under the bans folded now
         self._kept: dict[str, set[str]] = {}
+        self._waiting: set[str] = set()  # channels whose bans wait for missing entries
+        self._refused: set[str] = set()  # acts refused from peers since the box started
 
     # What members do.
 
@@ -198,6 +200,7 @@ class ModerationService:
         held = {record.cid for record in await self._entries.entries(parents)}
         held |= {indexed.entry.cid for indexed in opened}
         refused = {entry.cid for entry in suspect if set(entry.prev) <= held}
+        self._refused |= refused
         kept = [indexed for indexed in opened if indexed.entry.cid not in refused]
         reasons = [
             InvalidEnvelope("a moderation act from a key that does not moderate", detail=cid)
@@ -210,7 +213,7 @@ class ModerationService:
         if any(indexed.kind == "mod" for indexed in added):
             self._forget_fold(channel.id)
         folded = await self.state(channel)
-        if any(
+        if channel.id in self._waiting or any(
             indexed.kind in ("mod", "delete") or indexed.entry.author in folded.bans
             for indexed in added
         ):
@@ -236,14 +239,17 @@ class ModerationService:
             for delete, clock, author, target in await self._acts.deletes_of_others(channel.id)
             if folded.moderates_at(author, (clock, delete))
         ]
-        ancestry: dict[str, set[str]] = {}
+        ancestry: dict[str, tuple[set[str], set[str]]] = {}
 
-        async def ancestors_of(cid: str) -> set[str]:
+        async def whole_ancestry(cid: str) -> bool:
+            """Read ``cid``'s ancestors; False while some have not arrived (an act this box
+            refused never will, and stands in no one's way)."""
             if cid not in ancestry:
                 ancestry[cid] = await self._acts.ancestors(cid)
-            return ancestry[cid]
+            return ancestry[cid][1] <= self._refused
 
         kept = self._kept.setdefault(channel.id, set())
+        self._waiting.discard(channel.id)
         for key, bans in folded.bans.items():
             # What a banned key wrote that its bans let stand stays so: only what arrived
             # since is weighed, for a walk of the log's links costs a walk of its history.
@@ -252,12 +258,18 @@ class ModerationService:
             ]
             if not written:
                 continue
-            for ban in bans:
-                await ancestors_of(ban.cid)
+            # Whether an entry was an ancestor of a ban cannot be told while the links in
+            # between are missing (heads arrive before what they name): what is dropped
+            # stays dropped, so the decision waits for the rest of the log.
+            if not all([await whole_ancestry(ban.cid) for ban in bans]):
+                self._waiting.add(channel.id)
+                continue
+            lifted = any(ban.lifted_by for ban in bans)
             for cid in written:
-                if any(ban.lifted_by for ban in bans):
-                    await ancestors_of(cid)
-                if barred(cid, bans, lambda c: ancestry.get(c, set())):
+                if lifted and not await whole_ancestry(cid):  # an unban may be among them
+                    self._waiting.add(channel.id)
+                    continue
+                if barred(cid, bans, lambda c: ancestry.get(c, (set(), True))[0]):
                     dropped.append(cid)
                 else:
                     kept.add(cid)
