@@ -13,6 +13,7 @@ from chatbox.adapters.chain import ChainClient
 from chatbox.config import Settings
 from chatbox.daemon import Node
 from chatbox.devstack import AnvilNode, IpfsDaemon
+from chatbox.services.sync import DEFAULT_SYNC_TIMING, SyncTiming
 from tests.conftest import FAST_OUTBOX, TEST_PASSWORD_COST, node_settings
 
 FUNDS = hex(10**20)
@@ -59,13 +60,16 @@ def chain_settings(data_dir: Path, ipfs: IpfsDaemon, anvil: AnvilNode, registry:
     )
 
 
-async def start_chain_node(settings: Settings, anvil: AnvilNode) -> Node:
+async def start_chain_node(
+    settings: Settings, anvil: AnvilNode, sync_timing: SyncTiming = DEFAULT_SYNC_TIMING
+) -> Node:
     """A node on the chain whose box account anvil has funded."""
     node = Node(
         settings,
         password_cost=TEST_PASSWORD_COST,
         outbox_timing=FAST_OUTBOX,
         anchor_poll=0.1,
+        sync_timing=sync_timing,
     )
     await node.start()
     assert node.services.chain is not None

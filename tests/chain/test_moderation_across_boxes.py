@@ -5,7 +5,8 @@ boxes, and an act from a key that does not moderate is refused and counted."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +21,11 @@ from chatbox.domain.channels import Channel
 from chatbox.errors import Forbidden, NotFound
 from chatbox.services.accounts import Member
 from chatbox.services.messages import MessageService
-from tests.chain.conftest import FUNDS
-from tests.conftest import FAST_OUTBOX, TEST_PASSWORD_COST, eventually, node_settings
-from tests.sync.conftest import FAST_SYNC, history, peer_with
+from tests.chain.conftest import chain_settings, start_chain_node
+from tests.conftest import eventually
+from tests.sync.conftest import FAST_SYNC, daemons, history, peer_with
 
-
-@pytest.fixture(scope="module")
-def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[IpfsDaemon]]:
-    started = [
-        IpfsDaemon(tmp_path_factory.mktemp(f"moderation-ipfs{n}") / "repo").start()
-        for n in range(2)
-    ]
-    yield started
-    for daemon in started:
-        daemon.stop()
+__all__ = ["daemons"]  # the fixture, used by name below
 
 
 @pytest.fixture
@@ -42,27 +34,8 @@ async def two_boxes(
 ) -> AsyncIterator[tuple[Node, Node]]:
     started: list[Node] = []
     for name, daemon in (("box-a", daemons[0]), ("box-b", daemons[1])):
-        settings = node_settings(
-            tmp_path / name,
-            daemon.api_url,
-            box_name=name,
-            chain_rpc_url=anvil.rpc_url,
-            chain_id=anvil.chain_id,
-            registry_address=registry,
-            anchor_interval=3600,
-            anchor_confirmations=1,
-        )
-        node = Node(
-            settings,
-            password_cost=TEST_PASSWORD_COST,
-            outbox_timing=FAST_OUTBOX,
-            sync_timing=FAST_SYNC,
-            anchor_poll=0.1,
-        )
-        await node.start()
-        assert node.services.chain is not None
-        await node.services.chain.rpc("anvil_setBalance", [node.services.chain.address, FUNDS])
-        started.append(node)
+        settings = replace(chain_settings(tmp_path / name, daemon, anvil, registry), box_name=name)
+        started.append(await start_chain_node(settings, anvil, FAST_SYNC))
     yield started[0], started[1]
     for node in started:
         await node.stop()
@@ -244,3 +217,45 @@ async def test_a_ban_that_arrives_before_what_it_saw_waits_for_it_before_droppin
     await arrive(between)
     assert not (await services.messages.find(owner, seen.cid)).deleted
     assert (await services.messages.find(owner, beside.cid)).deleted
+
+
+async def test_a_channel_closed_to_all_but_moderators_drops_others_posts_and_keeps_reactions(
+    chain_node: Node,
+) -> None:
+    services = chain_node.services
+    owner = await services.accounts.register("owner", "owner password", is_admin=True)
+    pupil = await services.accounts.register("pupil", "pupil password")
+    channel = await services.channels.create(owner, "news", "public")
+    await services.channels.join_public(pupil, channel.id)
+
+    async def founded() -> bool:
+        await services.directory.refresh()
+        return bool((await services.moderation.view(owner, channel.id)).founders)
+
+    await eventually(founded, what="the news channel founded")
+    early = await services.messages.post_text(pupil, channel.id, "before it closed")
+    (head, clock), *_ = _heads(chain_node, channel)
+    settings = await services.moderation.set_settings(
+        owner, channel.id, "School news", "", [], "moderators"
+    )
+    assert settings.posting == "moderators"
+    assert not await services.moderation.may_post(pupil, channel.id)
+    with pytest.raises(Forbidden):
+        await services.messages.post_text(pupil, channel.id, "can I post?")
+    notice = await services.messages.post_text(owner, channel.id, "No school on Monday")
+    await services.messages.react(pupil, notice.cid, "👍", True)  # reactions stay open
+    # A post the pupil's key signed beside the closing, as a box that ignores it would.
+    beside = envelope.create(
+        pupil.identity, channel.id, clock + 1, [head], early.ts + 1, {"text": "me too"}
+    )
+    opened = [MessageService.understand(channel, beside, None)]
+    await services.messages.accept_many(channel, opened)
+    assert (await services.messages.find(owner, beside.cid)).deleted
+    assert not (await services.messages.find(owner, early.cid)).deleted  # seen when closing
+    shown = await services.messages.find(owner, notice.cid)
+    assert shown.text == "No school on Monday" and shown.reactions == {
+        "👍": [pupil.identity.public_key]
+    }
+    await services.moderation.set_settings(owner, channel.id, "School news", "", [], "everyone")
+    again = await services.messages.post_text(pupil, channel.id, "thanks")
+    assert not (await services.messages.find(owner, again.cid)).deleted

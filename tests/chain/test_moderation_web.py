@@ -198,6 +198,11 @@ async def test_a_moderator_removes_a_message_and_bans_its_author_in_the_browser(
                 watcher.get_by_text("a moderator banned you from this channel")
             ).to_be_visible()
             assert await watcher.locator(".composer textarea").input_value() == "can I still post?"
+            await watcher.reload()  # from now on the box says so before they type
+            await expect(watcher.locator(".composer")).to_be_hidden()
+            reason = watcher.locator(".cannot-post")
+            await expect(reason).to_have_text("A moderator banned you from this channel.")
+            assert await in_view(reason)
     finally:
         for context in contexts:
             await context.close()
@@ -224,9 +229,20 @@ async def test_a_moderator_sets_the_topic_and_pins_messages_and_members_see_them
     owner_token = await json_session(owners, "/api/v1/session", OWNER)
     pupil_token = await json_session(pupils, "/api/v1/session", PUPIL)
     url = f"/api/v1/channels/{channel.id}/settings"
-    body = {"topic": "Year 7 news", "description": "Homework and trips.", "pinned": []}
+    body = {
+        "topic": "Year 7 news",
+        "description": "Homework and trips.",
+        "pinned": [],
+        "posting": "everyone",
+    }
     empty = await (await pupils.get(url)).get_json()
-    assert empty == {"topic": "", "description": "", "pinned": []}
+    assert empty == {
+        "topic": "",
+        "description": "",
+        "pinned": [],
+        "posting": "everyone",
+        "you_may_post": True,
+    }
 
     refusals = [
         (pupils, pupil_token, {**body, "pinned": [rules.cid]}, 403),
@@ -235,6 +251,8 @@ async def test_a_moderator_sets_the_topic_and_pins_messages_and_members_see_them
         (owners, owner_token, {**body, "pinned": [said.cid]}, 409),  # deleted
         (owners, owner_token, {**body, "topic": "x" * 201}, 400),
         (owners, owner_token, {"topic": "no pins"}, 400),
+        (owners, owner_token, {**body, "posting": "admins"}, 400),
+        (owners, owner_token, {k: v for k, v in body.items() if k != "posting"}, 400),
     ]
     for client, token, sent, status in refusals:
         answer = await client.put(url, json=sent, headers={"X-CSRF-Token": token})
@@ -275,6 +293,7 @@ async def test_a_moderator_sets_the_topic_and_pins_a_message_that_members_find(
             card = moderator.locator("dialog.settings-card")
             await card.locator("[name=topic]").fill("Homework, trips and news")
             await card.locator("[name=description]").fill("Ask before you post links.")
+            await card.locator("[name=moderators_only]").check()
             await card.get_by_role("button", name="Save").click()
             await expect(card).to_be_hidden()
             topic = moderator.locator(".conversation-head .topic")
@@ -290,7 +309,12 @@ async def test_a_moderator_sets_the_topic_and_pins_a_message_that_members_find(
             assert pins.pinned == ((await _cid_of(newest)),)
             # And one from far back, through the API as the moderator's other device would.
             await services.moderation.set_settings(
-                owner, channel.id, pins.topic, pins.description, [*pins.pinned, rules.cid]
+                owner,
+                channel.id,
+                pins.topic,
+                pins.description,
+                [*pins.pinned, rules.cid],
+                pins.posting,
             )
             await moderator.screenshot(path=ARTIFACTS / f"channel-topic-{size}.png")
 
@@ -300,6 +324,11 @@ async def test_a_moderator_sets_the_topic_and_pins_a_message_that_members_find(
                 "Homework, trips and news"
             )
             await expect(member.get_by_role("button", name="Settings")).to_be_hidden()
+            # Only moderators post here: the pupil is told so where they would type.
+            await expect(member.locator(".composer")).to_be_hidden()
+            reason = member.locator(".cannot-post")
+            await expect(reason).to_have_text("Only moderators post in this channel.")
+            assert await in_view(reason)
             pinned = member.locator("[data-action=pinned]")
             await expect(pinned.locator(".count")).to_have_text("2")
             await pinned.click()
@@ -312,10 +341,7 @@ async def test_a_moderator_sets_the_topic_and_pins_a_message_that_members_find(
             await listing.get_by_role("link", name="Rules: be kind to each other").click()
             far_back = member.locator(f"#m-{rules.cid}")
             await expect(far_back).to_be_visible()
-            assert await far_back.evaluate(
-                "(row) => { const box = row.getBoundingClientRect();"
-                " return box.top >= 0 && box.bottom <= innerHeight; }"
-            )
+            assert await in_view(far_back)
     finally:
         for context in contexts:
             await context.close()
@@ -323,3 +349,13 @@ async def test_a_moderator_sets_the_topic_and_pins_a_message_that_members_find(
 
 async def _cid_of(row: Any) -> str:
     return str(await row.get_attribute("data-cid"))
+
+
+async def in_view(locator: Any) -> bool:
+    """Wholly inside the window."""
+    return bool(
+        await locator.evaluate(
+            "(node) => { const box = node.getBoundingClientRect();"
+            " return box.height > 0 && box.top >= 0 && box.bottom <= innerHeight + 1; }"
+        )
+    )

@@ -21,6 +21,7 @@ from chatbox.errors import InvalidEnvelope
 
 FOUNDER, ANNA, BEN, CARA = ("f" * 64, "a" * 64, "b" * 64, "c" * 64)
 CID = raw_cid(b"a message")
+OPEN = {"act": "settings", "topic": "", "description": "", "pinned": [], "posting": "everyone"}
 
 
 def act(clock: int, author: str, what: str, key: str | None = None) -> Act:
@@ -116,12 +117,13 @@ def test_a_banned_key_s_entries_count_unless_the_ban_had_seen_them_or_they_saw_i
         {"act": "ban", "key": ANNA, "why": "spam"},
         {"act": "hide", "key": ANNA},
         {"act": 1, "key": ANNA},
-        {"act": "settings", "topic": "t", "description": ""},
-        {"act": "settings", "topic": "t" * 201, "description": "", "pinned": []},
-        {"act": "settings", "topic": "", "description": 5, "pinned": []},
-        {"act": "settings", "topic": "", "description": "", "pinned": ["not a cid"]},
-        {"act": "settings", "topic": "", "description": "", "pinned": [CID, CID]},
-        {"act": "settings", "topic": "", "description": "", "pinned": [CID] * 26},
+        {"act": "settings", "topic": "t", "description": "", "pinned": []},
+        {**OPEN, "topic": "t" * 201},
+        {**OPEN, "description": 5},
+        {**OPEN, "pinned": ["not a cid"]},
+        {**OPEN, "pinned": [CID, CID]},
+        {**OPEN, "pinned": [CID] * 26},
+        {**OPEN, "posting": "admins"},
     ],
 )
 def test_malformed_acts_are_refused(value: object) -> None:
@@ -147,4 +149,18 @@ def test_the_last_settings_a_moderator_signed_are_the_channel_s() -> None:
     assert folded.settings == second and folded.unauthorized == [acts[2].cid]
     assert fold(acts[:3], founded_by(FOUNDER)).settings == first
     assert fold([], founded_by(FOUNDER)).settings == ChannelSettings()
-    check_act({"act": "settings", "topic": "", "description": "", "pinned": [CID]})
+    check_act({**OPEN, "pinned": [CID]})
+
+
+def test_closing_a_channel_to_all_but_moderators_is_a_ban_lifted_by_opening_it() -> None:
+    open_, closed = ChannelSettings(), ChannelSettings(posting="moderators")
+    acts = [
+        act(1, FOUNDER, "found"),
+        act(2, FOUNDER, "settings")._replace(settings=closed),
+        act(3, FOUNDER, "settings")._replace(settings=closed),  # closed already
+        act(4, FOUNDER, "settings")._replace(settings=open_),
+        act(5, FOUNDER, "settings")._replace(settings=closed),
+    ]
+    folded = fold(acts, founded_by(FOUNDER))
+    assert folded.closings == [Ban(acts[1].cid, (acts[3].cid,)), Ban(acts[4].cid)]
+    assert folded.settings.posting == "moderators"

@@ -387,6 +387,7 @@ def vectors() -> dict[str, Any]:
                 "topic": "Soldering on Thursdays",
                 "description": "Bring safety glasses.",
                 "pinned": [raw_cid(second)],
+                "posting": "moderators",
             }
         },
     )

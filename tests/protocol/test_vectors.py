@@ -293,11 +293,17 @@ def test_moderation_acts_are_read_and_folded_as_documented(vectors: dict[str, An
     bans = folded.bans[acts["third_public"]]
     assert moderation.barred(acts["barred_post"]["cid"], bans, ancestors_of)
     assert folded.settings == moderation.ChannelSettings(
-        "Soldering on Thursdays", "Bring safety glasses.", (vectors["envelopes"][1]["cid"],)
+        "Soldering on Thursdays",
+        "Bring safety glasses.",
+        (vectors["envelopes"][1]["cid"],),
+        "moderators",
     )
+    assert [closing.cid for closing in folded.closings] == [acts["settings"]["cid"]]
 
 
 def _settings_of(act: dict[str, Any]) -> moderation.ChannelSettings | None:
     if act["act"] != "settings":
         return None
-    return moderation.ChannelSettings(act["topic"], act["description"], tuple(act["pinned"]))
+    return moderation.ChannelSettings(
+        act["topic"], act["description"], tuple(act["pinned"]), act["posting"]
+    )

@@ -184,16 +184,26 @@ class SqliteLogStore:
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
 
-    async def written_by(self, channel_id: str, author: str) -> list[str]:
-        """What ``author`` wrote in a channel that still counts: messages, replies, edits
-        and reactions not deleted."""
-        rows = await self._db.read(
-            fetch_all,
-            "SELECT cid FROM entries WHERE channel_id = ? AND author = ? AND deleted = 0"
-            " AND kind IN ('message', 'reply', 'edit', 'react')",
-            (channel_id, author),
+    async def written_beside(
+        self, cid: str, kinds: tuple[str, ...], author: str | None
+    ) -> list[tuple[str, str, int]]:
+        """What of ``kinds`` was written in ``cid``'s channel, not deleted and not among its
+        ancestors (after it, or beside it), by ``author`` or anyone: (cid, author, clock)."""
+        marks = ",".join(f":kind{n}" for n in range(len(kinds)))
+        sql = (
+            "WITH RECURSIVE up(cid) AS (SELECT parent FROM links WHERE child = :cid"
+            " UNION SELECT l.parent FROM links l JOIN up ON l.child = up.cid)"
+            " SELECT e.cid, e.author, e.clock FROM entries e"
+            " WHERE e.channel_id = (SELECT channel_id FROM entries WHERE cid = :cid)"
+            f" AND e.kind IN ({marks}) AND e.deleted = 0 AND e.cid != :cid"
+            " AND (:author IS NULL OR e.author = :author) AND e.cid NOT IN (SELECT cid FROM up)"
         )
-        return [row[0] for row in rows]
+        params = {"cid": cid, "author": author, **{f"kind{n}": k for n, k in enumerate(kinds)}}
+
+        def read(connection: sqlite3.Connection) -> list[tuple[str, str, int]]:
+            return [(row[0], row[1], row[2]) for row in connection.execute(sql, params)]
+
+        return await self._db.read(read)
 
     async def ancestors(self, cid: str) -> tuple[set[str], set[str]]:
         """Every entry ``cid`` names in ``prev``, directly or through others, and those of

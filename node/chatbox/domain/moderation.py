@@ -12,8 +12,9 @@ rules every box applies the same way (docs/PROTOCOL.md section 5.2).
   point in the log.
 - What a banned key writes after its ban counts for nothing; "after" is by the log's
   links, not its clocks (section 5.2 says why), and ``barred`` below says it exactly.
-- ``settings`` (topic, description, pinned messages) is whole each time: the last
-  counted one is the channel's.
+- ``settings`` (topic, description, pinned messages, who may post) is whole each time:
+  the last counted one is the channel's. A channel where only moderators may post treats
+  every key that does not moderate as banned from posting, by the same rule.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ _PROOF = re.compile(r"[0-9a-f]{130}")  # an Ethereum signature: r, s and v
 MAX_TOPIC = 200
 MAX_DESCRIPTION = 1000
 MAX_PINNED = 25
-_SETTINGS_FIELDS = frozenset({"act", "topic", "description", "pinned"})
+_SETTINGS_FIELDS = frozenset({"act", "topic", "description", "pinned", "posting"})
+POSTING = ("everyone", "moderators")
 
 Position = tuple[int, str]  # (clock, cid): a place in the log's order
 
@@ -67,7 +69,11 @@ def check_act(value: Any) -> None:
 
 def check_settings(value: dict[str, Any]) -> None:
     if set(value) != _SETTINGS_FIELDS:
-        raise InvalidEnvelope("a settings act holds exactly act, topic, description and pinned")
+        raise InvalidEnvelope(
+            "a settings act holds exactly act, topic, description, pinned and posting"
+        )
+    if value["posting"] not in POSTING:
+        raise InvalidEnvelope("posting is 'everyone' or 'moderators'")
     topic, description, pinned = value["topic"], value["description"], value["pinned"]
     if not isinstance(topic, str) or len(topic) > MAX_TOPIC:
         raise InvalidEnvelope(f"a channel's topic is text of at most {MAX_TOPIC} characters")
@@ -89,6 +95,7 @@ class ChannelSettings:
     topic: str = ""
     description: str = ""
     pinned: tuple[str, ...] = ()  # message CIDs, in the order the moderator gave
+    posting: str = "everyone"  # or "moderators": who may write messages, replies and edits
 
 
 class Act(NamedTuple):
@@ -129,6 +136,9 @@ class Moderation:
     _moderators_after: list[frozenset[str]] = field(default_factory=list)
     bans: dict[str, list[Ban]] = field(default_factory=dict)  # key -> its bans, in order
     settings: ChannelSettings = field(default_factory=ChannelSettings)
+    # The settings acts that let only moderators post, each with those that opened the
+    # channel again after it: a ban of every key that does not moderate.
+    closings: list[Ban] = field(default_factory=list)
 
     @property
     def moderators(self) -> frozenset[str]:
@@ -168,6 +178,12 @@ def fold(acts: Iterable[Act], is_founding: Callable[[Act], bool]) -> Moderation:
             continue
         if act.act == "settings":
             assert act.settings is not None  # check_act holds a settings act to its fields
+            closed = folded.settings.posting == "moderators"
+            if act.settings.posting == "moderators" and not closed:
+                folded.closings.append(Ban(act.cid))
+            elif act.settings.posting == "everyone" and closed:
+                last = folded.closings[-1]
+                folded.closings[-1] = Ban(last.cid, (*last.lifted_by, act.cid))
             folded.settings = act.settings
             folded.counted.append(act.cid)
             continue

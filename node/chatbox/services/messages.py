@@ -98,12 +98,15 @@ class MessageService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._post_listeners: list[Callable[[Channel, Envelope, bytes | None], None]] = []
         self._arrival_listeners: list[Callable[[Channel, list[IndexedEntry]], Awaitable[None]]] = []
-        self._may_write: Callable[[Member, Channel], Awaitable[None]] | None = None
+        self._may_write: Callable[[Member, Channel, dict[str, Any]], Awaitable[None]] | None = None
         self._screen: Screen | None = None
 
-    def guard_writes(self, may_write: Callable[[Member, Channel], Awaitable[None]]) -> None:
-        """Ask ``may_write`` before ``member`` writes into a channel (it raises to refuse):
-        moderation refuses a banned key."""
+    def guard_writes(
+        self, may_write: Callable[[Member, Channel, dict[str, Any]], Awaitable[None]]
+    ) -> None:
+        """Ask ``may_write`` before ``member`` writes a body into a channel (it raises to
+        refuse): moderation refuses a banned key, and others' posts where only moderators
+        post."""
         self._may_write = may_write
 
     def screen_arrivals(self, screen: Screen) -> None:
@@ -330,10 +333,6 @@ class MessageService:
         messages = await self._views(channel, records)
         return [m for m in messages if not m.deleted and keep(_searchable(m))]
 
-    async def count(self, channel_id: str) -> int:
-        """How many entries of a channel this box holds (its own and its peers')."""
-        return await self._log.entry_count(channel_id)
-
     async def message_count(self, channel_id: str) -> int:
         """How many messages and replies of a channel show (not reactions, edits, deletes,
         moderation, or deleted messages)."""
@@ -388,7 +387,7 @@ class MessageService:
     ) -> IndexedEntry:
         """Sign ``body`` on top of the channel's heads and commit it here."""
         if self._may_write is not None and "delete" not in body:  # one's own, still
-            await self._may_write(member, channel)
+            await self._may_write(member, channel, body)
         signed_body = seal_body(channel, body) if channel.is_private else body
         async with self._lock(channel.id):
             heads = await self._cached_heads(channel.id)

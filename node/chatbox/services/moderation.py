@@ -19,6 +19,7 @@ from typing import Any
 from chatbox.domain.channels import Channel
 from chatbox.domain.moderation import (
     Act,
+    Ban,
     ChannelSettings,
     Moderation,
     barred,
@@ -45,6 +46,8 @@ from chatbox.services.outbox import Outbox
 log = logging.getLogger(__name__)
 _KEY = re.compile(r"[0-9a-f]{64}")
 _ACT_ON_KEYS = ("appoint", "dismiss", "ban", "unban")
+_POSTS = ("message", "reply", "edit")  # what a channel closed to all but moderators refuses
+_BANNED_KINDS = (*_POSTS, "react")  # what a banned key writes that can count
 
 
 @dataclass(frozen=True)
@@ -136,20 +139,41 @@ class ModerationService:
         )
         self._forget_fold(channel.id)
 
-    async def may_write(self, member: Member, channel: Channel) -> None:
-        """Refuse a banned key's writing (MessageService asks before each entry)."""
-        if (await self.state(channel)).is_banned(member.identity.public_key):
+    async def may_write(self, member: Member, channel: Channel, body: dict[str, Any]) -> None:
+        """Refuse a banned key's writing, and a post where only moderators may post
+        (MessageService asks before each entry)."""
+        folded = await self.state(channel)
+        key = member.identity.public_key
+        if folded.is_banned(key):
             raise Forbidden("a moderator banned you from this channel", detail=channel.id)
+        closed = folded.settings.posting == "moderators" and key not in folded.moderators
+        if closed and ("content" in body or "text" in body or "file" in body):
+            raise Forbidden("only moderators may post in this channel", detail=channel.id)
 
     async def settings(self, member: Member, channel_id: str) -> ChannelSettings:
         """The channel's topic, description and pinned messages, as its log last set them."""
         channel = await self._channels.for_member(member, channel_id)
         return (await self.state(channel)).settings
 
+    async def may_post(self, member: Member, channel_id: str) -> bool:
+        """Whether ``member`` may write messages in the channel now."""
+        channel = await self._channels.for_member(member, channel_id)
+        folded = await self.state(channel)
+        key = member.identity.public_key
+        closed = folded.settings.posting == "moderators" and key not in folded.moderators
+        return not folded.is_banned(key) and not closed
+
     async def set_settings(
-        self, member: Member, channel_id: str, topic: str, description: str, pinned: list[str]
+        self,
+        member: Member,
+        channel_id: str,
+        topic: str,
+        description: str,
+        pinned: list[str],
+        posting: str,
     ) -> ChannelSettings:
-        """Set the channel's topic, description and pinned messages (a moderator may)."""
+        """Set the channel's topic, description, pinned messages and who may post (a
+        moderator may)."""
         channel = await self._channels.for_member(member, channel_id)
         pins = list(dict.fromkeys(pinned)) if isinstance(pinned, list) else pinned
         value: dict[str, Any] = {
@@ -157,6 +181,7 @@ class ModerationService:
             "topic": topic.strip() if isinstance(topic, str) else topic,
             "description": description.strip() if isinstance(description, str) else description,
             "pinned": pins,
+            "posting": posting,
         }
         try:
             check_settings(value)
@@ -214,7 +239,9 @@ class ModerationService:
             self._forget_fold(channel.id)
         folded = await self.state(channel)
         if channel.id in self._waiting or any(
-            indexed.kind in ("mod", "delete") or indexed.entry.author in folded.bans
+            indexed.kind in ("mod", "delete")
+            or indexed.entry.author in folded.bans
+            or (folded.closings and indexed.kind in _POSTS)
             for indexed in added
         ):
             await self.enforce(channel)
@@ -248,28 +275,37 @@ class ModerationService:
                 ancestry[cid] = await self._acts.ancestors(cid)
             return ancestry[cid][1] <= self._refused
 
+        # Who may not write what: each banned key, and, in a channel where only moderators
+        # post, every key that does not moderate.
+        restrictions: list[tuple[str | None, list[Ban], tuple[str, ...]]] = [
+            (key, bans, _BANNED_KINDS) for key, bans in folded.bans.items()
+        ]
+        if folded.closings:
+            restrictions.append((None, folded.closings, _POSTS))
         kept = self._kept.setdefault(channel.id, set())
         self._waiting.discard(channel.id)
-        for key, bans in folded.bans.items():
-            # What a banned key wrote that its bans let stand stays so: only what arrived
-            # since is weighed, for a walk of the log's links costs a walk of its history.
-            written = [
-                cid for cid in await self._acts.written_by(channel.id, key) if cid not in kept
-            ]
-            if not written:
-                continue
+        for key, bans, kinds in restrictions:
             # Whether an entry was an ancestor of a ban cannot be told while the links in
             # between are missing (heads arrive before what they name): what is dropped
             # stays dropped, so the decision waits for the rest of the log.
             if not all([await whole_ancestry(ban.cid) for ban in bans]):
                 self._waiting.add(channel.id)
                 continue
+            beside: dict[str, tuple[str, int]] = {}
+            for ban in bans:  # what the ban had not seen: all it may drop
+                for cid, author, clock in await self._acts.written_beside(ban.cid, kinds, key):
+                    beside[cid] = (author, clock)
             lifted = any(ban.lifted_by for ban in bans)
-            for cid in written:
+            for cid, (author, clock) in beside.items():
+                if cid in kept:
+                    continue
+                if key is None and folded.moderates_at(author, (clock, cid)):
+                    kept.add(cid)  # moderators post in a channel closed to others
+                    continue
                 if lifted and not await whole_ancestry(cid):  # an unban may be among them
                     self._waiting.add(channel.id)
                     continue
-                if barred(cid, bans, lambda c: ancestry.get(c, (set(), True))[0]):
+                if barred(cid, bans, lambda c: ancestry.get(c, (set(), set()))[0]):
                     dropped.append(cid)
                 else:
                     kept.add(cid)
@@ -348,7 +384,9 @@ def _act(channel: Channel, cid: str, clock: int, author: str, body: dict[str, ob
     value = open_body(channel, dict(body))["mod"]
     settings = None
     if value["act"] == "settings":
-        settings = ChannelSettings(value["topic"], value["description"], tuple(value["pinned"]))
+        settings = ChannelSettings(
+            value["topic"], value["description"], tuple(value["pinned"]), value["posting"]
+        )
     return Act(cid, clock, author, value["act"], value.get("key"), value.get("proof"), settings)
 
 

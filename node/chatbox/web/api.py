@@ -291,7 +291,8 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
     async def settings(channel_id: str) -> dict[str, Any]:
         """The channel's topic, description and pinned messages."""
         member = session.member()
-        return await _settings_view(member, await services.moderation.settings(member, channel_id))
+        settings = await services.moderation.settings(member, channel_id)
+        return await _settings_view(member, settings, channel_id)
 
     @api.put("/channels/<channel_id>/settings")
     @validate_request(schemas.SettingsIn)
@@ -301,16 +302,20 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
         shows the last settings a moderator signed."""
         member = session.member()
         settings = await services.moderation.set_settings(
-            member, channel_id, data.topic, data.description, data.pinned
+            member, channel_id, data.topic, data.description, data.pinned, data.posting
         )
-        return await _settings_view(member, settings)
+        return await _settings_view(member, settings, channel_id)
 
-    async def _settings_view(member: Member, settings: ChannelSettings) -> dict[str, Any]:
+    async def _settings_view(
+        member: Member, settings: ChannelSettings, channel_id: str
+    ) -> dict[str, Any]:
         pinned = await services.messages.find_many(member, list(settings.pinned))
         names = await author_names(services)
         return {
             "topic": settings.topic,
             "description": settings.description,
+            "posting": settings.posting,
+            "you_may_post": await services.moderation.may_post(member, channel_id),
             "pinned": [message_view(m, names) for m in pinned],
         }
 

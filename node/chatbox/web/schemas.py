@@ -178,11 +178,16 @@ class SettingsIn(Body):
     topic: str = Field(max_length=MAX_TOPIC, description="one line under the channel's name")
     description: str = Field(max_length=MAX_DESCRIPTION)
     pinned: list[str] = Field(max_length=MAX_PINNED, description="message CIDs, in order")
+    posting: Literal["everyone", "moderators"] = Field(
+        description="who may write messages, replies and edits"
+    )
 
 
 class SettingsOut(BaseModel):
     topic: str
     description: str
+    posting: Literal["everyone", "moderators"]
+    you_may_post: bool
     pinned: list[MessageOut] = Field(description="the pinned messages still there, in order")
 
 

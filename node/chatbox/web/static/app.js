@@ -185,7 +185,9 @@ const actions = {
     const { settings } = conversation;
     const pinned = settings.pinned.map((message) => message.cid);
     const next = pinned.includes(cid) ? pinned.filter((other) => other !== cid) : [cid, ...pinned];
-    await conversation.saveSettings({ topic: settings.topic, description: settings.description, pinned: next });
+    await conversation.saveSettings({
+      topic: settings.topic, description: settings.description, pinned: next, posting: settings.posting,
+    });
   },
   pinned() {
     const card = document.querySelector("dialog.pinned-card");
@@ -206,6 +208,7 @@ const actions = {
     const form = card.querySelector("form");
     form.elements.topic.value = conversation.settings.topic;
     form.elements.description.value = conversation.settings.description;
+    form.elements.moderators_only.checked = conversation.settings.posting === "moderators";
     card.showModal();
   },
   "close-dialog"(button) {
@@ -817,6 +820,7 @@ class Conversation {
       const settings = {
         topic: form.elements.topic.value, description: form.elements.description.value,
         pinned: this.settings.pinned.map((message) => message.cid),
+        posting: form.elements.moderators_only.checked ? "moderators" : "everyone",
       };
       try {
         await this.saveSettings(settings);
@@ -843,6 +847,14 @@ class Conversation {
     button.hidden = !this.settings.pinned.length && !this.settings.description;
     button.querySelector(".count").textContent = this.settings.pinned.length || "";
     this.showPins();
+    // One who may not post here is told why in the message box's place, before typing.
+    const composer = this.section.querySelector(".composer");
+    const reason = this.section.querySelector(".cannot-post");
+    const banned = this.moderation && this.moderation.banned.includes(me.key);
+    reason.textContent = banned ? _("A moderator banned you from this channel.")
+      : _("Only moderators post in this channel.");
+    composer.hidden = !this.settings.you_may_post;
+    reason.hidden = this.settings.you_may_post;
   }
 
   // A pinned message carries a mark, and its Pin tool reads Unpin.
