@@ -41,27 +41,34 @@ POSTERS = 10
 
 
 class Box:
-    def __init__(self, scratch: Path, name: str, outbox: OutboxTiming) -> None:
+    def __init__(self, scratch: Path, name: str, outbox: OutboxTiming, **settings: object) -> None:
         self.daemon = IpfsDaemon(scratch / f"{name}-ipfs")
         self.name = name
         self.scratch = scratch
         self.outbox = outbox
+        self.settings = settings  # more of the node's settings (a chain, for instance)
         self.node: Node
         self.member: Member
 
     async def start(self) -> None:
         await asyncio.to_thread(self.daemon.start)
-        settings = Settings(data_dir=self.scratch / self.name, ipfs_api=self.daemon.api_url)
-        self.node = Node(settings, password_cost=10, outbox_timing=self.outbox)
+        settings = Settings(
+            data_dir=self.scratch / self.name,
+            ipfs_api=self.daemon.api_url,
+            **self.settings,
+        )
+        self.node = Node(settings, password_cost=10, outbox_timing=self.outbox, anchor_poll=0.1)
         await self.node.start()
-        self.member = await self.node.services.accounts.register(self.name, "bench password")
+        self.member = await self.node.services.accounts.register(
+            self.name, "bench password", is_admin=True
+        )
 
     async def address(self) -> str:
         async with aiohttp.ClientSession() as session:
             return (await IpfsClient(session, self.daemon.api_url).identity()).addresses[0]
 
     async def count(self, channel_id: str) -> int:
-        return await self.node.services.messages.count(channel_id)
+        return await self.node.services.messages.message_count(channel_id)
 
     async def stop(self) -> None:
         await self.node.stop()
