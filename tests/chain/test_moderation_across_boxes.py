@@ -105,7 +105,9 @@ async def test_a_founder_appoints_a_moderator_on_another_box_who_deletes_and_ban
         return bool(rejected.get(a_peer, 0) >= 1)
 
     await eventually(counted_against_a, what="B refusing mallory's ban and counting it")
-    assert _held(b, forged) is False and _held(a, forged) is True
+    # Refused: not applied, and counted; its envelope stays in the log, counting for
+    # nothing, so the log keeps no hole.
+    assert _held(b, forged) and forged in (await b.services.moderation.state(channel)).ignored
     assert not (await b.services.moderation.state(channel)).is_banned(carol.identity.public_key)
     assert (await b.services.moderation.view(carol, channel.id)).banned == []
 
@@ -259,3 +261,30 @@ async def test_a_channel_closed_to_all_but_moderators_drops_others_posts_and_kee
     await services.moderation.set_settings(owner, channel.id, "School news", "", [], "everyone")
     again = await services.messages.post_text(pupil, channel.id, "thanks")
     assert not (await services.messages.find(owner, again.cid)).deleted
+
+
+async def test_a_moderator_s_delete_that_arrives_before_its_message_takes_effect_when_it_comes(
+    chain_node: Node,
+) -> None:
+    services = chain_node.services
+    owner = await services.accounts.register("owner", "owner password", is_admin=True)
+    pupil = await services.accounts.register("pupil", "pupil password")
+    channel = await services.channels.create(owner, "club", "public")
+    await services.channels.join_public(pupil, channel.id)
+
+    async def founded() -> bool:
+        await services.directory.refresh()
+        return bool((await services.moderation.view(owner, channel.id)).founders)
+
+    await eventually(founded, what="the club founded")
+    (head, clock), *_ = _heads(chain_node, channel)
+    rude = envelope.create(pupil.identity, channel.id, clock + 1, [head], 1, {"text": "rude"})
+    removal = envelope.create(
+        owner.identity, channel.id, clock + 2, [rude.cid], 2, {"delete": rude.cid}
+    )
+    for entry in (removal, rude):  # heads first, as sync brings them
+        await services.messages.accept_many(
+            channel, [MessageService.understand(channel, entry, None)]
+        )
+    shown = await services.messages.find(owner, rude.cid)
+    assert shown.deleted and shown.text is None

@@ -184,24 +184,29 @@ class SqliteLogStore:
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
 
-    async def written_beside(
-        self, cid: str, kinds: tuple[str, ...], author: str | None
-    ) -> list[tuple[str, str, int]]:
-        """What of ``kinds`` was written in ``cid``'s channel, not deleted and not among its
-        ancestors (after it, or beside it), by ``author`` or anyone: (cid, author, clock)."""
-        marks = ",".join(f":kind{n}" for n in range(len(kinds)))
-        sql = (
-            "WITH RECURSIVE up(cid) AS (SELECT parent FROM links WHERE child = :cid"
-            " UNION SELECT l.parent FROM links l JOIN up ON l.child = up.cid)"
-            " SELECT e.cid, e.author, e.clock FROM entries e"
-            " WHERE e.channel_id = (SELECT channel_id FROM entries WHERE cid = :cid)"
-            f" AND e.kind IN ({marks}) AND e.deleted = 0 AND e.cid != :cid"
-            " AND (:author IS NULL OR e.author = :author) AND e.cid NOT IN (SELECT cid FROM up)"
+    async def written_since(
+        self, channel_id: str, kinds: tuple[str, ...], author: str | None, after: int
+    ) -> list[tuple[str, str, int, int]]:
+        """What of ``kinds`` was indexed in a channel after the row ``after``, not deleted,
+        by ``author`` or anyone: (cid, author, clock, row)."""
+        marks = ",".join("?" * len(kinds))
+        rows = await self._db.read(
+            fetch_all,
+            "SELECT cid, author, clock, rowid FROM entries WHERE rowid > ? AND channel_id = ?"
+            f" AND kind IN ({marks}) AND deleted = 0 AND (? IS NULL OR author = ?)",
+            (after, channel_id, *kinds, author, author),
         )
-        params = {"cid": cid, "author": author, **{f"kind{n}": k for n, k in enumerate(kinds)}}
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
 
-        def read(connection: sqlite3.Connection) -> list[tuple[str, str, int]]:
-            return [(row[0], row[1], row[2]) for row in connection.execute(sql, params)]
+    async def deleted_by_others(self, cids: list[str]) -> bool:
+        """Whether a delete by someone else than its author names one of these messages."""
+
+        def read(connection: sqlite3.Connection) -> bool:
+            sql = (
+                "SELECT 1 FROM entries d JOIN entries m ON m.cid = d.target"
+                " WHERE d.kind = 'delete' AND d.author != m.author AND d.target IN ({})"
+            )
+            return any(True for _ in rows_for(connection, sql, cids))
 
         return await self._db.read(read)
 

@@ -80,10 +80,9 @@ class ModerationService:
         self._chain = chain
         self._outbox = outbox
         self._folded: dict[str, Moderation] = {}
-        # channel id -> what banned keys wrote that stands under the bans folded now
-        self._kept: dict[str, set[str]] = {}
+        # channel id -> the newest entry (its rowid) weighed against the bans folded now
+        self._looked: dict[str, int] = {}
         self._waiting: set[str] = set()  # channels whose bans wait for missing entries
-        self._refused: set[str] = set()  # acts refused from peers since the box started
 
     # What members do.
 
@@ -106,9 +105,9 @@ class ModerationService:
             await self._messages.delete(member, cid)
             return
         channel = await self._channels.for_member(member, message.channel_id)
-        await self._require_moderator(member, channel)
         if message.deleted:
             raise Conflict("that message was deleted", detail=cid)
+        await self._require_moderator(member, channel)
         await self._messages.append_entry(member, channel, {"delete": cid})
         await self.enforce(channel)
 
@@ -204,34 +203,49 @@ class ModerationService:
     async def screen(
         self, channel: Channel, opened: list[IndexedEntry]
     ) -> tuple[list[IndexedEntry], list[InvalidEnvelope]]:
-        """Refuse acts the log does not let their author make: a founding proof the
-        registry's creator did not sign, an act from a key that does not moderate there.
-        While the registry does not list the channel nothing can be told, and all wait."""
+        """Refuse, and count against the sender, acts the log does not let their author
+        make: a founding proof the registry's creator did not sign, an act from a key that
+        does not moderate there. Their envelopes are kept all the same, counting for
+        nothing: a hole in the log would stall every ban whose history runs through it,
+        or make this box see less of that history than the others do.
+
+        An act is judged only once all its ancestors are here (an appointment may still be
+        on its way), and only while the registry lists the channel."""
         if all(indexed.kind != "mod" for indexed in opened):
             return opened, []
         if self._directory.creator(channel.id) is None:
             return opened, []
         stored = await self._stored_acts(channel)
-        arriving = {
-            i.entry.cid: _act(channel, i.entry.cid, i.entry.clock, i.entry.author, i.entry.body)
+        arriving = [
+            _act(channel, i.entry.cid, i.entry.clock, i.entry.author, i.entry.body)
             for i in opened
             if i.kind == "mod"
-        }
-        folded = fold([*stored, *arriving.values()], lambda act: self._is_founding(channel, act))
-        suspect = [i.entry for i in opened if i.entry.cid in set(folded.unauthorized)]
-        # An act whose parents have not all arrived may follow an appointment this box has
-        # not seen yet: it is kept, and counts once the appointment comes (or never).
-        parents = list({cid for entry in suspect for cid in entry.prev})
-        held = {record.cid for record in await self._entries.entries(parents)}
-        held |= {indexed.entry.cid for indexed in opened}
-        refused = {entry.cid for entry in suspect if set(entry.prev) <= held}
-        self._refused |= refused
-        kept = [indexed for indexed in opened if indexed.entry.cid not in refused]
-        reasons = [
-            InvalidEnvelope("a moderation act from a key that does not moderate", detail=cid)
-            for cid in sorted(refused)
         ]
-        return kept, reasons
+        folded = fold([*stored, *arriving], lambda act: self._is_founding(channel, act))
+        unauthorized = set(folded.unauthorized)
+        here = {indexed.entry.cid: indexed.entry for indexed in opened}
+        reasons = []
+        for act in arriving:
+            if act.cid in unauthorized and await self._whole_past(here[act.cid].prev, here):
+                reasons.append(
+                    InvalidEnvelope(
+                        "a moderation act from a key that does not moderate", detail=act.cid
+                    )
+                )
+        return opened, reasons
+
+    async def _whole_past(self, prev: tuple[str, ...], arriving: dict[str, Any]) -> bool:
+        """Whether this box holds every ancestor of an entry with these parents (counting
+        those arriving with it)."""
+        for parent in prev:
+            if parent in arriving:
+                if not await self._whole_past(arriving[parent].prev, arriving):
+                    return False
+                continue
+            _, missing = await self._acts.ancestors(parent)
+            if missing or not await self._entries.entries([parent]):
+                return False
+        return True
 
     async def arrived(self, channel: Channel, added: list[IndexedEntry]) -> None:
         """Carry out what new entries from peers ask: acts, deletes, a banned key's posts."""
@@ -244,6 +258,11 @@ class ModerationService:
             or (folded.closings and indexed.kind in _POSTS)
             for indexed in added
         ):
+            await self.enforce(channel)
+            return
+        # A moderator's delete may have come before its message (heads arrive first).
+        posted = [i.entry.cid for i in added if i.kind in ("message", "reply")]
+        if folded.moderators and posted and await self._acts.deleted_by_others(posted):
             await self.enforce(channel)
 
     # Carrying it out.
@@ -269,11 +288,10 @@ class ModerationService:
         ancestry: dict[str, tuple[set[str], set[str]]] = {}
 
         async def whole_ancestry(cid: str) -> bool:
-            """Read ``cid``'s ancestors; False while some have not arrived (an act this box
-            refused never will, and stands in no one's way)."""
+            """Read ``cid``'s ancestors; False while some have not arrived."""
             if cid not in ancestry:
                 ancestry[cid] = await self._acts.ancestors(cid)
-            return ancestry[cid][1] <= self._refused
+            return not ancestry[cid][1]
 
         # Who may not write what: each banned key, and, in a channel where only moderators
         # post, every key that does not moderate.
@@ -282,33 +300,34 @@ class ModerationService:
         ]
         if folded.closings:
             restrictions.append((None, folded.closings, _POSTS))
-        kept = self._kept.setdefault(channel.id, set())
-        self._waiting.discard(channel.id)
+        # Only what arrived since the last look is weighed (all of it again once the acts
+        # change): a walk of the log's links costs a walk of its history.
+        since = self._looked.get(channel.id, 0)
+        newest, waiting = since, False
         for key, bans, kinds in restrictions:
+            written = await self._acts.written_since(channel.id, kinds, key, since)
+            newest = max([newest, *(rowid for *_, rowid in written)])
+            if key is None:  # moderators post in a channel closed to others
+                written = [w for w in written if not folded.moderates_at(w[1], (w[2], w[0]))]
+            if not written:
+                continue
             # Whether an entry was an ancestor of a ban cannot be told while the links in
             # between are missing (heads arrive before what they name): what is dropped
             # stays dropped, so the decision waits for the rest of the log.
             if not all([await whole_ancestry(ban.cid) for ban in bans]):
-                self._waiting.add(channel.id)
+                waiting = True
                 continue
-            beside: dict[str, tuple[str, int]] = {}
-            for ban in bans:  # what the ban had not seen: all it may drop
-                for cid, author, clock in await self._acts.written_beside(ban.cid, kinds, key):
-                    beside[cid] = (author, clock)
             lifted = any(ban.lifted_by for ban in bans)
-            for cid, (author, clock) in beside.items():
-                if cid in kept:
-                    continue
-                if key is None and folded.moderates_at(author, (clock, cid)):
-                    kept.add(cid)  # moderators post in a channel closed to others
-                    continue
+            for cid, *_ in written:
                 if lifted and not await whole_ancestry(cid):  # an unban may be among them
-                    self._waiting.add(channel.id)
-                    continue
-                if barred(cid, bans, lambda c: ancestry.get(c, (set(), set()))[0]):
+                    waiting = True
+                elif barred(cid, bans, lambda c: ancestry.get(c, (set(), set()))[0]):
                     dropped.append(cid)
-                else:
-                    kept.add(cid)
+        if waiting:
+            self._waiting.add(channel.id)
+        else:
+            self._waiting.discard(channel.id)
+            self._looked[channel.id] = newest
         if dropped:
             await self._acts.forget(dropped)
             self._outbox.wake()  # the worker unpins and removes the dropped blocks
@@ -333,7 +352,7 @@ class ModerationService:
     def _forget_fold(self, channel_id: str) -> None:
         """The acts changed (or their founders may have): fold them again when next asked."""
         self._folded.pop(channel_id, None)
-        self._kept.pop(channel_id, None)
+        self._looked.pop(channel_id, None)
 
     async def _require_moderator(self, member: Member, channel: Channel) -> None:
         folded = await self.state(channel)

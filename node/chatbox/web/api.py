@@ -309,7 +309,12 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
     async def _settings_view(
         member: Member, settings: ChannelSettings, channel_id: str
     ) -> dict[str, Any]:
-        pinned = await services.messages.find_many(member, list(settings.pinned))
+        # Only this channel's own messages: a pin is a CID anyone could have written.
+        pinned = [
+            m
+            for m in await services.messages.find_many(member, list(settings.pinned))
+            if m.channel_id == channel_id and m.reply_to is None
+        ]
         names = await author_names(services)
         return {
             "topic": settings.topic,

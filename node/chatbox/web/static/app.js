@@ -182,7 +182,7 @@ const actions = {
   },
   async pin(button) {
     const cid = button.closest(".message").dataset.cid;
-    const { settings } = conversation;
+    const settings = await conversation.freshSettings();  // another moderator may have changed them
     const pinned = settings.pinned.map((message) => message.cid);
     const next = pinned.includes(cid) ? pinned.filter((other) => other !== cid) : [cid, ...pinned];
     await conversation.saveSettings({
@@ -203,9 +203,10 @@ const actions = {
     }));
     card.showModal();
   },
-  "channel-settings"() {
+  async "channel-settings"() {
     const card = document.querySelector("dialog.settings-card");
     const form = card.querySelector("form");
+    await conversation.freshSettings();
     form.elements.topic.value = conversation.settings.topic;
     form.elements.description.value = conversation.settings.description;
     form.elements.moderators_only.checked = conversation.settings.posting === "moderators";
@@ -829,6 +830,12 @@ class Conversation {
         showError(form, error);
       }
     });
+  }
+
+  async freshSettings() {
+    this.settings = await api("GET", `/api/v1/channels/${encodeURIComponent(this.channel)}/settings`);
+    this.showSettings();
+    return this.settings;
   }
 
   async saveSettings(settings) {
