@@ -288,3 +288,39 @@ async def test_a_moderator_s_delete_that_arrives_before_its_message_takes_effect
         )
     shown = await services.messages.find(owner, rude.cid)
     assert shown.deleted and shown.text is None
+
+
+async def test_a_dismissed_moderator_cannot_act_on_by_writing_on_old_parents(
+    chain_node: Node,
+) -> None:
+    services = chain_node.services
+    owner = await services.accounts.register("owner", "owner password", is_admin=True)
+    anna = await services.accounts.register("anna", "anna password")
+    pupil = await services.accounts.register("pupil", "pupil password")
+    channel = await services.channels.create(owner, "club", "public")
+    for member in (anna, pupil):
+        await services.channels.join_public(member, channel.id)
+
+    async def founded() -> bool:
+        await services.directory.refresh()
+        return bool((await services.moderation.view(owner, channel.id)).founders)
+
+    await eventually(founded, what="the club founded")
+    await services.moderation.act(owner, channel.id, "appoint", anna.identity.public_key)
+    said = await services.messages.post_text(pupil, channel.id, "a fair point")
+    (head, clock), *_ = _heads(chain_node, channel)  # what Anna saw while she moderated
+    await services.moderation.act(owner, channel.id, "dismiss", anna.identity.public_key)
+    with pytest.raises(Forbidden):
+        await services.moderation.delete(anna, said.cid)
+    # Her box signs the delete anyway, on the parents she saw before and with a clock that
+    # sorts it before her dismissal (receivers cannot hold a clock to its parents).
+    late = envelope.create(
+        anna.identity, channel.id, clock, [head], said.ts + 1, {"delete": said.cid}
+    )
+    dismissal = max(_heads(chain_node, channel), key=lambda head: head[1])
+    assert late.sort_key < (dismissal[1], dismissal[0])
+    await services.messages.accept_many(channel, [MessageService.understand(channel, late, None)])
+    assert not (await services.messages.find(owner, said.cid)).deleted
+    folded = await services.moderation.state(channel)
+    assert anna.identity.public_key not in folded.moderators
+    assert not folded.may_act(anna.identity.public_key, late.sort_key, late.cid)

@@ -164,3 +164,24 @@ def test_closing_a_channel_to_all_but_moderators_is_a_ban_lifted_by_opening_it()
     folded = fold(acts, founded_by(FOUNDER))
     assert folded.closings == [Ban(acts[1].cid, (acts[3].cid,)), Ban(acts[4].cid)]
     assert folded.settings.posting == "moderators"
+
+
+def test_what_a_dismissed_moderator_wrote_beside_the_dismissal_counts_for_nothing() -> None:
+    # Anna is dismissed at clock 5. She then signs a ban with clock 4 on old parents (so
+    # the dismissal never saw it); her ban at clock 3 is one the dismissal had seen.
+    acts = [
+        act(1, FOUNDER, "found"),
+        act(2, FOUNDER, "appoint", ANNA),
+        act(3, ANNA, "ban", BEN),
+        act(4, ANNA, "ban", CARA),
+        act(5, FOUNDER, "dismiss", ANNA),
+    ]
+    by_order = fold(acts, founded_by(FOUNDER))
+    assert by_order.is_banned(CARA) and list(by_order.dismissals) == [ANNA]
+    seen = {acts[4].cid: {acts[0].cid, acts[1].cid, acts[2].cid}}
+    folded = fold(acts, founded_by(FOUNDER), seen)
+    assert folded.is_banned(BEN) and not folded.is_banned(CARA)
+    assert acts[3].cid in folded.ignored and acts[3].cid not in folded.unauthorized
+    # A delete she signed the same way does not count either; one the dismissal saw does.
+    assert not folded.may_act(ANNA, (4, "bafy-delete"), "bafy-delete")
+    assert folded.may_act(ANNA, (3, "bafy0003ban"), acts[2].cid)

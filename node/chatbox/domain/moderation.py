@@ -5,9 +5,9 @@ rules every box applies the same way (docs/PROTOCOL.md section 5.2).
   channel's creator in the on-chain registry signed: the registry, not the log, says who
   created a name, so no box can claim a channel another box registered.
 - Acts are folded in the log's order; an act counts when its author is a moderator at
-  that point (founders always are). ``appoint`` and ``dismiss`` change who moderates
-  (a founder stays one); ``ban`` and ``unban`` change who may write (a moderator cannot
-  be banned: dismiss first).
+  that point (founders always are) and did not write it beside their own dismissal.
+  ``appoint`` and ``dismiss`` change who moderates (a founder stays one); ``ban`` and
+  ``unban`` change who may write (a moderator cannot be banned: dismiss first).
 - A delete counts from the message's author, or from whoever moderates at the delete's
   point in the log.
 - What a banned key writes after its ban counts for nothing; "after" is by the log's
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -139,6 +139,9 @@ class Moderation:
     # The settings acts that let only moderators post, each with those that opened the
     # channel again after it: a ban of every key that does not moderate.
     closings: list[Ban] = field(default_factory=list)
+    dismissals: dict[str, list[Act]] = field(default_factory=dict)  # key -> counted ones
+    # key -> each counted dismissal's place and ancestors, when the fold was given them
+    _beside_dismissal: dict[str, list[tuple[Position, set[str]]]] = field(default_factory=dict)
 
     @property
     def moderators(self) -> frozenset[str]:
@@ -150,18 +153,55 @@ class Moderation:
         moderators = self._moderators_after[index - 1] if index else self.founders
         return key in moderators
 
+    def beside_dismissal(self, key: str, position: Position, cid: str) -> bool:
+        """Whether ``key`` wrote ``cid`` before a dismissal of theirs in the log's order but
+        without the dismissal having seen it: beside it, so it counts for nothing."""
+        return any(
+            position < place and cid not in seen
+            for place, seen in self._beside_dismissal.get(key, [])
+        )
+
+    def may_act(self, key: str, position: Position, cid: str) -> bool:
+        """Whether the entry ``cid`` of ``key`` at ``position`` is a moderator's act."""
+        return self.moderates_at(key, position) and not self.beside_dismissal(key, position, cid)
+
     def is_banned(self, key: str) -> bool:
         """Whether ``key``'s latest counted ban stands (nothing it writes now counts)."""
         bans = self.bans.get(key, [])
         return bool(bans) and not bans[-1].lifted_by
 
 
-def fold(acts: Iterable[Act], is_founding: Callable[[Act], bool]) -> Moderation:
+def fold(
+    acts: Iterable[Act],
+    is_founding: Callable[[Act], bool],
+    ancestors_of: Mapping[str, set[str]] | None = None,
+) -> Moderation:
     """Fold a channel's acts, in the log's order; ``is_founding`` checks a founding proof
-    (against the registry: the caller has it)."""
+    (against the registry: the caller has it).
+
+    With ``ancestors_of`` (each counted dismissal's ancestors, as ``dismissals`` of a fold
+    without them lists), an act its author wrote beside their dismissal, not seen by it,
+    counts for nothing: a dismissed key cannot act on by naming old parents and a low
+    clock. Without it, the order alone decides (what ``dismissals`` needs to be found)."""
     ordered = sorted(acts, key=lambda act: act.position)
     founders = frozenset(act.author for act in ordered if act.act == "found" and is_founding(act))
-    folded = Moderation(founders=founders)
+    first = _fold_in_order(ordered, founders, is_founding, {})
+    if not ancestors_of or not first.dismissals:
+        return first
+    beside = {
+        key: [(dismissal.position, ancestors_of.get(dismissal.cid, set())) for dismissal in theirs]
+        for key, theirs in first.dismissals.items()
+    }
+    return _fold_in_order(ordered, founders, is_founding, beside)
+
+
+def _fold_in_order(
+    ordered: list[Act],
+    founders: frozenset[str],
+    is_founding: Callable[[Act], bool],
+    beside: dict[str, list[tuple[Position, set[str]]]],
+) -> Moderation:
+    folded = Moderation(founders=founders, _beside_dismissal=beside)
     moderators = set(founders)
     banned: dict[str, list[Ban]] = {}
     for act in ordered:
@@ -175,6 +215,9 @@ def fold(acts: Iterable[Act], is_founding: Callable[[Act], bool]) -> Moderation:
         if act.author not in moderators:
             folded.ignored.append(act.cid)
             folded.unauthorized.append(act.cid)
+            continue
+        if folded.beside_dismissal(act.author, act.position, act.cid):
+            folded.ignored.append(act.cid)  # perhaps only written at the same time: not refused
             continue
         if act.act == "settings":
             assert act.settings is not None  # check_act holds a settings act to its fields
@@ -196,6 +239,7 @@ def fold(acts: Iterable[Act], is_founding: Callable[[Act], bool]) -> Moderation:
             moderators.add(key)
         elif act.act == "dismiss":
             moderators.discard(key)
+            folded.dismissals.setdefault(key, []).append(act)
         elif act.act == "ban":
             banned.setdefault(key, []).append(Ban(act.cid))
         else:  # unban

@@ -268,11 +268,22 @@ class ModerationService:
     # Carrying it out.
 
     async def state(self, channel: Channel) -> Moderation:
-        """The channel's moderation folded from its log (cached until an act arrives)."""
+        """The channel's moderation folded from its log (cached until an act arrives, and
+        while a dismissal's history is incomplete, not cached at all)."""
         folded = self._folded.get(channel.id)
-        if folded is None:
-            acts = await self._stored_acts(channel)
-            folded = fold(acts, lambda act: self._is_founding(channel, act))
+        if folded is not None:
+            return folded
+        acts = await self._stored_acts(channel)
+        folded = fold(acts, lambda act: self._is_founding(channel, act))
+        whole = True
+        if folded.dismissals:
+            seen: dict[str, set[str]] = {}
+            for dismissals in folded.dismissals.values():
+                for dismissal in dismissals:
+                    seen[dismissal.cid], missing = await self._acts.ancestors(dismissal.cid)
+                    whole = whole and not missing
+            folded = fold(acts, lambda act: self._is_founding(channel, act), seen)
+        if whole:
             self._folded[channel.id] = folded
         return folded
 
@@ -283,7 +294,7 @@ class ModerationService:
         dropped = [
             target
             for delete, clock, author, target in await self._acts.deletes_of_others(channel.id)
-            if folded.moderates_at(author, (clock, delete))
+            if folded.may_act(author, (clock, delete), delete)
         ]
         ancestry: dict[str, tuple[set[str], set[str]]] = {}
 
@@ -308,7 +319,7 @@ class ModerationService:
             written = await self._acts.written_since(channel.id, kinds, key, since)
             newest = max([newest, *(rowid for *_, rowid in written)])
             if key is None:  # moderators post in a channel closed to others
-                written = [w for w in written if not folded.moderates_at(w[1], (w[2], w[0]))]
+                written = [w for w in written if not folded.may_act(w[1], (w[2], w[0]), w[0])]
             if not written:
                 continue
             # Whether an entry was an ancestor of a ban cannot be told while the links in
