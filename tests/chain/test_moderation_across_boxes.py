@@ -186,16 +186,7 @@ async def test_a_ban_that_arrives_before_what_it_saw_waits_for_it_before_droppin
     the banned key's earlier post cannot tell that post was seen, so nothing is dropped
     until they come; then the post the ban saw stays, and the one beside it goes."""
     services = chain_node.services
-    owner = await services.accounts.register("owner", "owner password", is_admin=True)
-    carol = await services.accounts.register("carol", "carol password")
-    channel = await services.channels.create(owner, "club", "public")
-    await services.channels.join_public(carol, channel.id)
-
-    async def founded() -> bool:
-        await services.directory.refresh()
-        return bool((await services.moderation.view(owner, channel.id)).founders)
-
-    await eventually(founded, what="the club founded")
+    channel, owner, (carol,) = await _founded_club(chain_node, "club", "carol")
     (head, clock), *_ = _heads(chain_node, channel)
 
     def signed(member: Member, at: int, prev: list[str], body: dict[str, object]) -> Any:
@@ -225,16 +216,7 @@ async def test_a_channel_closed_to_all_but_moderators_drops_others_posts_and_kee
     chain_node: Node,
 ) -> None:
     services = chain_node.services
-    owner = await services.accounts.register("owner", "owner password", is_admin=True)
-    pupil = await services.accounts.register("pupil", "pupil password")
-    channel = await services.channels.create(owner, "news", "public")
-    await services.channels.join_public(pupil, channel.id)
-
-    async def founded() -> bool:
-        await services.directory.refresh()
-        return bool((await services.moderation.view(owner, channel.id)).founders)
-
-    await eventually(founded, what="the news channel founded")
+    channel, owner, (pupil,) = await _founded_club(chain_node, "news", "pupil")
     early = await services.messages.post_text(pupil, channel.id, "before it closed")
     (head, clock), *_ = _heads(chain_node, channel)
     settings = await services.moderation.set_settings(
@@ -267,16 +249,7 @@ async def test_a_moderator_s_delete_that_arrives_before_its_message_takes_effect
     chain_node: Node,
 ) -> None:
     services = chain_node.services
-    owner = await services.accounts.register("owner", "owner password", is_admin=True)
-    pupil = await services.accounts.register("pupil", "pupil password")
-    channel = await services.channels.create(owner, "club", "public")
-    await services.channels.join_public(pupil, channel.id)
-
-    async def founded() -> bool:
-        await services.directory.refresh()
-        return bool((await services.moderation.view(owner, channel.id)).founders)
-
-    await eventually(founded, what="the club founded")
+    channel, owner, (pupil,) = await _founded_club(chain_node, "club", "pupil")
     (head, clock), *_ = _heads(chain_node, channel)
     rude = envelope.create(pupil.identity, channel.id, clock + 1, [head], 1, {"text": "rude"})
     removal = envelope.create(
@@ -294,18 +267,7 @@ async def test_a_dismissed_moderator_cannot_act_on_by_writing_on_old_parents(
     chain_node: Node,
 ) -> None:
     services = chain_node.services
-    owner = await services.accounts.register("owner", "owner password", is_admin=True)
-    anna = await services.accounts.register("anna", "anna password")
-    pupil = await services.accounts.register("pupil", "pupil password")
-    channel = await services.channels.create(owner, "club", "public")
-    for member in (anna, pupil):
-        await services.channels.join_public(member, channel.id)
-
-    async def founded() -> bool:
-        await services.directory.refresh()
-        return bool((await services.moderation.view(owner, channel.id)).founders)
-
-    await eventually(founded, what="the club founded")
+    channel, owner, (anna, pupil) = await _founded_club(chain_node, "club", "anna", "pupil")
     await services.moderation.act(owner, channel.id, "appoint", anna.identity.public_key)
     said = await services.messages.post_text(pupil, channel.id, "a fair point")
     (head, clock), *_ = _heads(chain_node, channel)  # what Anna saw while she moderated
@@ -324,3 +286,23 @@ async def test_a_dismissed_moderator_cannot_act_on_by_writing_on_old_parents(
     folded = await services.moderation.state(channel)
     assert anna.identity.public_key not in folded.moderators
     assert not folded.may_act(anna.identity.public_key, late.sort_key, late.cid)
+
+
+async def _founded_club(
+    node: Node, name: str, *members: str
+) -> tuple[Channel, Member, list[Member]]:
+    """A public channel its owner made on ``node``, registered and founded, that
+    ``members`` (new accounts, password "<name> password") have joined."""
+    services = node.services
+    owner = await services.accounts.register("owner", "owner password", is_admin=True)
+    joined = [await services.accounts.register(m, f"{m} password") for m in members]
+    channel = await services.channels.create(owner, name, "public")
+    for member in joined:
+        await services.channels.join_public(member, channel.id)
+
+    async def founded() -> bool:
+        await services.directory.refresh()
+        return bool((await services.moderation.view(owner, channel.id)).founders)
+
+    await eventually(founded, what=f"{name} founded")
+    return channel, owner, joined

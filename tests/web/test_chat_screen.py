@@ -943,7 +943,7 @@ async def test_a_person_replies_in_a_thread_reacts_edits_and_deletes_in_a_long_c
     await page.press(".composer textarea", "Enter")
     count = asked.locator(".replies")
     await expect(count).to_have_text("1 reply")
-    assert await in_view(page, count), "the thread's count is off screen"
+    assert await comes_into_view(page, count), "the thread's count is off screen"
     assert await page.locator(".messages .message", has_text="I will bring two").count() == 0
     await count.click()
     thread = page.locator("dialog.thread-card")
@@ -975,7 +975,7 @@ async def test_a_person_replies_in_a_thread_reacts_edits_and_deletes_in_a_long_c
     await mine.locator("[data-action=edit]").click()
     edited = page.locator(".message", has_text="see you at 6")
     await expect(edited.locator(".edited")).to_have_text("(edited)")
-    assert await in_view(page, edited)
+    assert await comes_into_view(page, edited)
     page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await edited.hover()
     await edited.locator("[data-action=delete]").click()
