@@ -986,3 +986,17 @@ async def test_a_person_replies_in_a_thread_reacts_edits_and_deletes_in_a_long_c
     await page.reload()
     await expect(page.locator(".message", has_text="This message was deleted.")).to_be_visible()
     await expect(page.locator(f"#m-{question.cid} .replies")).to_have_text("1 reply")
+
+    # One's own reply is deleted in its thread; the thread says so and the count goes.
+    await page.locator(f"#m-{question.cid} .replies").click()
+    thread = page.locator("dialog.thread-card")
+    answer = thread.locator(".message", has_text="I will bring two")
+    await expect(answer).to_be_visible()
+    await expect(thread.locator(".message").first.locator(".tools")).to_have_count(0)
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await answer.hover()
+    await answer.locator("[data-action=delete]").click()
+    await expect(thread.locator(".message", has_text="This message was deleted.")).to_be_visible()
+    await expect(thread.locator(".message", has_text="I will bring two")).to_have_count(0)
+    await thread.locator("button", has_text="Close").click()
+    await expect(page.locator(f"#m-{question.cid} .replies")).to_have_count(0)

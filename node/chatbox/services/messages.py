@@ -164,7 +164,7 @@ class MessageService:
         that follows the channel when the delete reaches it."""
         channel, _ = await self._own_message(member, cid)
         await self._append(member, channel, {"delete": cid}, None)
-        self._live.publish(channel.id, await self.find(member, cid))
+        await self.republish(channel, [cid])
 
     async def react(self, member: Member, cid: str, reaction: str, on: bool) -> Message:
         """Add (``on``) or take back ``member``'s reaction to a message."""
@@ -220,8 +220,11 @@ class MessageService:
         return await self._append(member, channel, body, None)
 
     async def republish(self, channel: Channel, cids: list[str]) -> None:
-        """Show watchers these messages as they now read (a moderator's delete, a ban)."""
+        """Show watchers these messages as they now read (a delete, a ban), and the thread
+        each reply among them hangs from: its count of replies changed."""
         records = await self._log.entries(cids)
+        roots = [r.target for r in records if r.kind == "reply" and r.target is not None]
+        records += await self._log.entries([cid for cid in roots if cid not in cids])
         mine = [r for r in records if r.channel_id == channel.id and r.kind in _MESSAGES]
         for message in await self._views(channel, mine):
             self._live.publish(channel.id, message)
@@ -421,10 +424,7 @@ class MessageService:
                 touched.append(indexed.entry.cid)
             if indexed.target is not None:
                 touched.append(indexed.target)
-        records = [r for r in await self._log.entries(list(dict.fromkeys(touched)))]
-        mine = [r for r in records if r.channel_id == channel.id and r.kind in _MESSAGES]
-        for message in await self._views(channel, mine):
-            self._live.publish(channel.id, message)
+        await self.republish(channel, list(dict.fromkeys(touched)))
 
     async def _message_record(self, member: Member, cid: str) -> EntryRecord:
         """A message or reply of a channel ``member`` belongs to; NotFound otherwise."""

@@ -67,11 +67,12 @@ async def _stream(
 
 
 def _encoder(services: WebServices) -> Callable[[Message], Awaitable[bytes]]:
-    encoded: OrderedDict[tuple[str, int, bool], bytes] = OrderedDict()
+    encoded: OrderedDict[tuple[str, int, bool, int], bytes] = OrderedDict()
 
     async def encode(message: Message) -> bytes:
-        # A message is sent again as it changes (an edit, a reaction, a reply, a delete).
-        version = (message.cid, message.revision, message.deleted)
+        # A message is sent again as it changes (an edit, a reaction, a reply, a delete;
+        # a reply deleted changes its thread's count, not the thread's revision).
+        version = (message.cid, message.revision, message.deleted, message.replies)
         event = encoded.get(version)
         if event is None:
             data = json.dumps(message_view(message, await author_names(services)))

@@ -365,12 +365,17 @@ const threads = {
     const card = document.querySelector("dialog.thread-card");
     card.querySelector("#thread-title").textContent = title;
     const list = card.querySelector(".thread-messages");
-    list.replaceChildren(...messages.map((message) => {
+    list.replaceChildren(...messages.map((message, index) => {
       const row = renderMessage({ ...message, reply_to: null, replies: 0 });
       row.removeAttribute("id");  // the channel's own row keeps the id links point to
-      row.querySelector(".tools")?.remove();
+      // A reply is edited or deleted here, by its author or a moderator; the message the
+      // thread hangs from, and earlier versions, are acted on in the channel.
+      if (!replyable || index === 0) row.querySelector(".tools")?.remove();
+      for (const tool of row.querySelectorAll("[data-action=reply], [data-action=pin]")) tool.remove();
       return row;
     }));
+    card.classList.toggle("moderating", Boolean(conversation && conversation.moderation
+      && conversation.moderation.you_moderate));
     card.dataset.root = replyable ? messages[0].cid : "";
     card.querySelector("[data-action=reply-in-thread]").hidden = !replyable;
     decorate(list);
