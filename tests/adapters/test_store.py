@@ -76,7 +76,7 @@ async def test_duplicate_append_is_ignored(store: SqliteLogStore) -> None:
     entry = envelope.create(Identity.generate(), CHANNEL, 1, [], 0, {"text": "once"})
     assert await store.append(IndexedEntry(entry), True)
     assert not await store.append(IndexedEntry(entry), True)
-    assert await store.entry_count(CHANNEL) == 1
+    assert await store.message_count(CHANNEL) == 1
 
 
 async def test_child_before_parent_keeps_the_right_head(store: SqliteLogStore) -> None:

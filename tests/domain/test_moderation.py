@@ -44,7 +44,7 @@ def test_only_a_founding_the_registry_creator_signed_makes_a_founder() -> None:
 def test_nothing_is_founded_while_the_registry_cannot_say() -> None:
     acts = [act(1, FOUNDER, "found"), act(2, FOUNDER, "appoint", ANNA)]
     folded = fold(acts, lambda _: False)
-    assert folded.moderators == frozenset() and folded.counted == []
+    assert folded.moderators == frozenset() and folded.ignored == [a.cid for a in acts]
 
 
 def test_an_act_counts_only_from_who_moderates_at_its_point_in_the_log() -> None:

@@ -347,11 +347,6 @@ class SqliteLogStore:
             (channel_id,),
         )
 
-    async def entry_count(self, channel_id: str) -> int:
-        return await self._db.read(
-            fetch_count, "SELECT count(*) FROM entries WHERE channel_id = ?", (channel_id,)
-        )
-
     async def replace_index(self, channel_id: str, entries: list[IndexedEntry]) -> None:
         """Rebuild one channel's index from entries fetched from IPFS, in one transaction."""
 

@@ -125,8 +125,7 @@ class Moderation:
     """A channel's moderation as its log says: who founded it and moderates, who is banned."""
 
     founders: frozenset[str] = frozenset()
-    counted: list[str] = field(default_factory=list)  # the acts that took effect, in order
-    ignored: list[str] = field(default_factory=list)  # the acts that did not
+    ignored: list[str] = field(default_factory=list)  # the acts that did not take effect
     # Of those, the acts their author could not make: a founding proof the registry's
     # creator did not sign, an act from a key that did not moderate there. A receiver that
     # can tell refuses them (an act that merely changed nothing is not refused).
@@ -170,6 +169,11 @@ class Moderation:
         bans = self.bans.get(key, [])
         return bool(bans) and not bans[-1].lifted_by
 
+    def may_post(self, key: str) -> bool:
+        """Whether ``key`` may write messages, replies and edits now."""
+        closed = self.settings.posting == "moderators" and key not in self.moderators
+        return not closed and not self.is_banned(key)
+
 
 def fold(
     acts: Iterable[Act],
@@ -184,21 +188,23 @@ def fold(
     counts for nothing: a dismissed key cannot act on by naming old parents and a low
     clock. Without it, the order alone decides (what ``dismissals`` needs to be found)."""
     ordered = sorted(acts, key=lambda act: act.position)
-    founders = frozenset(act.author for act in ordered if act.act == "found" and is_founding(act))
-    first = _fold_in_order(ordered, founders, is_founding, {})
+    # Each proof checked once: recovering a signature's key is the costly part of a fold.
+    founding = {act.cid for act in ordered if act.act == "found" and is_founding(act)}
+    founders = frozenset(act.author for act in ordered if act.cid in founding)
+    first = _fold_in_order(ordered, founders, founding, {})
     if not ancestors_of or not first.dismissals:
         return first
     beside = {
         key: [(dismissal.position, ancestors_of.get(dismissal.cid, set())) for dismissal in theirs]
         for key, theirs in first.dismissals.items()
     }
-    return _fold_in_order(ordered, founders, is_founding, beside)
+    return _fold_in_order(ordered, founders, founding, beside)
 
 
 def _fold_in_order(
     ordered: list[Act],
     founders: frozenset[str],
-    is_founding: Callable[[Act], bool],
+    founding: set[str],
     beside: dict[str, list[tuple[Position, set[str]]]],
 ) -> Moderation:
     folded = Moderation(founders=founders, _beside_dismissal=beside)
@@ -206,9 +212,7 @@ def _fold_in_order(
     banned: dict[str, list[Ban]] = {}
     for act in ordered:
         if act.act == "found":
-            if act.author in founders and is_founding(act):
-                folded.counted.append(act.cid)
-            else:
+            if act.cid not in founding:
                 folded.ignored.append(act.cid)
                 folded.unauthorized.append(act.cid)
             continue
@@ -228,7 +232,6 @@ def _fold_in_order(
                 last = folded.closings[-1]
                 folded.closings[-1] = Ban(last.cid, (*last.lifted_by, act.cid))
             folded.settings = act.settings
-            folded.counted.append(act.cid)
             continue
         if not _changes_something(act, moderators, founders, banned):
             folded.ignored.append(act.cid)
@@ -245,7 +248,6 @@ def _fold_in_order(
         else:  # unban
             last = banned[key][-1]
             banned[key][-1] = Ban(last.cid, (*last.lifted_by, act.cid))
-        folded.counted.append(act.cid)
         folded._changes.append(act.position)
         folded._moderators_after.append(frozenset(moderators))
     folded.bans = banned

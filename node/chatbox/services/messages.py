@@ -39,10 +39,7 @@ from chatbox.services.storage import StorageGuard
 
 MAX_PAGE = 200
 
-Screen = Callable[
-    [Channel, list[IndexedEntry]],
-    Awaitable[tuple[list[IndexedEntry], list[InvalidEnvelope]]],
-]
+Screen = Callable[[Channel, list[IndexedEntry]], Awaitable[list[InvalidEnvelope]]]
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,8 @@ class MessageService:
 
     def screen_arrivals(self, screen: Screen) -> None:
         """Let ``screen`` refuse entries from peers that are valid alone but may not be
-        there (a moderation act by a key that does not moderate)."""
+        carried out (a moderation act by a key that does not moderate): refused, they
+        count against the sender, and are still stored so the log keeps no hole."""
         self._screen = screen
 
     def on_arrival(
@@ -205,13 +203,9 @@ class MessageService:
         """What an entry from a peer is; InvalidEnvelope if it may not be there."""
         return understand(channel, entry, block)
 
-    async def screen(
-        self, channel: Channel, opened: list[IndexedEntry]
-    ) -> tuple[list[IndexedEntry], list[InvalidEnvelope]]:
-        """Of entries from a peer, those this channel's log lets in, and why the rest not."""
-        if self._screen is None:
-            return opened, []
-        return await self._screen(channel, opened)
+    async def screen(self, channel: Channel, opened: list[IndexedEntry]) -> list[InvalidEnvelope]:
+        """Why some of these entries from a peer are refused (see ``screen_arrivals``)."""
+        return [] if self._screen is None else await self._screen(channel, opened)
 
     async def append_entry(
         self, member: Member, channel: Channel, body: dict[str, Any]

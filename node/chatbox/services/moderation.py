@@ -83,6 +83,7 @@ class ModerationService:
         # channel id -> the newest entry (its rowid) weighed against the bans folded now
         self._looked: dict[str, int] = {}
         self._waiting: set[str] = set()  # channels whose bans wait for missing entries
+        self._founding: dict[str, bool] = {}  # founding act's CID -> whether its proof holds
 
     # What members do.
 
@@ -145,8 +146,8 @@ class ModerationService:
         key = member.identity.public_key
         if folded.is_banned(key):
             raise Forbidden("a moderator banned you from this channel", detail=channel.id)
-        closed = folded.settings.posting == "moderators" and key not in folded.moderators
-        if closed and ("content" in body or "text" in body or "file" in body):
+        posts = "content" in body or "text" in body or "file" in body
+        if posts and not folded.may_post(key):
             raise Forbidden("only moderators may post in this channel", detail=channel.id)
 
     async def settings(self, member: Member, channel_id: str) -> ChannelSettings:
@@ -157,10 +158,7 @@ class ModerationService:
     async def may_post(self, member: Member, channel_id: str) -> bool:
         """Whether ``member`` may write messages in the channel now."""
         channel = await self._channels.for_member(member, channel_id)
-        folded = await self.state(channel)
-        key = member.identity.public_key
-        closed = folded.settings.posting == "moderators" and key not in folded.moderators
-        return not folded.is_banned(key) and not closed
+        return (await self.state(channel)).may_post(member.identity.public_key)
 
     async def set_settings(
         self,
@@ -200,9 +198,7 @@ class ModerationService:
 
     # What arrives from peers.
 
-    async def screen(
-        self, channel: Channel, opened: list[IndexedEntry]
-    ) -> tuple[list[IndexedEntry], list[InvalidEnvelope]]:
+    async def screen(self, channel: Channel, opened: list[IndexedEntry]) -> list[InvalidEnvelope]:
         """Refuse, and count against the sender, acts the log does not let their author
         make: a founding proof the registry's creator did not sign, an act from a key that
         does not moderate there. Their envelopes are kept all the same, counting for
@@ -212,9 +208,9 @@ class ModerationService:
         An act is judged only once all its ancestors are here (an appointment may still be
         on its way), and only while the registry lists the channel."""
         if all(indexed.kind != "mod" for indexed in opened):
-            return opened, []
+            return []
         if self._directory.creator(channel.id) is None:
-            return opened, []
+            return []
         stored = await self._stored_acts(channel)
         arriving = [
             _act(channel, i.entry.cid, i.entry.clock, i.entry.author, i.entry.body)
@@ -224,26 +220,30 @@ class ModerationService:
         folded = fold([*stored, *arriving], lambda act: self._is_founding(channel, act))
         unauthorized = set(folded.unauthorized)
         here = {indexed.entry.cid: indexed.entry for indexed in opened}
+        known: dict[str, bool] = {}  # parent -> whether its whole past is here, once asked
         reasons = []
         for act in arriving:
-            if act.cid in unauthorized and await self._whole_past(here[act.cid].prev, here):
+            if act.cid in unauthorized and await self._whole_past(here[act.cid].prev, here, known):
                 reasons.append(
                     InvalidEnvelope(
                         "a moderation act from a key that does not moderate", detail=act.cid
                     )
                 )
-        return opened, reasons
+        return reasons
 
-    async def _whole_past(self, prev: tuple[str, ...], arriving: dict[str, Any]) -> bool:
+    async def _whole_past(
+        self, prev: tuple[str, ...], arriving: dict[str, Any], known: dict[str, bool]
+    ) -> bool:
         """Whether this box holds every ancestor of an entry with these parents (counting
-        those arriving with it)."""
+        those arriving with it); ``known`` keeps the answers for the rest of the batch."""
         for parent in prev:
-            if parent in arriving:
-                if not await self._whole_past(arriving[parent].prev, arriving):
-                    return False
-                continue
-            _, missing = await self._acts.ancestors(parent)
-            if missing or not await self._entries.entries([parent]):
+            if parent not in known:
+                if parent in arriving:
+                    known[parent] = await self._whole_past(arriving[parent].prev, arriving, known)
+                else:
+                    _, missing = await self._acts.ancestors(parent)
+                    known[parent] = not missing and bool(await self._entries.entries([parent]))
+            if not known[parent]:
                 return False
         return True
 
@@ -389,8 +389,12 @@ class ModerationService:
         creator = self._directory.creator(channel.id)
         if creator is None or act.proof is None:
             return False
-        signer = self._directory.signer_of(founder_statement(channel.id, act.author), act.proof)
-        return signer is not None and signer.lower() == creator.lower()
+        # A registered name keeps its creator, so a proof's answer stands once found.
+        if act.cid not in self._founding:
+            statement = founder_statement(channel.id, act.author)
+            signer = self._directory.signer_of(statement, act.proof)
+            self._founding[act.cid] = signer is not None and signer.lower() == creator.lower()
+        return self._founding[act.cid]
 
     async def _stored_acts(self, channel: Channel) -> list[Act]:
         return [

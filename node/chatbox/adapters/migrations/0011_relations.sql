@@ -1,7 +1,8 @@
 -- What each entry is: a message, or a reply, edit, reaction or delete about another entry
--- (its target), or a moderation act (whose key is in its body); a message's content block, kept apart from its envelope so that a delete
--- can drop it (domain/content.py); and the words public search indexes, set by the node
--- for public channels only, so that nothing a private channel says is indexed here.
+-- (its target), or a moderation act (whose key is in its body); a message's content
+-- block, kept apart from its envelope so that a delete can drop it (domain/content.py);
+-- and the words public search indexes, set by the node for public channels only, so that
+-- nothing a private channel says is indexed here.
 ALTER TABLE entries ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'
     CHECK (kind IN ('message', 'reply', 'edit', 'react', 'delete', 'mod'));
 ALTER TABLE entries ADD COLUMN target TEXT;

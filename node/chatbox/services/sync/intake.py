@@ -26,7 +26,7 @@ class EntryIndex(Protocol):
     ) -> IndexedEntry: ...
     async def screen(
         self, channel: Channel, opened: list[IndexedEntry]
-    ) -> tuple[list[IndexedEntry], list[InvalidEnvelope]]: ...
+    ) -> list[InvalidEnvelope]: ...
     async def accept_many(self, channel: Channel, opened: list[IndexedEntry]) -> list[Envelope]: ...
 
 
@@ -63,11 +63,10 @@ class EntryIntake:
                 await self.reject(sender, channel, exc)
                 continue
             opened.append(indexed)
-        opened, refused = await self._index.screen(channel, opened) if opened else ([], [])
-        for reason in refused:
-            await self.reject(sender, channel, reason)
         if not opened:
             return []
+        for reason in await self._index.screen(channel, opened):
+            await self.reject(sender, channel, reason)  # refused, yet kept: see screen
         added = await self._index.accept_many(channel, opened)
         self._report.received += len(added)
         files = {indexed.entry.cid: indexed.file_cid for indexed in opened if indexed.file_cid}

@@ -798,7 +798,7 @@ class Conversation {
   start() {
     this.loadModeration();
     this.bindHistory();
-    decorate(this.list);
+    this.decorate();
     if (!this.newer) this.scrollToEnd();
     this.markRead();
     this.bindScrolling();
@@ -869,6 +869,12 @@ class Conversation {
     reason.hidden = this.settings.you_may_post;
   }
 
+  // The rows as every list draws them, and the pins this channel's settings name.
+  decorate() {
+    decorate(this.list);
+    this.showPins();
+  }
+
   // A pinned message carries a mark, and its Pin tool reads Unpin.
   showPins() {
     if (!this.settings) return;
@@ -890,8 +896,7 @@ class Conversation {
       if (Number(message.revision) >= Number(shown.dataset.revision || 0)) {
         const follow = this.stuck;  // a row grown by a reaction must not push the end away
         shown.replaceWith(renderMessage(message));
-        decorate(this.list);
-        this.showPins();
+        this.decorate();
         if (follow) this.scrollToEnd();
       }
       threads.arrive(message);
@@ -907,10 +912,9 @@ class Conversation {
     const later = [...this.list.querySelectorAll(".message")].find(
       (other) => Number(other.dataset.clock) > message.clock);
     this.list.insertBefore(row, later || this.end);
-    decorate(this.list);
+    this.decorate();
     if (follow || message.author === me.key) this.scrollToEnd();
     else this.marker.hidden = false;
-    this.showPins();
     this.markRead();
   }
 
@@ -1078,8 +1082,7 @@ class Conversation {
       if (direction === "older") this.before = page.before;
       else this.newer = page.after;
       this.trim(direction === "older" ? "newest" : "oldest");
-      decorate(this.list);
-      this.showPins();
+      this.decorate();
       if (anchor) this.list.scrollTop += anchor.getBoundingClientRect().top - offset;
       this.start.hidden = Boolean(this.before);
       this.stuck = !this.newer && this.nearEnd();
@@ -1111,7 +1114,7 @@ class Conversation {
       this.before = page.before;
       this.newer = null;
       this.start.hidden = Boolean(this.before);
-      decorate(this.list);
+      this.decorate();
       this.scrollToEnd();
       this.markRead();
     } catch (error) {
