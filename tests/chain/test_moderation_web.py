@@ -23,6 +23,7 @@ from chatbox.web.app import create_app
 from tests.conftest import eventually
 from tests.web.conftest import ARTIFACTS, assert_error_shape, browser, json_session, serving
 from tests.web.pages import logged_in
+from tests.web.test_chat_screen import _axe
 
 __all__ = ["browser"]  # the fixture, used by name below
 
@@ -359,3 +360,72 @@ async def in_view(locator: Any) -> bool:
             " return box.height > 0 && box.top >= 0 && box.bottom <= innerHeight + 1; }"
         )
     )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_what_a_moderator_sees_fits_the_screen_and_passes_axe(
+    scheme: str,
+    size: str,
+    chain_node: Node,
+    app: Quart,
+    school: tuple[Channel, Member, Member],
+    browser: Browser,
+) -> None:
+    """A moderated channel of 400 messages with a topic and pins: the newest message and
+    the composer on screen, the header on one line, and no axe violation on the page or
+    in the moderator's dialogs (person card, settings, pinned list), in both themes."""
+    channel, owner, pupil = school
+    services = chain_node.services
+    for n in range(200):
+        await services.messages.post_text(owner, channel.id, f"lesson note {n}")
+        await services.messages.post_text(pupil, channel.id, f"pupil note {n}")
+    await services.moderation.set_settings(
+        owner,
+        channel.id,
+        "Homework, trips and news for the whole of year 7",
+        "Be kind.",
+        [],
+        "everyone",
+    )
+    newest = await services.messages.post_text(pupil, channel.id, "the newest of all")
+    contexts: list[BrowserContext] = []
+    try:
+        async with serving(app, free_port()) as base:
+            page = await logged_in(
+                browser, contexts, base, "owner", SIZES[size], color_scheme=scheme, bypass_csp=True
+            )
+            await page.goto(f"{base}/chat/{channel.id}")
+            row = page.locator(f"#m-{newest.cid}")
+            await expect(page.locator(".conversation-head .topic")).to_be_visible()
+            assert await in_view(row) and await in_view(page.locator(".composer textarea"))
+            header = await page.locator("header.top").bounding_box()
+            assert header is not None and header["height"] <= 56
+            assert not await page.evaluate(
+                "document.scrollingElement.scrollWidth > innerWidth + 1"
+                " || document.scrollingElement.scrollHeight > innerHeight + 1"
+            )
+            await row.hover()
+            await row.locator("[data-action=pin]").click()
+            await expect(page.locator("[data-action=pinned] .count")).to_have_text("1")
+            assert await in_view(row)
+            assert await _axe(page) == [], f"channel at {size} in {scheme}"
+            await page.screenshot(path=ARTIFACTS / f"moderated-channel-{size}-{scheme}.png")
+            dialogs = [
+                (page.locator(".message:not(.continued) .author").last, "dialog.person-card"),
+                (page.get_by_role("button", name="Settings"), "dialog.settings-card"),
+                (page.locator("[data-action=pinned]"), "dialog.pinned-card"),
+            ]
+            for opener, selector in dialogs:
+                await opener.click()
+                dialog = page.locator(selector)
+                await expect(dialog).to_be_visible()
+                assert await in_view(dialog), f"{selector} runs off the screen"
+                assert await _axe(page) == [], f"{selector} at {size} in {scheme}"
+                name = selector.split(".")[1]
+                await page.screenshot(path=ARTIFACTS / f"moderated-{name}-{size}-{scheme}.png")
+                await page.keyboard.press("Escape")
+                await expect(dialog).to_be_hidden()
+    finally:
+        for context in contexts:
+            await context.close()
