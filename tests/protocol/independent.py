@@ -391,6 +391,25 @@ def vectors() -> dict[str, Any]:
             }
         },
     )
+    # The founder dismisses box_seed's key; that key's unban of the third key, written on
+    # parents from before (clock 13, beside the dismissal, which never saw it), counts for
+    # nothing though the log's order puts it first.
+    dismissal = envelope(
+        author_seed,
+        channel,
+        14,
+        [raw_cid(settings)],
+        1_796_000_003_700,
+        {"mod": {"act": "dismiss", "key": public_key(box_seed)}},
+    )
+    beside_dismissal = envelope(
+        box_seed,
+        channel,
+        13,
+        sorted([raw_cid(ban), raw_cid(barred_post)]),
+        1_796_000_003_800,
+        {"mod": {"act": "unban", "key": public_key(third_seed)}},
+    )
     private_said = content_block(bytes([10]) * 32, {"text": "only members read this"})
     private_block = seal(
         private_key, bytes(range(20, 32)), private_said, b"chatbox-content\n" + private_id.encode()
@@ -480,6 +499,8 @@ def vectors() -> dict[str, Any]:
                     ("ban", ban),
                     ("barred_post", barred_post),
                     ("settings", settings),
+                    ("dismiss", dismissal),
+                    ("beside_dismissal", beside_dismissal),
                 )
             },
         },

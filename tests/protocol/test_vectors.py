@@ -241,10 +241,12 @@ def test_moderation_acts_are_read_and_folded_as_documented(vectors: dict[str, An
         "ban",
         "barred_post",
         "settings",
+        "dismiss",
+        "beside_dismissal",
     )
     entries = {n: envelope.parse(acts[n]["bytes"].encode(), acts[n]["cid"]) for n in names}
     kinds = [understand(channel, entries[n], None).kind for n in names]
-    assert kinds == ["mod", "mod", "mod", "delete", "mod", "message", "mod"]
+    assert kinds == ["mod", "mod", "mod", "delete", "mod", "message", "mod", "mod", "mod"]
     # The proof is an Ethereum signed message (EIP-191) by the registry's creator.
     proof = entries["found"].body["mod"]["proof"]
     recover = ChainClient("http://127.0.0.1:9", "").signer_of
@@ -256,28 +258,19 @@ def test_moderation_acts_are_read_and_folded_as_documented(vectors: dict[str, An
         signer = recover(moderation.founder_statement(channel.id, act.author), act.proof or "")
         return signer is not None and signer.lower() == acts["creator_address"]
 
-    folded = moderation.fold(
-        [
-            moderation.Act(
-                e.cid,
-                e.clock,
-                e.author,
-                e.body["mod"]["act"],
-                e.body["mod"].get("key"),
-                e.body["mod"].get("proof"),
-                _settings_of(e.body["mod"]),
-            )
-            for e in entries.values()
-            if "mod" in e.body
-        ],
-        is_founding,
-    )
-    assert folded.founders == {keys["author_public"]}
-    assert folded.unauthorized == [acts["false_found"]["cid"]]
-    assert folded.moderators == {keys["author_public"], keys["box_public"]}
-    delete = entries["moderator_delete"]
-    assert folded.moderates_at(delete.author, delete.sort_key)
-    assert folded.is_banned(acts["third_public"])
+    acts_of = [
+        moderation.Act(
+            e.cid,
+            e.clock,
+            e.author,
+            e.body["mod"]["act"],
+            e.body["mod"].get("key"),
+            e.body["mod"].get("proof"),
+            _settings_of(e.body["mod"]),
+        )
+        for e in entries.values()
+        if "mod" in e.body
+    ]
     parents = {cid: set(e.prev) for cid, e in ((e.cid, e) for e in entries.values())}
 
     def ancestors_of(cid: str) -> set[str]:
@@ -290,6 +283,21 @@ def test_moderation_acts_are_read_and_folded_as_documented(vectors: dict[str, An
                 todo.extend(parents.get(parent, ()))
         return seen
 
+    # By the log's order alone the dismissed key's unban, at clock 13, would count; judged
+    # against what the dismissal had seen, it counts for nothing.
+    by_order = moderation.fold(acts_of, is_founding)
+    dismissal = acts["dismiss"]["cid"]
+    assert [d.cid for d in by_order.dismissals[keys["box_public"]]] == [dismissal]
+    assert not by_order.is_banned(acts["third_public"])
+    folded = moderation.fold(acts_of, is_founding, {dismissal: ancestors_of(dismissal)})
+    assert acts["beside_dismissal"]["cid"] in folded.ignored
+    assert acts["beside_dismissal"]["cid"] not in folded.unauthorized
+    assert folded.founders == {keys["author_public"]}
+    assert folded.unauthorized == [acts["false_found"]["cid"]]
+    assert folded.moderators == {keys["author_public"]}
+    delete = entries["moderator_delete"]
+    assert folded.may_act(delete.author, delete.sort_key, delete.cid)  # seen when dismissed
+    assert folded.is_banned(acts["third_public"])
     bans = folded.bans[acts["third_public"]]
     assert moderation.barred(acts["barred_post"]["cid"], bans, ancestors_of)
     assert folded.settings == moderation.ChannelSettings(
