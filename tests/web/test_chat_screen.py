@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,6 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
-from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from chatbox.daemon import Node
 from chatbox.devstack import free_port
@@ -83,13 +83,18 @@ async def in_view(page: Page, locator: Locator) -> bool:
 
 
 async def comes_into_view(page: Page, locator: Locator, timeout_ms: float = 2000) -> bool:
-    """In view by the time a person would look: the page may scroll in its next frame."""
-    handle = await locator.element_handle()
-    try:
-        await page.wait_for_function(IN_VIEW, arg=handle, timeout=timeout_ms)
-    except PlaywrightTimeoutError:
-        return False
-    return True
+    """In view by the time a person would look: the page may scroll in its next frame.
+
+    The locator is asked afresh each frame, not held as one element: a row is redrawn
+    when the live stream brings the message the page already drew from its own post.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        if await locator.count() and await in_view(page, locator):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await page.evaluate("new Promise((done) => requestAnimationFrame(() => done()))")
 
 
 async def page_scrolls(page: Page) -> bool:
