@@ -30,6 +30,7 @@ from chatbox.adapters.account_store import SqliteAccountStore
 from chatbox.adapters.anchor_store import SqliteAnchorStore
 from chatbox.adapters.channel_store import SqliteChannelStore
 from chatbox.adapters.control_socket import SOCKET_NAME, serve_control
+from chatbox.adapters.conversation_store import SqliteConversationStore
 from chatbox.adapters.disk import usage_of
 from chatbox.adapters.ipfs import IpfsClient
 from chatbox.adapters.log_store import SqliteLogStore
@@ -49,6 +50,7 @@ from chatbox.services.backup import BoxKeys
 from chatbox.services.chain_sender import ChainSender, FeePolicy
 from chatbox.services.channels import ChannelService
 from chatbox.services.control import NodeControl
+from chatbox.services.direct import ConversationService
 from chatbox.services.directory import RegistryDirectory
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
@@ -66,6 +68,7 @@ from chatbox.services.status import BoxInfo, ChainInfo, LanInfo, StatusService, 
 from chatbox.services.storage import StorageGuard
 from chatbox.services.supervisor import TaskSupervisor
 from chatbox.services.sync import DEFAULT_SYNC_TIMING, ChannelSync, SyncTiming, build_sync
+from chatbox.services.sync.people_topic import PeopleTopic
 from chatbox.signals import stop_on_signals
 from chatbox.web.app import WebServices, create_app
 
@@ -89,6 +92,7 @@ class Services:
     channels: ChannelService
     messages: MessageService
     moderation: ModerationService
+    conversations: ConversationService
     files: FileService
     outbox: Outbox
     reindexer: Reindexer
@@ -101,6 +105,7 @@ class Services:
     anchorer: Anchorer | None  # None when no registry is configured
     chain: ChainClient | None
     sync: ChannelSync
+    people_topic: PeopleTopic
     peers: PeerService
     pinner: FilePinner
     lan: LanDiscovery
@@ -216,6 +221,22 @@ class Node:
             local_names=accounts.local_names,
             timing=self._sync_timing,
         )
+        conversation_tables = SqliteConversationStore(log_tables.database)
+        conversations = ConversationService(
+            conversation_tables, conversation_tables, channels, account_tables
+        )
+        people_topic = PeopleTopic(
+            secrets.identity,
+            sync.announcer,
+            ipfs,
+            conversations,
+            sync.people,
+            peer_tables,
+            sync.report,
+            every=self._sync_timing.people,
+            retry=self._sync_timing.retry,
+            local_names=accounts.local_names,
+        )
         moderation = ModerationService(
             log_tables, log_tables, channels, messages, directory, chain, outbox
         )
@@ -228,6 +249,10 @@ class Node:
         directory.on_refresh(moderation.enforce_everywhere)
         channels.on_added(sync.transport.follow_new_channels)
         accounts.also_name_from(sync.people.names)
+        channels.keep_unlinked(conversations.is_conversation)
+        conversations.on_joined(live.join)
+        conversations.on_waiting(live.grant_waiting)
+        conversations.on_granted(people_topic.announce_soon)
         peers = PeerService(
             ipfs, peer_tables, peer_tables, sync.transport, sync.people, self._sync_timing
         )
@@ -270,6 +295,7 @@ class Node:
             channels=channels,
             messages=messages,
             moderation=moderation,
+            conversations=conversations,
             files=FileService(
                 log_tables, ipfs, channels, messages, storage, self.settings.upload_limit
             ),
@@ -289,7 +315,7 @@ class Node:
                 LanInfo(self.settings.http_port, lan_addresses),
                 self._notices(),
             ),
-            sessions=SessionService(accounts, account_tables),
+            sessions=SessionService(accounts, account_tables, welcome=conversations.welcome),
             search=SearchService(log_tables, channels, messages),
             live=live,
             proofs=ProofService(anchor_tables, messages, context),
@@ -298,6 +324,7 @@ class Node:
             anchorer=anchorer,
             chain=chain,
             sync=sync.transport,
+            people_topic=people_topic,
             peers=peers,
             pinner=FilePinner(ipfs, peer_tables),
             lan=lan,
@@ -317,6 +344,7 @@ class Node:
         await services.moderation.enforce_everywhere()  # what a crash left undone
         self.spawn(services.outbox.run(), "outbox")
         self.spawn(services.sync.run(), "sync")
+        self.spawn(services.people_topic.run(), "people topic")
         self.spawn(services.peers.run(), "peers")
         self.spawn(services.pinner.run(), "pinning")
         if services.anchorer is not None:
@@ -468,6 +496,7 @@ def web_services(services: Services) -> WebServices:
         channels=services.channels,
         messages=services.messages,
         moderation=services.moderation,
+        conversations=services.conversations,
         files=services.files,
         live=services.live,
         status=services.status,

@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from Crypto.Hash import keccak
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 VECTORS = Path(__file__).resolve().parents[2] / "docs" / "protocol-vectors.json"
 
@@ -233,6 +236,60 @@ def eth_sign_message(secret: int, text: str, nonce: int) -> str:
     if s > _N // 2:
         s, parity = _N - s, parity ^ 1
     return (r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([27 + parity])).hex()
+
+
+def card(signing_seed: bytes, sealing_secret: bytes) -> dict[str, Any]:
+    """§12: a person's sealing key, bound to their signing key by their own signature."""
+    unsigned = {"v": 1, "key": public_key(signing_seed), "seal": x25519_public(sealing_secret)}
+    return {**unsigned, "sig": sign(signing_seed, b"chatbox-card-v1\n", unsigned)}
+
+
+def x25519_public(secret: bytes) -> str:
+    return X25519PrivateKey.from_private_bytes(secret).public_key().public_bytes_raw().hex()
+
+
+def grant(
+    sender_seed: bytes,
+    recipient: dict[str, Any],
+    key: bytes,
+    members: list[str],
+    ephemeral_secret: bytes,
+    nonce: bytes,
+) -> dict[str, Any]:
+    """§12: a conversation's key and members sealed to one member's card."""
+    channel = private_channel_id(key)
+    ephemeral = X25519PrivateKey.from_private_bytes(ephemeral_secret)
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(recipient["seal"])))
+    eph = ephemeral.public_key().public_bytes_raw().hex()
+    salt = bytes.fromhex(eph) + bytes.fromhex(recipient["seal"])
+    secret = HKDF(hashes.SHA256(), 32, salt, b"chatbox-grant-key-v1").derive(shared)
+    sender = public_key(sender_seed)
+    aad = f"chatbox-grant\n{channel}\n{sender}\n{recipient['key']}".encode()
+    plaintext = canonical({"key": key.hex(), "members": sorted(members)})
+    unsigned = {
+        "v": 1,
+        "ch": channel,
+        "from": sender,
+        "to": recipient["key"],
+        "eph": eph,
+        "sealed": base64.b64encode(seal(secret, nonce, plaintext, aad)).decode(),
+    }
+    return {**unsigned, "sig": sign(sender_seed, b"chatbox-grant-v1\n", unsigned)}
+
+
+def people_announcement(
+    box_seed: bytes, name: str, peer: str, ts: int, people: list[dict[str, Any]], grants: list[Any]
+) -> bytes:
+    unsigned = {
+        "v": 1,
+        "box": public_key(box_seed),
+        "name": name,
+        "peer": peer,
+        "ts": ts,
+        "people": people,
+        "grants": grants,
+    }
+    return canonical({**unsigned, "sig": sign(box_seed, b"chatbox-people-v1\n", unsigned)})
 
 
 def vectors() -> dict[str, Any]:
@@ -573,6 +630,35 @@ def vectors() -> dict[str, Any]:
             "root": merkle_root(leaves).hex(),
         },
         "manifest": manifest(box_seed, 1_796_000_100, batch).decode(),
+        "direct": direct_vectors(author_seed, box_seed),
+    }
+
+
+def direct_vectors(author_seed: bytes, box_seed: bytes) -> dict[str, Any]:
+    """§12: Ada (the author) writes to Grace, a person on another box."""
+    ada_sealing, grace_seed, grace_sealing = bytes([11]) * 32, bytes([12]) * 32, bytes([13]) * 32
+    ada, grace = card(author_seed, ada_sealing), card(grace_seed, grace_sealing)
+    key = bytes(range(140, 172))
+    members = sorted([ada["key"], grace["key"]])
+    to_grace = grant(author_seed, grace, key, members, bytes([14]) * 32, bytes(range(20, 32)))
+    return {
+        "ada_sealing_secret": ada_sealing.hex(),
+        "grace_seed": grace_seed.hex(),
+        "grace_sealing_secret": grace_sealing.hex(),
+        "ada_card": ada,
+        "grace_card": grace,
+        "conversation_key": key.hex(),
+        "conversation_id": private_channel_id(key),
+        "members": members,
+        "grant_to_grace": to_grace,
+        "people": people_announcement(
+            box_seed,
+            "makerspace",
+            "12D3KooWPeerOfTheSendingBoxsKuboNode",
+            1_796_000_003_000,
+            [{"card": ada, "name": "Ada Łovelace"}],
+            [to_grace],
+        ).decode(),
     }
 
 

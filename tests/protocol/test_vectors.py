@@ -17,6 +17,7 @@ from chatbox.domain import (
     canonical,
     channels,
     content,
+    direct,
     envelope,
     manifest,
     merkle,
@@ -26,6 +27,7 @@ from chatbox.domain import (
 from chatbox.domain.identity import Identity, fingerprint
 from chatbox.domain.relations import Said, fold
 from chatbox.domain.sealing import StreamOpener
+from chatbox.errors import Forbidden, InvalidEnvelope
 from chatbox.services.message_bodies import open_body, open_content, understand
 from tests.protocol import independent
 
@@ -315,3 +317,33 @@ def _settings_of(act: dict[str, Any]) -> moderation.ChannelSettings | None:
     return moderation.ChannelSettings(
         act["topic"], act["description"], tuple(act["pinned"]), act["posting"]
     )
+
+
+def test_cards_grants_and_the_people_announcement_are_read_as_documented(
+    vectors: dict[str, Any],
+) -> None:
+    keys, given = vectors["keys"], vectors["direct"]
+    ada = Identity.from_private_bytes(
+        bytes.fromhex(keys["author_seed"]) + bytes.fromhex(given["ada_sealing_secret"])
+    )
+    grace = Identity.from_private_bytes(
+        bytes.fromhex(given["grace_seed"]) + bytes.fromhex(given["grace_sealing_secret"])
+    )
+    assert direct.make_card(ada).as_json() == given["ada_card"]  # Ed25519 is deterministic
+    assert direct.check_card(given["grace_card"]).seal == grace.sealing_public_key
+
+    received = direct.check_grant(given["grant_to_grace"])
+    opened = direct.open_grant(received, grace)
+    assert opened.key.hex() == given["conversation_key"]
+    assert opened.channel == given["conversation_id"]
+    assert list(opened.members) == given["members"]
+    assert opened.sender == ada.public_key
+    with pytest.raises(Forbidden):  # meant for Grace: Ada's own keys do not open it
+        direct.open_grant(received, ada)
+
+    people = direct.decode_people(given["people"].encode(), "12D3KooWPeerOfTheSendingBoxsKuboNode")
+    assert people.box == keys["box_public"]
+    assert [(p.card.key, p.name) for p in people.people] == [(ada.public_key, "Ada Łovelace")]
+    assert people.grants[0].raw == direct.check_grant(given["grant_to_grace"]).raw
+    with pytest.raises(InvalidEnvelope):  # relayed by a peer other than the one named
+        direct.decode_people(given["people"].encode(), "12D3KooWSomeOtherPeer")

@@ -17,7 +17,9 @@ from chatbox.services.sync import SyncTiming
 from tests.conftest import FAST_OUTBOX, TEST_PASSWORD_COST, node_settings
 
 # Short timers so a test sees exchanges and repairs within a second or two.
-FAST_SYNC = SyncTiming(exchange=2.0, settle=0.5, watch=0.3, repair=1.0, retry=0.3, redial=1.0)
+FAST_SYNC = SyncTiming(
+    exchange=2.0, settle=0.5, watch=0.3, repair=1.0, retry=0.3, redial=1.0, people=1.0
+)
 
 
 @pytest.fixture(scope="module")

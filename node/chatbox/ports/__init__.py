@@ -36,6 +36,7 @@ from chatbox.ports.content import (
     NodeIdentity,
     RepoStats,
 )
+from chatbox.ports.direct import ConversationBook, PeopleCards
 from chatbox.ports.entries import (
     EntryLog,
     EntryRecord,
@@ -83,6 +84,7 @@ __all__ = [
     "ChannelBook",
     "ChannelRecord",
     "ContentStore",
+    "ConversationBook",
     "DiscoveredBox",
     "DiskUsage",
     "EntryLog",
@@ -97,6 +99,7 @@ __all__ = [
     "PeerBook",
     "PeerNetwork",
     "PeerRecord",
+    "PeopleCards",
     "PeopleDirectory",
     "PersonRecord",
     "PinQueue",

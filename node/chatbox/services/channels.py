@@ -43,6 +43,11 @@ class ChannelService:
         self._on_added: list[Callable[[], None]] = []
         self._on_registered: list[Callable[[Member, Channel], Awaitable[None]]] = []
         self._may_create_public: Callable[[Member], Awaitable[bool]] | None = None
+        self._no_link: Callable[[str], Awaitable[bool]] | None = None
+
+    def keep_unlinked(self, unlinkable: Callable[[str], Awaitable[bool]]) -> None:
+        """Let ``unlinkable`` name channels no invite link may carry (conversations)."""
+        self._no_link = unlinkable
 
     def ask_before_public(self, may_create: Callable[[Member], Awaitable[bool]]) -> None:
         """Let ``may_create`` decide who makes public channels (the box's policy)."""
@@ -91,6 +96,8 @@ class ChannelService:
         channel = await self.for_member(member, channel_id)
         if not channel.is_private:
             raise InvalidInput("public channels need no invite; join them by name")
+        if self._no_link is not None and await self._no_link(channel.id):
+            raise Forbidden("a direct conversation is joined by no link: start a new one instead")
         return domain.encode_invite(channel)
 
     async def accept_invite(self, member: Member, token: str) -> Channel:
@@ -102,6 +109,17 @@ class ChannelService:
             await self._add(channel)
         await self._book.join(member.account_id, channel.id)
         return channel
+
+    async def hold(self, channel: Channel, account_ids: list[int]) -> None:
+        """Hold ``channel`` (a conversation, whose key came without a link) and join the
+        given accounts to it."""
+        if await self._book.channel(channel.id) is None:
+            await self._add(channel)
+        for account_id in account_ids:
+            await self._book.join(account_id, channel.id)
+
+    async def is_member(self, account_id: int, channel_id: str) -> bool:
+        return await self._book.joined_channel(account_id, channel_id) is not None
 
     async def joined(self, member: Member) -> list[Channel]:
         return [self._channel(record) for record in await self._book.channels_of(member.account_id)]

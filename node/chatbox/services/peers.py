@@ -66,6 +66,7 @@ class OtherBoxPerson:
     fingerprint: str
     box: str
     availability: str
+    key: str
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class PeerService:
                 fingerprint(person.public_key),
                 person.box_name,
                 "online" if now - person.last_seen < ONLINE_GRACE else "offline",
+                person.public_key,
             )
             for person in await self._remote_people.people()
         ]

@@ -12,6 +12,7 @@ import hmac
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from chatbox.domain.identity import Identity
@@ -31,11 +32,13 @@ class SessionService:
         sessions: SessionBook,
         throttle: LoginThrottle | None = None,
         lifetime: int = SESSION_LIFETIME,
+        welcome: Callable[[Member], Awaitable[object]] | None = None,
     ) -> None:
         self._accounts = accounts
         self._sessions = sessions
         self._throttle = throttle or LoginThrottle()
         self._lifetime = lifetime
+        self._welcome = welcome  # what a new session brings: the card, waiting conversations
         self._cache: OrderedDict[bytes, tuple[Member, int]] = OrderedDict()
 
     async def login(self, name: str, password: str, client: str) -> tuple[str, Member]:
@@ -77,6 +80,8 @@ class SessionService:
         sealed = seal(_token_key(token), member.identity.private_bytes(), _aad(member.account_id))
         expires = int(time.time()) + self._lifetime
         await self._sessions.add_session(_token_hash(token), member.account_id, sealed, expires)
+        if self._welcome is not None:
+            await self._welcome(member)
         return token
 
     async def resolve(self, token: str | None) -> Member | None:

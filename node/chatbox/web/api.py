@@ -23,8 +23,10 @@ from chatbox.services.sessions import SessionService
 from chatbox.web import schemas, session
 from chatbox.web.context import (
     WebServices,
+    as_shown,
     author_names,
     channel_view,
+    channel_views,
     discovery_text,
     invite_url,
     message_view,
@@ -199,12 +201,18 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
     @api.get("/channels")
     @validate_response(schemas.ChannelList)
     async def joined() -> dict[str, Any]:
+        return {"channels": await channel_views(services, session.member())}
+
+    @api.post("/conversations")
+    @validate_request(schemas.ConversationIn)
+    @validate_response(schemas.ChannelOut)
+    async def converse(data: schemas.ConversationIn) -> dict[str, Any]:
+        """The direct conversation with these people: the one you have, or a new one whose
+        key reaches each of them sealed to their own key."""
         member = session.member()
-        unread = await services.channels.unread(member)
-        muted = await services.channels.muted(member)
-        channels = await services.channels.joined(member)
-        views = [channel_view(c, unread.get(c.id, 0), c.id in muted) for c in channels]
-        return {"channels": views}
+        conversation = await services.conversations.start(member, data.members)
+        shown, others = await as_shown(services, member, conversation.channel)
+        return channel_view(shown, members=others)
 
     @api.put("/channels/<channel_id>/mute")
     @validate_request(schemas.Mute)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from chatbox.domain.channels import Channel
@@ -11,6 +11,7 @@ from chatbox.domain.search_words import searchable
 from chatbox.services.accounts import AccountService, Member
 from chatbox.services.admin import AdminActions
 from chatbox.services.channels import ChannelService
+from chatbox.services.direct import ConversationService
 from chatbox.services.files import FileService
 from chatbox.services.live import LiveFeed
 from chatbox.services.messages import Message, MessageService
@@ -34,6 +35,7 @@ class WebServices:
     channels: ChannelService
     messages: MessageService
     moderation: ModerationService
+    conversations: ConversationService
     files: FileService
     live: LiveFeed
     status: StatusService
@@ -85,10 +87,16 @@ async def people_view(services: WebServices) -> list[dict[str, Any]]:
             "is_admin": person.is_admin,
             "availability": services.live.availability(person.id, person.last_seen),
             "box": None,
+            "key": person.public_key,
+            "can_write": True,
         }
         for person in await services.accounts.people()
     ]
-    elsewhere = [{**asdict(person), "is_admin": False} for person in await services.peers.people()]
+    carded = await services.conversations.carded()
+    elsewhere = [
+        {**asdict(person), "is_admin": False, "can_write": person.key in carded}
+        for person in await services.peers.people()
+    ]
     return here + elsewhere
 
 
@@ -136,7 +144,10 @@ def _searchable(message: Message) -> str:
     return searchable({"text": message.text, "file": message.file})
 
 
-def channel_view(channel: Channel, unread: int = 0, muted: bool = False) -> dict[str, Any]:
+def channel_view(
+    channel: Channel, unread: int = 0, muted: bool = False, members: list[str] | None = None
+) -> dict[str, Any]:
+    """A channel in the lists; a conversation also names its other members' keys."""
     return {
         "id": channel.id,
         "name": channel.name,
@@ -144,7 +155,34 @@ def channel_view(channel: Channel, unread: int = 0, muted: bool = False) -> dict
         "visibility": channel.visibility,
         "unread": unread,
         "muted": muted,
+        "direct": members is not None,
+        "members": members or [],
     }
+
+
+async def channel_views(services: WebServices, member: Member) -> list[dict[str, Any]]:
+    """The member's channels and conversations, opening conversations that wait for them."""
+    await services.conversations.accept_waiting(member)
+    unread = await services.channels.unread(member)
+    muted = await services.channels.muted(member)
+    views = []
+    for channel in await services.channels.joined(member):
+        shown, members = await as_shown(services, member, channel)
+        views.append(channel_view(shown, unread.get(channel.id, 0), channel.id in muted, members))
+    return views
+
+
+async def as_shown(
+    services: WebServices, member: Member, channel: Channel
+) -> tuple[Channel, list[str] | None]:
+    """A conversation is titled by the names of the others in it, and names their keys."""
+    everyone = await services.conversations.members(channel.id)
+    if everyone is None:
+        return channel, None
+    others = [key for key in everyone if key != member.identity.public_key]
+    names = await services.accounts.names()
+    title = ", ".join(sorted(names.get(key, fingerprint(key)) for key in others))
+    return replace(channel, title=title), others
 
 
 def invite_url(host_url: str, token: str) -> str:

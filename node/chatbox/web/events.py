@@ -14,9 +14,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from quart import Blueprint, Response
 
 from chatbox.services.accounts import Member
+from chatbox.services.live import GrantWaiting, Joined
 from chatbox.services.messages import Message
 from chatbox.web import session
-from chatbox.web.context import WebServices, author_names, message_view
+from chatbox.web.context import (
+    WebServices,
+    as_shown,
+    author_names,
+    channel_view,
+    message_view,
+)
 
 KEEPALIVE_SECONDS = 15.0
 # Recent messages' encoded events: each is encoded once and sent to every watcher.
@@ -41,7 +48,8 @@ def blueprint(services: WebServices, keepalive: float = KEEPALIVE_SECONDS) -> Bl
         member = session.member()
         channels = [channel.id for channel in await services.channels.joined(member)]
         await services.accounts.seen(member)
-        return _event_response(_stream(services, encode, member, channels, keepalive))
+        stream = _stream(services, encode, member, channels, keepalive, follow_joins=True)
+        return _event_response(stream)
 
     return events
 
@@ -60,10 +68,27 @@ async def _stream(
     member: Member,
     channel_ids: list[str],
     keepalive: float,
+    follow_joins: bool = False,
 ) -> AsyncIterator[bytes]:
     yield b"retry: 2000\n: connected\n\n"
-    async for message in services.live.watch_all(channel_ids, member.account_id, keepalive):
-        yield b": keepalive\n\n" if message is None else await encode(message)
+    watched = services.live.watch_all(channel_ids, member.account_id, keepalive, follow_joins)
+    async for message in watched:
+        if message is None:
+            yield b": keepalive\n\n"
+        elif isinstance(message, GrantWaiting):  # this stream holds the key that opens it
+            await services.conversations.accept_waiting(member)
+        elif isinstance(message, Joined):
+            yield await _conversation_event(services, member, message.channel_id)
+        else:
+            yield await encode(message)
+
+
+async def _conversation_event(services: WebServices, member: Member, channel_id: str) -> bytes:
+    """``event: conversation``: a conversation the person now belongs to, as listed."""
+    channel = await services.channels.for_member(member, channel_id)
+    shown, others = await as_shown(services, member, channel)
+    data = json.dumps(channel_view(shown, members=others))
+    return f"event: conversation\ndata: {data}\n\n".encode()
 
 
 def _encoder(services: WebServices) -> Callable[[Message], Awaitable[bytes]]:

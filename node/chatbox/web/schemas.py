@@ -72,10 +72,21 @@ class ChannelOut(BaseModel):
     visibility: Literal["public", "private"]
     unread: int = 0
     muted: bool = Field(False, description="muted by this person: not counted or announced")
+    direct: bool = Field(False, description="a direct conversation, titled by its members")
+    members: list[str] = Field(
+        default_factory=list, description="a conversation's other members' public keys"
+    )
 
 
 class ChannelList(BaseModel):
     channels: list[ChannelOut]
+
+
+class ConversationIn(BaseModel):
+    members: list[str] = Field(
+        description="the public keys of the people to write to (1 to 7), you not needed",
+        max_length=16,
+    )
 
 
 class DirectoryEntry(BaseModel):
@@ -255,6 +266,10 @@ class Person(BaseModel):
     is_admin: bool
     availability: Literal["online", "offline"]
     box: str | None = Field(None, description="the other box this person posts from; null here")
+    key: str = Field(description="their public key, which starts a conversation with them")
+    can_write: bool = Field(
+        description="a conversation can be started with them: on this box, or their card came"
+    )
 
 
 class Box(BaseModel):

@@ -18,8 +18,9 @@ from chatbox.services.search import MAX_RESULTS, PRIVATE_SCAN
 from chatbox.services.sessions import SessionService
 from chatbox.web.context import (
     WebServices,
+    as_shown,
     author_names,
-    channel_view,
+    channel_views,
     discovery_text,
     invite_url,
     message_view,
@@ -88,14 +89,15 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
         if (away := await gate()) is not None:
             return away
         member: Member = g.member
-        channels = await services.channels.joined(member)
-        unread = await services.channels.unread(member)
-        muted = await services.channels.muted(member)
-        current = None
+        channels = await channel_views(services, member)
+        muted = {view["id"] for view in channels if view["muted"]}
+        current = direct = None
         messages: list[dict[str, Any]] = []
         before = after = None
         if channel_id is not None:
-            current = await services.channels.for_member(member, channel_id)
+            current, direct = await as_shown(
+                services, member, await services.channels.for_member(member, channel_id)
+            )
             around = request.args.get("around")
             if around:  # a search result or a link to one message: open the channel there
                 history = await services.messages.around(member, channel_id, around, PAGE_SIZE)
@@ -104,14 +106,18 @@ def blueprint(services: WebServices, upload_limit: int) -> Blueprint:
             names = await author_names(services)
             messages = [message_view(m, names) for m in history.messages]
             before, after = history.before, history.after
-            unread.pop(channel_id, None)
+            for view in channels:
+                if view["id"] == channel_id:
+                    view["unread"] = 0
             if history.messages and after is None:
                 await services.channels.mark_read(member, channel_id, history.messages[-1].clock)
         # The owner of a box nobody else has joined yet sees what to do next.
         alone = member.is_admin and current is None and await services.accounts.account_count() == 1
         return await page(
             "chat.html",
-            channels=[channel_view(c, unread.get(c.id, 0), c.id in muted) for c in channels],
+            channels=[view for view in channels if not view["direct"]],
+            conversations=[view for view in channels if view["direct"]],
+            direct=direct,
             muted=current is not None and current.id in muted,
             current=current,
             getting_started=alone,

@@ -18,6 +18,10 @@ class Announcer:
         self._peer_id = ""
 
     @property
+    def name(self) -> str:
+        return self._name
+
+    @property
     def box_key(self) -> str:
         return self._box.public_key
 

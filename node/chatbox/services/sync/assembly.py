@@ -21,11 +21,13 @@ from chatbox.services.sync.transport import ChannelSync, HeldChannels
 @dataclass(frozen=True)
 class Sync:
     """What the rest of the box uses: the loop to run, the protocol that announces posts,
-    and the people other boxes named."""
+    the people other boxes named, and what the people topic shares with channel sync."""
 
     transport: ChannelSync
     exchange: HeadsExchange
     people: RemotePeople
+    announcer: Announcer
+    report: SyncReport
 
 
 def build_sync(
@@ -52,4 +54,4 @@ def build_sync(
     transport = ChannelSync(
         announcer, network, channels, exchange, intake, peers, report, tasks, timing
     )
-    return Sync(transport, exchange, people)
+    return Sync(transport, exchange, people, announcer, report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from chatbox.domain import sync
+from chatbox.domain import direct, sync
 from chatbox.domain.envelope import Envelope
 from chatbox.ports import PeerBook, RemotePerson
 
@@ -53,6 +53,31 @@ class RemotePeople:
         if met:
             await self._peers.met(met)
             (await self._loaded()).update({person.public_key: person for person in met})
+            self._names = None
+
+    async def introduced(self, announcement: direct.PeopleAnnouncement) -> None:
+        """Learn the people a box lists on the people topic, whether or not they wrote."""
+        local = await self._local_names()
+        remote = await self._loaded()
+        met = [
+            RemotePerson(
+                person.card.key,
+                person.name,
+                announcement.name,
+                remote[person.card.key].last_seen if person.card.key in remote else 0,
+            )
+            for person in announcement.people
+            if person.card.key not in local
+        ]
+        changed = [
+            person
+            for person in met
+            if (known := remote.get(person.public_key)) is None
+            or (known.name, known.box_name) != (person.name, person.box_name)
+        ]
+        if changed:
+            await self._peers.met(changed)
+            remote.update({person.public_key: person for person in changed})
             self._names = None
 
     async def _loaded(self) -> dict[str, RemotePerson]:

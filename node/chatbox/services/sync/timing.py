@@ -13,6 +13,7 @@ class SyncTiming:
     repair: float = 3.0  # a want unanswered this long: fetch the entries by CID instead
     retry: float = 2.0  # resubscribe after IPFS dropped a subscription
     redial: float = 30.0  # dial a known box again this long after the last try
+    people: float = 60.0  # announce this box's people and the grants it delivers
 
 
 DEFAULT_SYNC_TIMING = SyncTiming()

@@ -177,8 +177,15 @@ const actions = {
       box ? _("on the box %(box)s", { box: box[2] }) : handle + _("on this box");
     card.querySelector(".fingerprint").textContent = row.dataset.fingerprint;
     card.dataset.key = row.dataset.author;
+    card.querySelector(".person-write").hidden = row.dataset.author === me.key;
+    card.querySelector(".person-write .form-error").hidden = true;
     showModeration(card);
     card.showModal();
+  },
+  async "write-to"(button) {
+    const key = button.dataset.key || button.closest("dialog.person-card").dataset.key;
+    const channel = await api("POST", "/api/v1/conversations", { members: [key] });
+    location.href = `/chat/${encodeURIComponent(channel.id)}`;
   },
   async pin(button) {
     const cid = button.closest(".message").dataset.cid;
@@ -255,7 +262,7 @@ const actions = {
     const { muted } = await api("PUT", `/api/v1/channels/${channel}/mute`, { muted: wanted });
     button.dataset.muted = String(muted);
     button.querySelector(".label").textContent = muted ? _("Unmute") : _("Mute");
-    const link = document.querySelector(`.channels a[data-channel-id="${channel}"]`);
+    const link = document.querySelector(`.sidebar a[data-channel-id="${channel}"]`);
     if (link) {
       link.dataset.muted = String(muted);
       link.querySelector(".muted-mark").hidden = !muted;
@@ -659,7 +666,7 @@ class ChannelList {
   constructor() {
     this.title = document.title;
     this.links = new Map();
-    for (const link of document.querySelectorAll(".channels a[data-channel-id]")) {
+    for (const link of document.querySelectorAll(".channels a[data-channel-id], .conversations a[data-channel-id]")) {
       this.links.set(link.dataset.channelId, link);
     }
     this.showTotal();
@@ -678,6 +685,34 @@ class ChannelList {
   name(channelId) {
     const link = this.links.get(channelId);
     return link ? link.querySelector(".channel-name").textContent : _("a channel");
+  }
+
+  isDirect(channelId) {
+    const link = this.links.get(channelId);
+    return Boolean(link && link.closest(".conversations"));
+  }
+
+  // A conversation someone started with this person while the page was open.
+  add(channel) {
+    if (this.links.has(channel.id)) return;
+    const list = document.querySelector(".conversations");
+    if (!list) return;
+    const link = element("a");
+    link.href = `/chat/${encodeURIComponent(channel.id)}`;
+    link.dataset.channelId = channel.id;
+    link.dataset.muted = "false";
+    const unread = element("span", "unread");
+    unread.hidden = true;
+    unread.append(element("span", "visually-hidden", `${_("unread:")} `), element("span", "count", "0"));
+    const muted = element("span", "muted-mark");
+    muted.hidden = true;
+    link.append(element("span", "sigil", "@"), element("span", "channel-name", channel.title), " ", muted, " ", unread);
+    link.querySelector(".sigil").setAttribute("aria-hidden", "true");
+    const item = element("li");
+    item.append(link);
+    list.append(item);
+    list.querySelector(".empty").hidden = true;
+    this.links.set(channel.id, link);
   }
 
   showTotal() {
@@ -731,6 +766,7 @@ class LiveChat {
     const source = new EventSource("/api/v1/events");
     let dropped = false;
     source.addEventListener("message", (event) => this.arrive(JSON.parse(event.data)));
+    source.addEventListener("conversation", (event) => this.channels.add(JSON.parse(event.data)));
     source.addEventListener("error", () => {
       dropped = true;
       if (this.conversation) this.conversation.connection(false);
@@ -754,6 +790,8 @@ class LiveChat {
       this.notify(message, here, "mention");
     } else if (message.reply_to_author === me.key) {
       this.notify(message, here, "reply");
+    } else if (this.channels.isDirect(message.channel_id)) {
+      this.notify(message, here, "direct");
     }
   }
 
@@ -764,9 +802,11 @@ class LiveChat {
     const where = this.channels.name(message.channel_id);
     const who = message.author_name || _("someone");
     const names = { name: who, channel: where };
-    const title = why === "reply"
-      ? _("%(name)s replied to you in %(channel)s", names)
-      : _("%(name)s mentioned you in %(channel)s", names);
+    const title = {
+      reply: _("%(name)s replied to you in %(channel)s", names),
+      mention: _("%(name)s mentioned you in %(channel)s", names),
+      direct: _("%(name)s wrote to you", names),
+    }[why];
     const note = new Notification(title, {
       body: (message.text || "").slice(0, 200), tag: message.cid,
     });

@@ -1,0 +1,205 @@
+"""Direct conversations: started from a person's card, one to one or up to eight people.
+
+A conversation is a private channel whose key no link carries: members on this box are
+joined at once, members on other boxes receive the key in a grant sealed to their card's
+sealing key (docs/PROTOCOL.md section 12). A grant that reaches this box waits, sealed,
+until its recipient logs in or has a page open; only their unlocked key opens it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chatbox.domain import canonical, direct
+from chatbox.domain.channels import Channel, private_channel_id
+from chatbox.domain.direct import Card, Grant
+from chatbox.domain.sealing import new_key
+from chatbox.errors import ChatboxError, InvalidEnvelope, InvalidInput, NotFound
+from chatbox.ports import AccountBook, ConversationBook, PeopleCards
+from chatbox.services.accounts import Member
+from chatbox.services.channels import ChannelService
+
+log = logging.getLogger("chatbox.services.direct")
+CONVERSATION_NAME = "conversation"  # the channel name; pages show the members instead
+GRANT_RESENT_FOR = 7 * 24 * 3600  # a box away for up to a week still receives its grants
+
+
+@dataclass(frozen=True)
+class Conversation:
+    channel: Channel
+    members: tuple[str, ...]  # every member's signing key, sorted
+
+
+class ConversationService:
+    def __init__(
+        self,
+        book: ConversationBook,
+        cards: PeopleCards,
+        channels: ChannelService,
+        accounts: AccountBook,
+    ) -> None:
+        self._book = book
+        self._cards_kept = cards
+        self._channels = channels
+        self._accounts = accounts
+        self._joined: list[Callable[[int, str], None]] = []
+        self._waiting: list[Callable[[int], None]] = []
+        self._granted: list[Callable[[], None]] = []
+        self._held: dict[str, tuple[str, ...]] | None = None  # loaded from SQLite once
+
+    def on_joined(self, react: Callable[[int, str], None]) -> None:
+        """Call ``react(account id, channel id)`` when a conversation comes to an account."""
+        self._joined.append(react)
+
+    def on_waiting(self, react: Callable[[int], None]) -> None:
+        """Call ``react(account id)`` when a grant for a person of this box arrives."""
+        self._waiting.append(react)
+
+    def on_granted(self, react: Callable[[], None]) -> None:
+        """Call ``react()`` when this box made grants to deliver."""
+        self._granted.append(react)
+
+    async def welcome(self, member: Member) -> list[Conversation]:
+        """A session opened: keep the member's card current and open what waits for them."""
+        card = direct.make_card(member.identity)
+        stored = await self._cards_kept.card(card.key)
+        if stored is None or json.loads(stored)["seal"] != card.seal:
+            await self._cards_kept.add_cards({card.key: canonical.dumps(card.as_json()).decode()})
+        return await self.accept_waiting(member)
+
+    async def start(self, member: Member, people: list[str]) -> Conversation:
+        """The conversation of ``member`` with ``people`` (their keys): the one they already
+        have with exactly these people, or a new one."""
+        if not isinstance(people, list) or not all(isinstance(key, str) for key in people):
+            raise InvalidInput("members must be a list of people's public keys")
+        members = direct.check_members(people, member.identity.public_key)
+        for conversation in await self.of(member):
+            if conversation.members == members:
+                return conversation
+        local = await self._local_accounts()
+        remote = [key for key in members if key not in local]
+        cards = await self._cards(remote)
+        unknown = [key for key in remote if key not in cards]
+        if unknown:
+            raise NotFound(
+                "this box has not yet heard from that person's box: they need to have logged"
+                " in there once, and both boxes must be on the network"
+            )
+        key = new_key()
+        channel = conversation_channel(key)
+        grants = [direct.make_grant(member.identity, cards[k], key, list(members)) for k in remote]
+        await self._book.add_grants("out", [(g.channel, g.recipient, g.raw) for g in grants])
+        await self._hold(channel, members, [local[k] for k in members if k in local])
+        if grants:
+            for react in self._granted:
+                react()
+        return Conversation(channel, members)
+
+    async def accept_waiting(self, member: Member) -> list[Conversation]:
+        """Open the grants that came for ``member``; each one opened joins them."""
+        accepted = []
+        for channel_id, raw in await self._book.waiting_grants(member.identity.public_key):
+            try:
+                grant = direct.check_grant(canonical.loads(raw))
+                opened = direct.open_grant(grant, member.identity)
+            except ChatboxError as exc:
+                # Sealed to an older key of theirs (a password reset), or never theirs.
+                log.warning("a grant for %s cannot be opened: %s", member.name, exc.message)
+            else:
+                channel = conversation_channel(opened.key)
+                await self._hold(channel, opened.members, [member.account_id])
+                accepted.append(Conversation(channel, opened.members))
+            await self._book.drop_grant(channel_id, member.identity.public_key)
+        return accepted
+
+    async def of(self, member: Member) -> list[Conversation]:
+        """The member's conversations, in the order they joined them."""
+        held = await self._loaded()
+        joined = await self._channels.joined(member)
+        return [Conversation(c, held[c.id]) for c in joined if c.id in held]
+
+    async def carded(self) -> set[str]:
+        """The people whose card this box holds: those a conversation can be started with."""
+        return await self._cards_kept.carded()
+
+    async def is_conversation(self, channel_id: str) -> bool:
+        return channel_id in await self._loaded()
+
+    async def members(self, channel_id: str) -> tuple[str, ...] | None:
+        """The members of a conversation, or None for any other channel."""
+        return (await self._loaded()).get(channel_id)
+
+    async def arrived(self, grants: tuple[Grant, ...]) -> int:
+        """Keep the grants of a people announcement meant for people of this box."""
+        local = await self._local_accounts()
+        mine = [g for g in grants if g.recipient in local]
+        held = await self._loaded()
+        fresh = [g for g in mine if g.channel not in held or not await self._joined_already(g)]
+        added = await self._book.add_grants("in", [(g.channel, g.recipient, g.raw) for g in fresh])
+        if added:
+            for grant in fresh:
+                for react in self._waiting:
+                    react(local[grant.recipient])
+        return added
+
+    async def grants_to_send(self) -> list[Grant]:
+        since = int(time.time()) - GRANT_RESENT_FOR
+        grants = []
+        for raw in await self._book.grants_to_send(since):
+            try:
+                grants.append(direct.check_grant(canonical.loads(raw)))
+            except InvalidEnvelope:
+                continue
+        return grants
+
+    async def learn_cards(self, cards: list[Card]) -> None:
+        """Keep the cards other boxes carried (each checked against its own signature)."""
+        await self._cards_kept.add_cards(
+            {card.key: canonical.dumps(card.as_json()).decode() for card in cards}
+        )
+
+    async def local_cards(self) -> list[Card]:
+        """The cards of this box's active people, made when each last logged in."""
+        local = await self._local_accounts()
+        stored = await self._cards_kept.cards(list(local))
+        return [direct.check_card(json.loads(text)) for text in stored.values()]
+
+    async def _hold(
+        self, channel: Channel, members: tuple[str, ...], account_ids: list[int]
+    ) -> None:
+        await self._channels.hold(channel, account_ids)
+        await self._book.add_conversation(channel.id, members)
+        (await self._loaded())[channel.id] = members
+        for account_id in account_ids:
+            for react in self._joined:
+                react(account_id, channel.id)
+
+    async def _joined_already(self, grant: Grant) -> bool:
+        local = await self._local_accounts()
+        account_id = local.get(grant.recipient)
+        return account_id is not None and await self._channels.is_member(account_id, grant.channel)
+
+    async def _cards(self, keys: list[str]) -> dict[str, Card]:
+        stored = await self._cards_kept.cards(keys)
+        return {key: direct.check_card(json.loads(text)) for key, text in stored.items()}
+
+    async def _local_accounts(self) -> dict[str, int]:
+        return {
+            account.public_key: account.id
+            for account in await self._accounts.accounts()
+            if account.state == "active"
+        }
+
+    async def _loaded(self) -> dict[str, tuple[str, ...]]:
+        if self._held is None:
+            self._held = await self._book.conversations()
+        return self._held
+
+
+def conversation_channel(key: bytes) -> Channel:
+    """A conversation's channel: private, and shown by its members' names, not its own."""
+    return Channel(private_channel_id(key), CONVERSATION_NAME, "private", key)
