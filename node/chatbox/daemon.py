@@ -138,6 +138,7 @@ class Node:
         self._store: SqliteLogStore | None = None
         self._account_tables: SqliteAccountStore | None = None
         self._channel_tables: SqliteChannelStore | None = None
+        self._conversation_tables: SqliteConversationStore | None = None
         self._chain: ChainClient | None = None
         self._ipfs: IpfsClient | None = None
         self._control: asyncio.Server | None = None
@@ -221,7 +222,9 @@ class Node:
             local_names=accounts.local_names,
             timing=self._sync_timing,
         )
-        conversation_tables = SqliteConversationStore(log_tables.database)
+        self._conversation_tables = conversation_tables = SqliteConversationStore(
+            log_tables.database
+        )
         conversations = ConversationService(
             conversation_tables, conversation_tables, channels, account_tables
         )
@@ -382,7 +385,12 @@ class Node:
         account = chain_account.load_or_create(keystore, secrets.vault_key)
         keys = BoxKeys(secrets.identity.private_bytes(), secrets.vault_key, bytes(account.key))
         return await backup.export(
-            self._account_tables, self._channel_tables, self.services.channels, keys, passphrase
+            self._account_tables,
+            self._channel_tables,
+            self.services.channels,
+            keys,
+            passphrase,
+            await self.services.conversations.held(),
         )
 
     def restorer(self) -> backup.Restorer:
@@ -401,6 +409,7 @@ class Node:
             secrets.identity.public_key,
             self._chain.address,
             secrets.vault_key,
+            self._conversation_tables,
         )
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:

@@ -57,6 +57,7 @@ async def test_backup_wipe_restore_brings_every_channel_back_and_it_verifies(
         general = await services.channels.create(alice, "general", "public")
         await services.channels.join_public(bob, general.id)
         staff = await services.channels.create(alice, "Staff Room", "private")
+        chat = await services.conversations.start(alice, [bob.identity.public_key])
         alice = await services.sessions.rename(alice, "Alice Ng")
         await post_many(node, alice, general.id, 40, "hello")
         await post_many(node, bob, general.id, 10, "hi")
@@ -114,6 +115,8 @@ async def test_backup_wipe_restore_brings_every_channel_back_and_it_verifies(
         assert (await services.accounts.names())[dave.identity.public_key] == "dave"
         # Titles and display names come back with the channels and accounts.
         assert (await services.channels.get(staff.id)).title == "Staff Room"
+        # A direct conversation comes back as one, between the same two people.
+        assert [c.members for c in await services.conversations.of(bob)] == [chat.members]
         assert (await services.accounts.names())[alice.identity.public_key] == "Alice Ng"
         assert await all_messages(restored, alice, general.id) == before[general.id]
         assert await all_messages(restored, bob, general.id) == before[general.id]

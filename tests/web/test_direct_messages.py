@@ -118,11 +118,29 @@ async def test_a_direct_message_is_started_from_a_card_and_arrives_live(
 async def test_the_people_page_starts_a_conversation_and_refusals_are_plain(
     long_channel: LongChannel, served: str, browser: Browser, contexts: list[Any]
 ) -> None:
+    services = long_channel.node.services
+    await services.accounts.register("pupil", "pupil password")
     owner = await logged_in(browser, contexts, served, "owner", SIZES["phone"])
     await owner.goto(f"{served}/people")
     assert await owner.locator("li.me [data-action=write-to]").count() == 0
+    assert await owner.locator("li.me input.choose").count() == 0
     await owner.locator("li", has_text="friend").get_by_role("button", name="Message").click()
     await expect(owner.locator(".conversation-head h1")).to_have_text("friend")
+
+    # Two people ticked: one conversation of three, named by the other two.
+    await owner.goto(f"{served}/people")
+    start = owner.get_by_role("button", name="Write to the people ticked")
+    await expect(start).to_be_disabled()
+    await owner.get_by_label("Choose friend").check()
+    await owner.get_by_label("Choose pupil").check()
+    await start.click()
+    await expect(owner.locator(".conversation-head h1")).to_have_text("friend, pupil")
+    await owner.fill(".composer textarea", "the trip is on Friday")
+    await owner.press(".composer textarea", "Enter")
+    pupil = await logged_in(browser, contexts, served, "pupil", SIZES["phone"])
+    group = pupil.locator(".conversations a", has_text="friend, owner")
+    await expect(group.locator(".unread .count")).to_have_text("1")
+    assert await owner.locator(".conversations a").count() == 2
 
     async def refused(body: Any) -> tuple[int, dict[str, Any]]:
         answer = await owner.evaluate(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chatbox.domain import canonical
@@ -27,6 +27,7 @@ from chatbox.ports import (
     ChainReader,
     ChannelBook,
     ContentStore,
+    ConversationBook,
 )
 from chatbox.services.channels import ChannelService
 from chatbox.services.reindex import Reindexer
@@ -51,6 +52,7 @@ class Backup:
     accounts: list[dict[str, Any]]
     channels: list[Channel]
     memberships: list[tuple[str, str]]  # (account name, channel id)
+    conversations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> members
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ async def export(
     channels: ChannelService,
     keys: BoxKeys,
     passphrase: str,
+    conversations: dict[str, tuple[str, ...]] | None = None,
 ) -> bytes:
     """The backup file's bytes, locked with ``passphrase``."""
     if len(passphrase) < MIN_PASSPHRASE:
@@ -105,6 +108,10 @@ async def export(
         "memberships": [
             [names[account_id], channel_id] for account_id, channel_id in await book.memberships()
         ],
+        # Which private channels are direct conversations, and between whom.
+        "conversations": {
+            channel_id: list(members) for channel_id, members in (conversations or {}).items()
+        },
     }
     return MAGIC + lock_with_password(canonical.dumps(payload), passphrase)
 
@@ -136,6 +143,10 @@ def read(data: bytes, passphrase: str) -> Backup:
                 for item in payload["channels"]
             ],
             memberships=[(str(name), str(channel)) for name, channel in payload["memberships"]],
+            conversations={  # older backups hold none
+                str(channel_id): tuple(str(key) for key in members)
+                for channel_id, members in payload.get("conversations", {}).items()
+            },
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInput("the backup file is damaged", detail=str(exc)[:200]) from exc
@@ -156,7 +167,9 @@ class Restorer:
         box_public_key: str,
         box_address: str,
         vault_key: bytes,
+        conversations: ConversationBook | None = None,
     ) -> None:
+        self._conversations = conversations
         self._accounts = accounts
         self._book = book
         self._channels = channels
@@ -191,6 +204,9 @@ class Restorer:
             await self._channels.adopt(channel)
         for name, channel_id in backup.memberships:
             await self._book.join(ids[name.casefold()], channel_id)
+        if self._conversations is not None:
+            for channel_id, members in backup.conversations.items():
+                await self._conversations.add_conversation(channel_id, members)
         batches = await self._anchored_batches()
         latest: dict[str, list[str]] = {}
         for _, _, entries in batches:

@@ -126,6 +126,10 @@ class ConversationService:
         """The people whose card this box holds: those a conversation can be started with."""
         return await self._cards_kept.carded()
 
+    async def held(self) -> dict[str, tuple[str, ...]]:
+        """Every conversation this box holds, with its members: what a backup keeps."""
+        return dict(await self._loaded())
+
     async def is_conversation(self, channel_id: str) -> bool:
         return channel_id in await self._loaded()
 

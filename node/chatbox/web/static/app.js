@@ -187,6 +187,11 @@ const actions = {
     const channel = await api("POST", "/api/v1/conversations", { members: [key] });
     location.href = `/chat/${encodeURIComponent(channel.id)}`;
   },
+  async "write-to-chosen"(button) {
+    const chosen = [...document.querySelectorAll(".people input.choose:checked")].map((box) => box.value);
+    const channel = await api("POST", "/api/v1/conversations", { members: chosen });
+    location.href = `/chat/${encodeURIComponent(channel.id)}`;
+  },
   async pin(button) {
     const cid = button.closest(".message").dataset.cid;
     const settings = await conversation.freshSettings();  // another moderator may have changed them
@@ -464,6 +469,20 @@ function describeInvite() {
   } catch {
     label.textContent = _("This invite link is damaged or incomplete. Ask for a new one.");
   }
+}
+
+// A group conversation holds at most eight people: the writer and seven ticked.
+function bindGroupChoice() {
+  const start = document.querySelector("[data-action=write-to-chosen]");
+  if (!start) return;
+  const boxes = [...document.querySelectorAll(".people input.choose")];
+  const update = () => {
+    const ticked = boxes.filter((box) => box.checked).length;
+    start.disabled = ticked === 0;
+    for (const box of boxes) box.disabled = !box.checked && ticked >= 7;
+  };
+  for (const box of boxes) box.addEventListener("change", update);
+  update();
 }
 
 function element(tag, className, text) {
@@ -1281,6 +1300,7 @@ document.addEventListener("DOMContentLoaded", () => {
   labelThemeButtons();
   bindLanguageMenu();
   describeInvite();
+  bindGroupChoice();
   localTimes(document);
   if (!document.body.classList.contains("chat")) return;
   const section = document.querySelector(".conversation[data-channel]");
