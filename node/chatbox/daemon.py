@@ -38,6 +38,7 @@ from chatbox.adapters.mdns import lan_addresses
 from chatbox.adapters.peer_store import SqlitePeerStore
 from chatbox.adapters.systemd_notify import SystemdNotifier
 from chatbox.config import Settings
+from chatbox.domain.channels import Channel
 from chatbox.domain.redaction import shown_url
 from chatbox.domain.sealing import DEFAULT_PASSWORD_COST
 from chatbox.errors import ChainUnavailable, ConfigError
@@ -253,6 +254,15 @@ class Node:
         channels.on_added(sync.transport.follow_new_channels)
         accounts.also_name_from(sync.people.names)
         channels.keep_unlinked(conversations.is_conversation)
+        channels.on_member_joined(moderation.joined)
+        moderation.on_continued(conversations.carry_on)
+        conversations.ask_successors(moderation.successor_of)
+
+        async def grants_may_open(channel: Channel) -> None:
+            for account_id in await channels.accounts_in(channel.id):
+                live.grant_waiting(account_id)
+
+        moderation.on_heard_continued(grants_may_open)
         conversations.on_joined(live.join)
         conversations.on_waiting(live.grant_waiting)
         conversations.on_granted(people_topic.announce_soon)

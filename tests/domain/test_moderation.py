@@ -8,10 +8,13 @@ from collections.abc import Callable
 import pytest
 
 from chatbox.domain.cid import raw_cid
+from chatbox.domain.direct import make_card
+from chatbox.domain.identity import Identity
 from chatbox.domain.moderation import (
     Act,
     Ban,
     ChannelSettings,
+    Start,
     barred,
     check_act,
     fold,
@@ -185,3 +188,67 @@ def test_what_a_dismissed_moderator_wrote_beside_the_dismissal_counts_for_nothin
     # A delete she signed the same way does not count either; one the dismissal saw does.
     assert not folded.may_act(ANNA, (4, "bafy-delete"), "bafy-delete")
     assert folded.may_act(ANNA, (3, "bafy0003ban"), acts[2].cid)
+
+
+def _joined(clock: int, person: Identity, card_of: Identity | None = None) -> Act:
+    card = make_card(card_of or person).as_json()
+    return Act(f"bafy{clock:04d}join", clock, person.public_key, "join", card=card)
+
+
+def _removed(clock: int, author: str, key: str, to: str = "9" * 64) -> Act:
+    return Act(f"bafy{clock:04d}remove", clock, author, "remove", key, to=to)
+
+
+def test_a_private_channel_starts_from_its_founder_and_members_join_with_their_own_card() -> None:
+    founder, anna, mallory = Identity.generate(), Identity.generate(), Identity.generate()
+    start = Start.private_channel(founder.public_key)
+    acts = [_joined(1, founder), _joined(2, anna), _joined(3, mallory, card_of=anna)]
+    folded = fold(acts, lambda _: False, None, start)
+    assert folded.moderators == {founder.public_key}
+    assert set(folded.members) == {founder.public_key, anna.public_key}
+    assert folded.unauthorized == [acts[2].cid], "a join with another's card is refused"
+
+
+def test_a_removal_bans_the_member_closes_the_channel_and_names_its_successor() -> None:
+    founder, anna, ben = Identity.generate(), Identity.generate(), Identity.generate()
+    start = Start.private_channel(founder.public_key)
+    f, a, b = founder.public_key, anna.public_key, ben.public_key
+    acts = [
+        _joined(1, founder),
+        _joined(2, anna),
+        _joined(3, ben),
+        _removed(4, a, b, "1" * 64),  # Anna does not moderate: refused
+        _removed(5, f, b, "2" * 64),
+        _removed(6, f, a, "3" * 64),  # the channel went on already: the first one holds
+    ]
+    folded = fold(acts, lambda _: False, None, start)
+    assert folded.successor == "2" * 64
+    assert folded.removed == {b} and folded.is_banned(b)
+    assert acts[3].cid in folded.unauthorized and acts[5].cid in folded.ignored
+    assert not folded.may_post(f) and not folded.may_post(a), "the old channel is closed"
+
+    # Its successor starts from it: the same moderators, the members left, the bans.
+    after = fold([], lambda _: False, None, Start.private_channel(f, folded))
+    assert after.moderators == {f}
+    assert set(after.members) == {f, a}
+    assert after.is_banned(b) and after.removed == {b}
+    assert after.may_post(a) and after.successor is None
+
+
+def test_a_removal_counts_only_in_a_private_channel() -> None:
+    folded = fold([act(1, FOUNDER, "found"), _removed(2, FOUNDER, ANNA)], founded_by(FOUNDER))
+    assert folded.successor is None and not folded.is_banned(ANNA)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"act": "join"},
+        {"act": "join", "card": {"v": 1, "key": "a" * 64, "seal": "b" * 64, "sig": "c" * 128}},
+        {"act": "remove", "key": "a" * 64},
+        {"act": "remove", "key": "a" * 64, "to": "not hex"},
+    ],
+)
+def test_malformed_joins_and_removals_are_refused(value: dict[str, object]) -> None:
+    with pytest.raises(InvalidEnvelope):
+        check_act(value)

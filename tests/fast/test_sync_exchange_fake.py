@@ -132,7 +132,7 @@ async def _rejected(box: FakeBox, peer: str) -> bool:
 
 async def test_a_private_channel_syncs_sealed_and_a_box_without_its_key_reads_nothing() -> None:
     hub = FakePubsub()
-    secret = new_private_channel("staff")
+    secret = new_private_channel("staff", "a1" * 32)
     a, b = fake_box(hub, "a", secret), fake_box(hub, "b", secret)
     outsider = fake_box(hub, "c", public_channel("staff"))
     for n in range(20):

@@ -54,9 +54,10 @@ def public_channel_id(name: str) -> tuple[str, str]:
     return normal, keccak.new(digest_bits=256, data=normal.encode()).hexdigest()
 
 
-def private_channel_id(key: bytes) -> str:
-    """§4: a private channel's id is bound to its key."""
-    return hmac.new(key, b"chatbox-channel-id-v1", hashlib.sha256).hexdigest()
+def private_channel_id(key: bytes, founder: str) -> str:
+    """§4: a private channel's id is bound to its key and its founder's key."""
+    message = b"chatbox-channel-id-v1\n" + founder.encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def topic(channel_id: str, key: bytes | None) -> str:
@@ -113,10 +114,10 @@ def announcement(
     return seal(key, nonce, signed, b"chatbox-announcement\n" + fields["ch"].encode())
 
 
-def invite(channel_id: str, name: str, key: bytes) -> str:
-    """§9: the tag covers version, id and name; the key rides beside them."""
-    fields: dict[str, Any] = {"v": 2, "id": channel_id, "name": name}
-    tag = hmac.new(key, b"chatbox-invite-v2\n" + canonical(fields), hashlib.sha256).digest()
+def invite(channel_id: str, name: str, key: bytes, founder: str) -> str:
+    """§9: the tag covers version, id, name and founder; the key rides beside them."""
+    fields: dict[str, Any] = {"v": 3, "id": channel_id, "name": name, "founder": founder}
+    tag = hmac.new(key, b"chatbox-invite-v3\n" + canonical(fields), hashlib.sha256).digest()
     token = canonical({**fields, "tag": tag[:16].hex(), "key": key.hex()})
     return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
@@ -257,7 +258,20 @@ def grant(
     nonce: bytes,
 ) -> dict[str, Any]:
     """§12: a conversation's key and members sealed to one member's card."""
-    channel = private_channel_id(key)
+    channel = private_channel_id(key, public_key(sender_seed))
+    inside = {"key": key.hex(), "members": sorted(members)}
+    return sealed_grant(sender_seed, recipient, channel, inside, ephemeral_secret, nonce)
+
+
+def sealed_grant(
+    sender_seed: bytes,
+    recipient: dict[str, Any],
+    channel: str,
+    inside: dict[str, Any],
+    ephemeral_secret: bytes,
+    nonce: bytes,
+) -> dict[str, Any]:
+    """§12: what a grant seals, sealed to the recipient's card and signed by its sender."""
     ephemeral = X25519PrivateKey.from_private_bytes(ephemeral_secret)
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(recipient["seal"])))
     eph = ephemeral.public_key().public_bytes_raw().hex()
@@ -265,7 +279,7 @@ def grant(
     secret = HKDF(hashes.SHA256(), 32, salt, b"chatbox-grant-key-v1").derive(shared)
     sender = public_key(sender_seed)
     aad = f"chatbox-grant\n{channel}\n{sender}\n{recipient['key']}".encode()
-    plaintext = canonical({"key": key.hex(), "members": sorted(members)})
+    plaintext = canonical(inside)
     unsigned = {
         "v": 1,
         "ch": channel,
@@ -302,7 +316,7 @@ def vectors() -> dict[str, Any]:
         author_seed, channel, 2, [raw_cid(first)], 1_796_000_000_500, {"text": "second"}
     )
     private_key = bytes(range(100, 132))
-    private_id = private_channel_id(private_key)
+    private_id = private_channel_id(private_key, public_key(author_seed))
     body_nonce = bytes(range(12))
     inner = canonical({"text": "only members read this"})
     sealed_body = seal(private_key, body_nonce, inner, b"chatbox-body\n" + private_id.encode())
@@ -569,12 +583,14 @@ def vectors() -> dict[str, Any]:
             "body_nonce": body_nonce.hex(),
             "entry": {"bytes": private_entry.decode(), "cid": raw_cid(private_entry)},
             "invite_name": "family",
-            "invite": invite(private_id, "family", private_key),
+            "invite": invite(private_id, "family", private_key, public_key(author_seed)),
             # The name as its creator wrote it travels in the invite; its normal form
             # (section 4) is what the receiver compares.
             "invite_titled_name": "The Smith Family",
             "invite_titled_normal": "the smith family",
-            "invite_titled": invite(private_id, "The Smith Family", private_key),
+            "invite_titled": invite(
+                private_id, "The Smith Family", private_key, public_key(author_seed)
+            ),
         },
         "announcements": {
             "public_heads": announcement(box_seed, heads_fields).decode(),
@@ -641,6 +657,14 @@ def direct_vectors(author_seed: bytes, box_seed: bytes) -> dict[str, Any]:
     key = bytes(range(140, 172))
     members = sorted([ada["key"], grace["key"]])
     to_grace = grant(author_seed, grace, key, members, bytes([14]) * 32, bytes(range(20, 32)))
+    # §5.2: Ada, the private channel's founder, removed someone; its successor's key.
+    private_id = private_channel_id(bytes(range(100, 132)), ada["key"])
+    successor_key = bytes(range(180, 212))
+    successor = {"follows": private_id, "founder": ada["key"], "key": successor_key.hex()}
+    successor_id = private_channel_id(successor_key, ada["key"])
+    to_grace_after = sealed_grant(
+        author_seed, grace, successor_id, successor, bytes([15]) * 32, bytes(range(32, 44))
+    )
     return {
         "ada_sealing_secret": ada_sealing.hex(),
         "grace_seed": grace_seed.hex(),
@@ -648,9 +672,13 @@ def direct_vectors(author_seed: bytes, box_seed: bytes) -> dict[str, Any]:
         "ada_card": ada,
         "grace_card": grace,
         "conversation_key": key.hex(),
-        "conversation_id": private_channel_id(key),
+        "conversation_id": private_channel_id(key, ada["key"]),
         "members": members,
         "grant_to_grace": to_grace,
+        "join_act": {"act": "join", "card": grace},
+        "successor_key": successor_key.hex(),
+        "successor_id": successor_id,
+        "successor_grant_to_grace": to_grace_after,
         "people": people_announcement(
             box_seed,
             "makerspace",

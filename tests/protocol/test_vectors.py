@@ -75,7 +75,8 @@ def test_a_private_entry_opens_with_the_channel_key(vectors: dict[str, Any]) -> 
     private = vectors["private_channel"]
     channel = channels.Channel(private["id"], "family", "private", bytes.fromhex(private["key"]))
     assert channels.pubsub_topic(channel) == private["topic"]
-    assert channels.private_channel_id(bytes.fromhex(private["key"])) == private["id"]
+    founder = vectors["keys"]["author_public"]
+    assert channels.private_channel_id(bytes.fromhex(private["key"]), founder) == private["id"]
     entry = envelope.parse(private["entry"]["bytes"].encode(), private["entry"]["cid"])
     assert open_body(channel, entry.body) == json.loads(private["body_plaintext"])
 
@@ -83,7 +84,11 @@ def test_a_private_entry_opens_with_the_channel_key(vectors: dict[str, Any]) -> 
 def test_the_invite_is_built_and_accepted(vectors: dict[str, Any]) -> None:
     private = vectors["private_channel"]
     channel = channels.Channel(
-        private["id"], private["invite_name"], "private", bytes.fromhex(private["key"])
+        private["id"],
+        private["invite_name"],
+        "private",
+        bytes.fromhex(private["key"]),
+        founder=vectors["keys"]["author_public"],
     )
     assert channels.encode_invite(channel) == private["invite"]
     assert channels.decode_invite(private["invite"]) == channel
@@ -93,8 +98,9 @@ def test_an_invite_carries_the_name_as_written(vectors: dict[str, Any]) -> None:
     private = vectors["private_channel"]
     key = bytes.fromhex(private["key"])
     written = private["invite_titled_name"]
+    founder = vectors["keys"]["author_public"]
     channel = channels.Channel(
-        private["id"], private["invite_titled_normal"], "private", key, written
+        private["id"], private["invite_titled_normal"], "private", key, written, founder
     )
     assert channels.encode_invite(channel) == private["invite_titled"]
     accepted = channels.decode_invite(private["invite_titled"])
@@ -347,3 +353,10 @@ def test_cards_grants_and_the_people_announcement_are_read_as_documented(
     assert people.grants[0].raw == direct.check_grant(given["grant_to_grace"]).raw
     with pytest.raises(InvalidEnvelope):  # relayed by a peer other than the one named
         direct.decode_people(given["people"].encode(), "12D3KooWSomeOtherPeer")
+
+    # Grace's join of a private channel, and the successor's key after a removal there.
+    moderation.check_act(given["join_act"])
+    after = direct.open_grant(direct.check_grant(given["successor_grant_to_grace"]), grace)
+    assert after.key.hex() == given["successor_key"] and after.channel == given["successor_id"]
+    assert after.follows == vectors["private_channel"]["id"]
+    assert after.founder == ada.public_key and after.members == ()

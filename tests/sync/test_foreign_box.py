@@ -74,8 +74,8 @@ async def test_entries_and_announcements_built_from_the_document_are_accepted(
     name, channel_id = independent.public_channel_id("Maker Space")
     assert (public.name, public.id) == (name, channel_id)
     key = os.urandom(32)
-    private_id = independent.private_channel_id(key)
-    token = independent.invite(private_id, "workshop", key)
+    private_id = independent.private_channel_id(key, alice.identity.public_key)
+    token = independent.invite(private_id, "workshop", key, alice.identity.public_key)
     joined = await node.services.channels.accept_invite(alice, token)
     assert joined.id == private_id
     await peer_with(node, daemons[1])

@@ -21,13 +21,15 @@ class SqliteChannelStore:
         def insert(connection: sqlite3.Connection) -> bool:
             cursor = connection.execute(
                 "INSERT OR IGNORE INTO channels (id, name, visibility, sealed_key, title,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                " founder, follows, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
                     record.name,
                     record.visibility,
                     record.sealed_key,
                     record.title if record.title != record.name else None,
+                    record.founder,
+                    record.follows,
                     unix_now(),
                 ),
             )
@@ -123,4 +125,6 @@ def _channel(row: sqlite3.Row) -> ChannelRecord:
         row["visibility"],
         None if key is None else bytes(key),
         row["title"] or "",
+        row["founder"],
+        row["follows"],
     )

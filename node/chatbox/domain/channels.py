@@ -29,8 +29,9 @@ Visibility = Literal["public", "private"]
 VISIBILITIES: tuple[Visibility, ...] = ("public", "private")
 MAX_NAME_LENGTH = 64
 _NAME_PATTERN = re.compile(r"[^\W_][\w .\-]*")
-INVITE_VERSION = 2
-INVITE_TAG_CONTEXT = b"chatbox-invite-v2\n"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+INVITE_VERSION = 3
+INVITE_TAG_CONTEXT = b"chatbox-invite-v3\n"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Channel:
     visibility: Visibility
     key: bytes | None = None  # private channels only
     title: str = ""  # as its creator wrote it; normalizes to ``name``; "" shows the name
+    founder: str | None = None  # private: the key its id binds, who moderates it first
+    follows: str | None = None  # private: the channel it continues after a member's removal
 
     def __post_init__(self) -> None:
         if not self.title:
@@ -78,20 +81,40 @@ def public_channel(name: str) -> Channel:
     return Channel(id=digest, name=normal, visibility="public", title=channel_title(name))
 
 
-def new_private_channel(name: str) -> Channel:
+def new_private_channel(name: str, founder: str) -> Channel:
     key = os.urandom(KEY_LENGTH)
     return Channel(
-        id=private_channel_id(key),
+        id=private_channel_id(key, founder),
         name=normalize_name(name),
         visibility="private",
         key=key,
         title=channel_title(name),
+        founder=founder,
     )
 
 
-def private_channel_id(key: bytes) -> str:
-    """A private channel's id: bound to its key, so no one can pair the key with another id."""
-    return hmac.new(key, b"chatbox-channel-id-v1", hashlib.sha256).hexdigest()
+def successor_channel(channel: Channel) -> Channel:
+    """The private channel that carries ``channel`` on under a new key once a member is
+    removed: the same name and founder, and it names the channel it follows."""
+    if channel.key is None or channel.founder is None:
+        raise InvalidInput("only a private channel with a founder is continued")
+    key = os.urandom(KEY_LENGTH)
+    return Channel(
+        id=private_channel_id(key, channel.founder),
+        name=channel.name,
+        visibility="private",
+        key=key,
+        title=channel.title,
+        founder=channel.founder,
+        follows=channel.id,
+    )
+
+
+def private_channel_id(key: bytes, founder: str) -> str:
+    """A private channel's id: bound to its key and its founder's key, so no one can pair
+    the key with another id, nor name another founder for it."""
+    message = b"chatbox-channel-id-v1\n" + founder.encode("ascii")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def pubsub_topic(channel: Channel) -> str:
@@ -111,7 +134,14 @@ def encode_invite(channel: Channel) -> str:
     """
     if channel.key is None:
         raise InvalidInput("only private channels have invites")
-    payload = {"v": INVITE_VERSION, "id": channel.id, "name": channel.title}
+    if channel.founder is None:
+        raise InvalidInput("this channel names no founder, so it has no invite")
+    payload = {
+        "v": INVITE_VERSION,
+        "id": channel.id,
+        "name": channel.title,
+        "founder": channel.founder,
+    }
     payload["tag"] = _invite_tag(channel.key, payload).hex()
     payload["key"] = channel.key.hex()
     return base64.urlsafe_b64encode(canonical.dumps(payload)).decode("ascii").rstrip("=")
@@ -143,18 +173,22 @@ _DAMAGED = "this invite link is damaged or was changed; ask a member for a new o
 
 def _invited_channel(payload: dict[str, object]) -> Channel:
     try:
-        channel_id, name = payload["id"], payload["name"]
+        channel_id, name, founder = payload["id"], payload["name"], payload["founder"]
         key, tag = bytes.fromhex(payload["key"]), bytes.fromhex(payload["tag"])  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInput(_DAMAGED, detail="a field is missing or malformed") from exc
     if not (isinstance(channel_id, str) and isinstance(name, str) and len(key) == KEY_LENGTH):
         raise InvalidInput(_DAMAGED, detail="a field is missing or malformed")
-    if channel_id != private_channel_id(key):
-        raise InvalidInput(_DAMAGED, detail="the channel id does not belong to its key")
-    expected = _invite_tag(key, {"v": INVITE_VERSION, "id": channel_id, "name": name})
-    if not hmac.compare_digest(tag, expected):
+    if not (isinstance(founder, str) and _HEX64.fullmatch(founder)):
+        raise InvalidInput(_DAMAGED, detail="a field is missing or malformed")
+    if channel_id != private_channel_id(key, founder):
+        raise InvalidInput(_DAMAGED, detail="the channel id does not belong to its key and founder")
+    signed = {"v": INVITE_VERSION, "id": channel_id, "name": name, "founder": founder}
+    if not hmac.compare_digest(tag, _invite_tag(key, signed)):
         raise InvalidInput(_DAMAGED, detail="the channel id or name does not match its tag")
-    return Channel(channel_id, normalize_name(name), "private", key, channel_title(name))
+    return Channel(
+        channel_id, normalize_name(name), "private", key, channel_title(name), founder=founder
+    )
 
 
 def _invite_tag(key: bytes, fields: dict[str, object]) -> bytes:

@@ -72,12 +72,15 @@ class Grant:
 
 @dataclass(frozen=True)
 class Opened:
-    """What a grant holds once its recipient opens it."""
+    """What a grant holds once its recipient opens it: a conversation's key and members,
+    or the key of a private channel's successor and the channel it continues."""
 
     channel: str
     key: bytes
-    members: tuple[str, ...]  # every member's signing key, sorted
+    members: tuple[str, ...]  # a conversation's members' signing keys, sorted; else ()
     sender: str
+    founder: str  # whose key the channel's id binds: a conversation's starter
+    follows: str | None = None  # a successor's: the channel it continues
 
 
 @dataclass(frozen=True)
@@ -119,14 +122,28 @@ def check_card(value: Any) -> Card:
 
 def make_grant(sender: Identity, recipient: Card, key: bytes, members: list[str]) -> Grant:
     """Seal a conversation's ``key`` and member list to ``recipient``, signed by ``sender``."""
-    channel = private_channel_id(key)
+    channel = private_channel_id(key, sender.public_key)
     everyone = tuple(sorted(set(members)))
     _check_members(everyone, sender.public_key, recipient.key)
+    inside = {"key": key.hex(), "members": list(everyone)}
+    return _sealed_grant(sender, recipient, channel, inside)
+
+
+def make_successor_grant(
+    sender: Identity, recipient: Card, key: bytes, founder: str, follows: str
+) -> Grant:
+    """Seal the key of the channel that continues ``follows`` to one of its members left."""
+    channel = private_channel_id(key, founder)
+    inside = {"follows": follows, "founder": founder, "key": key.hex()}
+    return _sealed_grant(sender, recipient, channel, inside)
+
+
+def _sealed_grant(sender: Identity, recipient: Card, channel: str, inside: dict[str, Any]) -> Grant:
     ephemeral = X25519PrivateKey.generate()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(bytes.fromhex(recipient.seal)))
     eph = ephemeral.public_key().public_bytes_raw().hex()
     secret = _grant_key(shared, eph, recipient.seal)
-    plaintext = canonical.dumps({"key": key.hex(), "members": list(everyone)})
+    plaintext = canonical.dumps(inside)
     fields = {
         "v": VERSION,
         "ch": channel,
@@ -176,19 +193,31 @@ def open_grant(grant: Grant, recipient: Identity) -> Opened:
     try:
         inside = canonical.loads(plaintext)
         key = bytes.fromhex(inside["key"])
-        members = tuple(inside["members"])
     except (InvalidInput, KeyError, TypeError, ValueError) as exc:
         raise InvalidEnvelope("a grant's sealed part is not a key and members") from exc
+    if len(key) != KEY_LENGTH:
+        raise InvalidEnvelope("a grant's key is not 32 bytes")
+    if isinstance(inside, dict) and set(inside) == {"follows", "founder", "key"}:
+        return _opened_successor(grant, key, inside["founder"], inside["follows"])
     if not isinstance(inside, dict) or set(inside) != {"key", "members"}:
         raise InvalidEnvelope("a grant's sealed part is not a key and members")
-    if len(key) != KEY_LENGTH or private_channel_id(key) != grant.channel:
+    members = inside["members"]
+    if private_channel_id(key, grant.sender) != grant.channel:
         raise InvalidEnvelope("a grant's key does not give its conversation's id")
-    if not all(isinstance(member, str) for member in members) or list(members) != sorted(
-        set(members)
-    ):
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
         raise InvalidEnvelope("a grant's members are not sorted distinct keys")
-    _check_members(members, grant.sender, grant.recipient)
-    return Opened(grant.channel, key, members, grant.sender)
+    if members != sorted(set(members)):
+        raise InvalidEnvelope("a grant's members are not sorted distinct keys")
+    _check_members(tuple(members), grant.sender, grant.recipient)
+    return Opened(grant.channel, key, tuple(members), grant.sender, grant.sender)
+
+
+def _opened_successor(grant: Grant, key: bytes, founder: Any, follows: Any) -> Opened:
+    if not (_is_hex(founder) and _is_hex(follows)):
+        raise InvalidEnvelope("a successor's founder and the channel it follows are hex keys")
+    if private_channel_id(key, founder) != grant.channel:
+        raise InvalidEnvelope("a grant's key does not give its channel's id")
+    return Opened(grant.channel, key, (), grant.sender, founder, follows)
 
 
 def encode_people(announcement: PeopleAnnouncement, box: Identity) -> bytes:

@@ -15,6 +15,10 @@ rules every box applies the same way (docs/PROTOCOL.md section 5.2).
 - ``settings`` (topic, description, pinned messages, who may post) is whole each time:
   the last counted one is the channel's. A channel where only moderators may post treats
   every key that does not moderate as banned from posting, by the same rule.
+- A private channel's founder is the key its id binds. Each member says ``join`` with
+  their card, so every box knows whom to seal a new key to. ``remove`` bans a member and
+  names the channel's successor: a new key, sealed to the members left, carries the
+  channel on; this one is closed. The successor starts from what this one folded to.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from chatbox.domain.cid import check_raw_cid
+from chatbox.domain.direct import check_card
 from chatbox.errors import InvalidEnvelope, InvalidInput
 
 FOUNDER_CONTEXT = "chatbox-founder-v1"
 ACTS_ON_KEYS = frozenset({"appoint", "dismiss", "ban", "unban"})
+ANYONE_S_ACTS = frozenset({"join"})  # what a key says of itself, moderating or not
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PROOF = re.compile(r"[0-9a-f]{130}")  # an Ethereum signature: r, s and v
 MAX_TOPIC = 200
@@ -58,6 +64,15 @@ def check_act(value: Any) -> None:
             raise InvalidEnvelope("a founding proof is 65 bytes of hex")
     elif act == "settings":
         check_settings(value)
+    elif act == "join":
+        if set(value) != {"act", "card"}:
+            raise InvalidEnvelope("a join act holds exactly act and card")
+        check_card(value["card"])
+    elif act == "remove":
+        if set(value) != {"act", "key", "to"}:
+            raise InvalidEnvelope("a remove act holds exactly act, key and to")
+        if not all(isinstance(value[n], str) and _HEX64.fullmatch(value[n]) for n in ("key", "to")):
+            raise InvalidEnvelope("a remove act's key and successor are 32-byte hex values")
     elif act in ACTS_ON_KEYS:
         if set(value) != {"act", "key"} or not isinstance(value["key"], str):
             raise InvalidEnvelope(f"a {act} act holds exactly act and key")
@@ -105,9 +120,11 @@ class Act(NamedTuple):
     clock: int
     author: str
     act: str
-    key: str | None = None  # whom appoint, dismiss, ban and unban are about
+    key: str | None = None  # whom appoint, dismiss, ban, unban and remove are about
     proof: str | None = None  # a founding act's registry signature
     settings: ChannelSettings | None = None  # what a settings act sets
+    card: dict[str, Any] | None = None  # a join act's card: the key to seal new keys to
+    to: str | None = None  # a remove act's successor channel
 
     @property
     def position(self) -> Position:
@@ -139,6 +156,9 @@ class Moderation:
     # channel again after it: a ban of every key that does not moderate.
     closings: list[Ban] = field(default_factory=list)
     dismissals: dict[str, list[Act]] = field(default_factory=dict)  # key -> counted ones
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> their card
+    successor: str | None = None  # the channel a counted remove continued this one as
+    removed: frozenset[str] = frozenset()  # the keys removed, here or before
     # key -> each counted dismissal's place and ancestors, when the fold was given them
     _beside_dismissal: dict[str, list[tuple[Position, set[str]]]] = field(default_factory=dict)
 
@@ -172,16 +192,18 @@ class Moderation:
     def may_post(self, key: str) -> bool:
         """Whether ``key`` may write messages, replies and edits now."""
         closed = self.settings.posting == "moderators" and key not in self.moderators
-        return not closed and not self.is_banned(key)
+        return not closed and not self.is_banned(key) and self.successor is None
 
 
 def fold(
     acts: Iterable[Act],
     is_founding: Callable[[Act], bool],
     ancestors_of: Mapping[str, set[str]] | None = None,
+    start: Start | None = None,
 ) -> Moderation:
     """Fold a channel's acts, in the log's order; ``is_founding`` checks a founding proof
-    (against the registry: the caller has it).
+    (against the registry: the caller has it). A private channel ``start``s from its
+    founder, and a successor from what the channel it continues folded to.
 
     With ``ancestors_of`` (each counted dismissal's ancestors, as ``dismissals`` of a fold
     without them lists), an act its author wrote beside their dismissal, not seen by it,
@@ -190,15 +212,42 @@ def fold(
     ordered = sorted(acts, key=lambda act: act.position)
     # Each proof checked once: recovering a signature's key is the costly part of a fold.
     founding = {act.cid for act in ordered if act.act == "found" and is_founding(act)}
-    founders = frozenset(act.author for act in ordered if act.cid in founding)
-    first = _fold_in_order(ordered, founders, founding, {})
+    start = start or Start()
+    founders = start.founders | frozenset(act.author for act in ordered if act.cid in founding)
+    first = _fold_in_order(ordered, founders, founding, {}, start)
     if not ancestors_of or not first.dismissals:
         return first
     beside = {
         key: [(dismissal.position, ancestors_of.get(dismissal.cid, set())) for dismissal in theirs]
         for key, theirs in first.dismissals.items()
     }
-    return _fold_in_order(ordered, founders, founding, beside)
+    return _fold_in_order(ordered, founders, founding, beside, start)
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a channel's moderation starts from before its own acts."""
+
+    founders: frozenset[str] = frozenset()  # a private channel's: its founder, or whoever
+    # moderated the channel it continues
+    members: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    bans: Mapping[str, list[Ban]] = field(default_factory=dict)
+    removed: frozenset[str] = frozenset()
+    private: bool = False  # only a private channel is continued by a remove
+
+    @classmethod
+    def private_channel(cls, founder: str, before: Moderation | None = None) -> Start:
+        """A private channel's start: its founder, or what the channel it continues (the
+        one ``before`` folds) ended as: its moderators, members, bans and removals."""
+        if before is None:
+            return cls(frozenset({founder}), private=True)
+        return cls(
+            before.moderators | {founder},
+            {k: card for k, card in before.members.items() if k not in before.removed},
+            {key: list(bans) for key, bans in before.bans.items()},
+            before.removed,
+            private=True,
+        )
 
 
 def _fold_in_order(
@@ -206,11 +255,21 @@ def _fold_in_order(
     founders: frozenset[str],
     founding: set[str],
     beside: dict[str, list[tuple[Position, set[str]]]],
+    start: Start,
 ) -> Moderation:
-    folded = Moderation(founders=founders, _beside_dismissal=beside)
+    folded = Moderation(founders=founders, _beside_dismissal=beside, removed=start.removed)
+    folded.members = dict(start.members)
     moderators = set(founders)
-    banned: dict[str, list[Ban]] = {}
+    banned: dict[str, list[Ban]] = {key: list(bans) for key, bans in start.bans.items()}
     for act in ordered:
+        if act.act == "join":
+            assert act.card is not None  # check_act holds a join act to its card
+            if act.card["key"] != act.author:  # a card is joined by its own key alone
+                folded.ignored.append(act.cid)
+                folded.unauthorized.append(act.cid)
+            elif act.author not in folded.removed:
+                folded.members[act.author] = act.card
+            continue
         if act.act == "found":
             if act.cid not in founding:
                 folded.ignored.append(act.cid)
@@ -238,7 +297,14 @@ def _fold_in_order(
             continue
         key = act.key
         assert key is not None  # check_act holds acts on keys to one
-        if act.act == "appoint":
+        if act.act == "remove":
+            if not start.private or folded.successor is not None:
+                folded.ignored.append(act.cid)  # continued already: the first remove holds
+                continue
+            folded.successor = act.to
+            folded.removed = folded.removed | {key}
+            banned.setdefault(key, []).append(Ban(act.cid))
+        elif act.act == "appoint":
             moderators.add(key)
         elif act.act == "dismiss":
             moderators.discard(key)
@@ -266,6 +332,8 @@ def _changes_something(
         return key not in moderators and not standing
     if act.act == "dismiss":
         return key in moderators and key not in founders
+    if act.act == "remove":  # a banned member may still be removed: their key changes
+        return key not in moderators
     if act.act == "ban":
         return key not in moderators and not standing
     return standing  # unban

@@ -48,6 +48,8 @@ class ChannelRecord:
     visibility: str
     sealed_key: bytes | None
     title: str = ""  # the name as written, when it differs from the normalized ``name``
+    founder: str | None = None  # a private channel's founder, whose key its id binds
+    follows: str | None = None  # the private channel it continues after a removal
 
 
 class AccountBook(Protocol):

@@ -102,6 +102,8 @@ async def export(
                 "title": channel.title,
                 "visibility": channel.visibility,
                 "key": None if channel.key is None else channel.key.hex(),
+                "founder": channel.founder,
+                "follows": channel.follows,
             }
             for channel in await channels.all()
         ],
@@ -139,6 +141,8 @@ def read(data: bytes, passphrase: str) -> Backup:
                     "private" if item["visibility"] == "private" else "public",
                     None if item["key"] is None else bytes.fromhex(item["key"]),
                     str(item.get("title") or ""),
+                    item.get("founder"),
+                    item.get("follows"),
                 )
                 for item in payload["channels"]
             ],

@@ -44,6 +44,12 @@ class ChannelService:
         self._on_registered: list[Callable[[Member, Channel], Awaitable[None]]] = []
         self._may_create_public: Callable[[Member], Awaitable[bool]] | None = None
         self._no_link: Callable[[str], Awaitable[bool]] | None = None
+        self._member_joined: list[Callable[[Member, Channel], Awaitable[None]]] = []
+
+    def on_member_joined(self, listener: Callable[[Member, Channel], Awaitable[None]]) -> None:
+        """Await ``listener`` when a member makes or joins a private channel by its link
+        (moderation has them say so in its log, with the key to seal a new key to)."""
+        self._member_joined.append(listener)
 
     def keep_unlinked(self, unlinkable: Callable[[str], Awaitable[bool]]) -> None:
         """Let ``unlinkable`` name channels no invite link may carry (conversations)."""
@@ -73,9 +79,12 @@ class ChannelService:
             if await self._book.channel(channel.id) is not None:
                 raise Conflict("a public channel with that name already exists", detail=channel.id)
         else:
-            channel = domain.new_private_channel(name)
+            channel = domain.new_private_channel(name, member.identity.public_key)
         await self._add(channel)
         await self._book.join(member.account_id, channel.id)
+        if channel.is_private:
+            for listener in self._member_joined:
+                await listener(member, channel)
         if await self._directory.register(channel):
             for listener in self._on_registered:
                 await listener(member, channel)
@@ -96,7 +105,7 @@ class ChannelService:
         channel = await self.for_member(member, channel_id)
         if not channel.is_private:
             raise InvalidInput("public channels need no invite; join them by name")
-        if self._no_link is not None and await self._no_link(channel.id):
+        if await self.is_conversation(channel.id):
             raise Forbidden("a direct conversation is joined by no link: start a new one instead")
         return domain.encode_invite(channel)
 
@@ -108,6 +117,8 @@ class ChannelService:
         if known is None:
             await self._add(channel)
         await self._book.join(member.account_id, channel.id)
+        for listener in self._member_joined:
+            await listener(member, channel)
         return channel
 
     async def hold(self, channel: Channel, account_ids: list[int]) -> None:
@@ -117,6 +128,13 @@ class ChannelService:
             await self._add(channel)
         for account_id in account_ids:
             await self._book.join(account_id, channel.id)
+
+    async def accounts_in(self, channel_id: str) -> list[int]:
+        """The accounts of this box that belong to the channel."""
+        return [a for a, joined in await self._book.memberships() if joined == channel_id]
+
+    async def is_conversation(self, channel_id: str) -> bool:
+        return self._no_link is not None and await self._no_link(channel_id)
 
     async def is_member(self, account_id: int, channel_id: str) -> bool:
         return await self._book.joined_channel(account_id, channel_id) is not None
@@ -198,7 +216,15 @@ class ChannelService:
             if channel.key is None
             else seal(self._vault_key, channel.key, _key_aad(channel.id))
         )
-        return ChannelRecord(channel.id, channel.name, channel.visibility, sealed, channel.title)
+        return ChannelRecord(
+            channel.id,
+            channel.name,
+            channel.visibility,
+            sealed,
+            channel.title,
+            channel.founder,
+            channel.follows,
+        )
 
     def _channel(self, record: ChannelRecord) -> Channel:
         key = (
@@ -207,7 +233,9 @@ class ChannelService:
             else open_sealed(self._vault_key, record.sealed_key, _key_aad(record.id))
         )
         visibility: domain.Visibility = "private" if record.visibility == "private" else "public"
-        return Channel(record.id, record.name, visibility, key, record.title)
+        return Channel(
+            record.id, record.name, visibility, key, record.title, record.founder, record.follows
+        )
 
 
 def _key_aad(channel_id: str) -> bytes:

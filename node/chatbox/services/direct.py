@@ -1,9 +1,12 @@
-"""Direct conversations: started from a person's card, one to one or up to eight people.
+"""Keys that travel without a link: direct conversations, and private channels that go on
+under a new key after a member's removal.
 
-A conversation is a private channel whose key no link carries: members on this box are
-joined at once, members on other boxes receive the key in a grant sealed to their card's
-sealing key (docs/PROTOCOL.md section 12). A grant that reaches this box waits, sealed,
-until its recipient logs in or has a page open; only their unlocked key opens it.
+A conversation is a private channel started from a person's card, one to one or up to
+eight people. Members on this box are joined at once, members on other boxes receive the
+key in a grant sealed to their card's sealing key (docs/PROTOCOL.md section 12). A grant
+that reaches this box waits, sealed, until its recipient logs in or has a page open; only
+their unlocked key opens it. A private channel's successor reaches the members left the
+same way, and is opened only once the channel's own log says it goes on as that one.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chatbox.domain import canonical, direct
@@ -50,6 +53,12 @@ class ConversationService:
         self._waiting: list[Callable[[int], None]] = []
         self._granted: list[Callable[[], None]] = []
         self._held: dict[str, tuple[str, ...]] | None = None  # loaded from SQLite once
+        self._successor_of: Callable[[Channel], Awaitable[str | None]] | None = None
+
+    def ask_successors(self, successor_of: Callable[[Channel], Awaitable[str | None]]) -> None:
+        """Let ``successor_of`` say which channel a private channel goes on as, if any (its
+        folded moderation): a successor's key is taken only from a grant it names."""
+        self._successor_of = successor_of
 
     def on_joined(self, react: Callable[[int, str], None]) -> None:
         """Call ``react(account id, channel id)`` when a conversation comes to an account."""
@@ -90,7 +99,7 @@ class ConversationService:
                 " in there once, and both boxes must be on the network"
             )
         key = new_key()
-        channel = conversation_channel(key)
+        channel = conversation_channel(key, member.identity.public_key)
         grants = [direct.make_grant(member.identity, cards[k], key, list(members)) for k in remote]
         await self._book.add_grants("out", [(g.channel, g.recipient, g.raw) for g in grants])
         await self._hold(channel, members, [local[k] for k in members if k in local])
@@ -110,11 +119,76 @@ class ConversationService:
                 # Sealed to an older key of theirs (a password reset), or never theirs.
                 log.warning("a grant for %s cannot be opened: %s", member.name, exc.message)
             else:
-                channel = conversation_channel(opened.key)
-                await self._hold(channel, opened.members, [member.account_id])
-                accepted.append(Conversation(channel, opened.members))
+                if opened.follows is not None:
+                    if not await self._take_successor(member, opened):
+                        continue  # the removal it follows has not reached this box yet
+                else:
+                    channel = conversation_channel(opened.key, opened.sender)
+                    await self._hold(channel, opened.members, [member.account_id])
+                    accepted.append(Conversation(channel, opened.members))
             await self._book.drop_grant(channel_id, member.identity.public_key)
         return accepted
+
+    async def carry_on(
+        self,
+        remover: Member,
+        channel: Channel,
+        successor: Channel,
+        members: dict[str, dict[str, object]],
+    ) -> None:
+        """A member was removed from ``channel``: the members left on this box join its
+        successor now; those on other boxes receive its key sealed to their cards."""
+        local = await self._local_accounts()
+        here = set(await self._channels.accounts_in(channel.id))
+        joining = [local[key] for key in members if key in local and local[key] in here]
+        assert successor.key is not None and successor.founder is not None
+        grants = []
+        for key, card in members.items():
+            if key in local:
+                continue
+            try:
+                sealed_to = direct.check_card(card)
+            except InvalidEnvelope:
+                continue  # the fold kept only valid cards; nothing to seal to otherwise
+            grants.append(
+                direct.make_successor_grant(
+                    remover.identity, sealed_to, successor.key, successor.founder, channel.id
+                )
+            )
+        await self._book.add_grants("out", [(g.channel, g.recipient, g.raw) for g in grants])
+        await self._channels.hold(successor, joining)
+        for account_id in joining:
+            for react in self._joined:
+                react(account_id, successor.id)
+        if grants:
+            for announce in self._granted:
+                announce()
+
+    async def _take_successor(self, member: Member, opened: direct.Opened) -> bool:
+        """Join the successor a grant names, once the channel it follows says it goes on
+        as that one; False while that cannot be told yet."""
+        assert opened.follows is not None
+        try:
+            before = await self._channels.for_member(member, opened.follows)
+        except NotFound:
+            return True  # not theirs to follow: the grant is dropped
+        if before.founder != opened.founder or self._successor_of is None:
+            return True
+        if await self._successor_of(before) != opened.channel:
+            return False
+        successor = Channel(
+            opened.channel,
+            before.name,
+            "private",
+            opened.key,
+            before.title,
+            before.founder,
+            before.id,
+        )
+        await self._channels.hold(successor, [member.account_id])
+        for react in self._joined:
+            react(member.account_id, successor.id)
+        return True
 
     async def of(self, member: Member) -> list[Conversation]:
         """The member's conversations, in the order they joined them."""
@@ -204,6 +278,7 @@ class ConversationService:
         return self._held
 
 
-def conversation_channel(key: bytes) -> Channel:
+def conversation_channel(key: bytes, starter: str) -> Channel:
     """A conversation's channel: private, and shown by its members' names, not its own."""
-    return Channel(private_channel_id(key), CONVERSATION_NAME, "private", key)
+    channel_id = private_channel_id(key, starter)
+    return Channel(channel_id, CONVERSATION_NAME, "private", key, founder=starter)

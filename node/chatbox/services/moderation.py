@@ -5,7 +5,8 @@ whoever signed them (the rules: domain/moderation.py, docs/PROTOCOL.md section 5
 A public channel's first moderators are its founders, whom the box that registered the
 channel on chain names with a signature of its chain account: the channel's creator when
 the channel is made here, and this box's admins when they first act in a channel this box
-registered. Private channels have no registry entry, so no founders, and no moderation.
+registered. A private channel's founder is the key its id binds; its members say so with a
+``join`` act, and removing one continues the channel under a new key sealed to the rest.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from chatbox.domain.channels import Channel
+from chatbox.domain.channels import Channel, successor_channel
+from chatbox.domain.direct import make_card
 from chatbox.domain.moderation import (
     Act,
     Ban,
     ChannelSettings,
     Moderation,
+    Start,
     barred,
     check_settings,
     fold,
@@ -44,6 +49,8 @@ from chatbox.services.messages import MessageService
 from chatbox.services.outbox import Outbox
 
 log = logging.getLogger(__name__)
+# (the remover, the channel, its successor, the members left: key -> card)
+Continuation = Callable[[Member, Channel, Channel, dict[str, dict[str, Any]]], Awaitable[None]]
 _KEY = re.compile(r"[0-9a-f]{64}")
 _ACT_ON_KEYS = ("appoint", "dismiss", "ban", "unban")
 _POSTS = ("message", "reply", "edit")  # what a channel closed to all but moderators refuses
@@ -59,6 +66,9 @@ class ChannelModeration:
     banned: list[str]
     you_moderate: bool  # or may, as an admin of the box that registered the channel
     available: bool  # False where the registry cannot say who founded the channel
+    members: list[str]  # a private channel's: those who joined and were not removed
+    successor: str | None  # the channel this one continues as, after a removal
+    removed: bool  # the member was removed from it
 
 
 class ModerationService:
@@ -84,6 +94,21 @@ class ModerationService:
         self._looked: dict[str, int] = {}
         self._waiting: set[str] = set()  # channels whose bans wait for missing entries
         self._founding: dict[str, bool] = {}  # founding act's CID -> whether its proof holds
+        self._continued: list[Continuation] = []
+        self._heard_continued: list[Callable[[Channel], Awaitable[None]]] = []
+
+    def on_heard_continued(self, listener: Callable[[Channel], Awaitable[None]]) -> None:
+        """Await ``listener(channel)`` when a removal from another box says the channel goes
+        on as a successor: a grant of its key that waited may now be opened."""
+        self._heard_continued.append(listener)
+
+    async def successor_of(self, channel: Channel) -> str | None:
+        return (await self.state(channel)).successor
+
+    def on_continued(self, listener: Continuation) -> None:
+        """Await ``listener(remover, channel, successor, members)`` once a removal here
+        continues a private channel: the members left (key -> card) need its new key."""
+        self._continued.append(listener)
 
     # What members do.
 
@@ -96,7 +121,10 @@ class ModerationService:
             moderators=sorted(folded.moderators),
             banned=sorted(k for k in folded.bans if folded.is_banned(k)),
             you_moderate=key in folded.moderators or self._may_found(member, channel),
-            available=self._directory.creator(channel.id) is not None,
+            available=self._founded(channel),
+            members=sorted(folded.members),
+            successor=folded.successor,
+            removed=key in folded.removed,
         )
 
     async def delete(self, member: Member, cid: str) -> None:
@@ -127,6 +155,47 @@ class ModerationService:
         await self.enforce(channel)
         return await self.view(member, channel_id)
 
+    async def joined(self, member: Member, channel: Channel) -> None:
+        """Say in a private channel's log that ``member`` belongs to it, with their card:
+        whoever removes someone later seals the new key to it."""
+        if channel.founder is None or await self._channels.is_conversation(channel.id):
+            return
+        card = make_card(member.identity).as_json()
+        folded = await self.state(channel)
+        if folded.members.get(member.identity.public_key) == card or folded.successor:
+            return
+        await self._messages.append_entry(member, channel, {"mod": {"act": "join", "card": card}})
+        self._forget_fold(channel.id)
+
+    async def remove(self, member: Member, channel_id: str, key: str) -> Channel:
+        """Remove a member from a private channel (a moderator may): their key is banned,
+        and the channel goes on as its successor, whose new key only the others receive.
+        Returns the successor."""
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            raise InvalidInput("a key is 64 lower-case hex characters")
+        channel = await self._channels.for_member(member, channel_id)
+        if channel.founder is None or await self._channels.is_conversation(channel.id):
+            raise InvalidInput("only a private channel's members can be removed from it")
+        await self._require_moderator(member, channel)
+        folded = await self.state(channel)
+        if folded.successor is not None:
+            raise Conflict("this channel goes on as a new one already: remove them there")
+        if key == member.identity.public_key or key in folded.moderators:
+            raise Conflict("a moderator cannot be removed: dismiss them first", detail=key)
+        if key not in folded.members:
+            raise NotFound("that key is not a member of this channel", detail=key)
+        successor = successor_channel(channel)
+        act = {"act": "remove", "key": key, "to": successor.id}
+        await self._messages.append_entry(member, channel, {"mod": act})
+        self._forget_fold(channel.id)
+        after = await self.state(channel)
+        left = {k: card for k, card in after.members.items() if k not in after.removed}
+        left = {k: card for k, card in left.items() if not after.is_banned(k)}
+        for listener in self._continued:
+            await listener(member, channel, successor, left)
+        await self.enforce(channel)
+        return successor
+
     async def found(self, member: Member, channel: Channel) -> None:
         """Name ``member`` a founder of a public channel this box registers or registered."""
         if self._chain is None or channel.is_private:
@@ -144,6 +213,13 @@ class ModerationService:
         (MessageService asks before each entry)."""
         folded = await self.state(channel)
         key = member.identity.public_key
+        if key in folded.removed:
+            raise Forbidden("a moderator removed you from this channel", detail=channel.id)
+        if folded.successor is not None and not _is_join(body):
+            raise Forbidden(
+                "this channel goes on as a new one since a member was removed: write there",
+                detail=folded.successor,
+            )
         if folded.is_banned(key):
             raise Forbidden("a moderator banned you from this channel", detail=channel.id)
         posts = "content" in body or "text" in body or "file" in body
@@ -209,7 +285,7 @@ class ModerationService:
         on its way), and only while the registry lists the channel."""
         if all(indexed.kind != "mod" for indexed in opened):
             return []
-        if self._directory.creator(channel.id) is None:
+        if not self._founded(channel):
             return []
         stored = await self._stored_acts(channel)
         arriving = [
@@ -217,7 +293,8 @@ class ModerationService:
             for i in opened
             if i.kind == "mod"
         ]
-        folded = fold([*stored, *arriving], lambda act: self._is_founding(channel, act))
+        start = await self._start(channel)
+        folded = fold([*stored, *arriving], partial(self._is_founding, channel), None, start)
         unauthorized = set(folded.unauthorized)
         here = {indexed.entry.cid: indexed.entry for indexed in opened}
         known: dict[str, bool] = {}  # parent -> whether its whole past is here, once asked
@@ -249,9 +326,13 @@ class ModerationService:
 
     async def arrived(self, channel: Channel, added: list[IndexedEntry]) -> None:
         """Carry out what new entries from peers ask: acts, deletes, a banned key's posts."""
+        continued_before = (await self.state(channel)).successor
         if any(indexed.kind == "mod" for indexed in added):
             self._forget_fold(channel.id)
         folded = await self.state(channel)
+        if folded.successor is not None and continued_before is None:
+            for listener in self._heard_continued:
+                await listener(channel)
         if channel.id in self._waiting or any(
             indexed.kind in ("mod", "delete")
             or indexed.entry.author in folded.bans
@@ -274,7 +355,8 @@ class ModerationService:
         if folded is not None:
             return folded
         acts = await self._stored_acts(channel)
-        folded = fold(acts, lambda act: self._is_founding(channel, act))
+        start = await self._start(channel)
+        folded = fold(acts, lambda act: self._is_founding(channel, act), None, start)
         whole = True
         if folded.dismissals:
             seen: dict[str, set[str]] = {}
@@ -282,7 +364,7 @@ class ModerationService:
                 for dismissal in dismissals:
                     seen[dismissal.cid], missing = await self._acts.ancestors(dismissal.cid)
                     whole = whole and not missing
-            folded = fold(acts, lambda act: self._is_founding(channel, act), seen)
+            folded = fold(acts, lambda act: self._is_founding(channel, act), seen, start)
         if whole:
             self._folded[channel.id] = folded
         return folded
@@ -347,11 +429,9 @@ class ModerationService:
         return dropped
 
     async def enforce_everywhere(self) -> None:
-        """Fold and carry out every public channel's moderation again: at start, and when
-        the registry names a channel's creator (its founders' acts then count)."""
+        """Fold and carry out every channel's moderation again: at start, and when the
+        registry names a channel's creator (its founders' acts then count)."""
         for channel in await self._channels.all():
-            if channel.is_private:
-                continue
             self._forget_fold(channel.id)
             try:
                 await self.enforce(channel)
@@ -384,6 +464,24 @@ class ModerationService:
             and creator is not None
             and creator.lower() == self._chain.address.lower()
         )
+
+    def _founded(self, channel: Channel) -> bool:
+        """Whether the channel's founders are known: by the registry, or by a private id."""
+        if channel.is_private:
+            return channel.founder is not None
+        return self._directory.creator(channel.id) is not None
+
+    async def _start(self, channel: Channel) -> Start | None:
+        """A private channel starts from its founder, or from the channel it continues."""
+        if not channel.is_private or channel.founder is None:
+            return None
+        before = None
+        if channel.follows is not None:
+            try:
+                before = await self.state(await self._channels.get(channel.follows))
+            except NotFound:
+                before = None  # a newcomer to the successor holds only the successor
+        return Start.private_channel(channel.founder, before)
 
     def _is_founding(self, channel: Channel, act: Act) -> bool:
         creator = self._directory.creator(channel.id)
@@ -421,7 +519,21 @@ def _act(channel: Channel, cid: str, clock: int, author: str, body: dict[str, ob
         settings = ChannelSettings(
             value["topic"], value["description"], tuple(value["pinned"]), value["posting"]
         )
-    return Act(cid, clock, author, value["act"], value.get("key"), value.get("proof"), settings)
+    return Act(
+        cid,
+        clock,
+        author,
+        value["act"],
+        value.get("key"),
+        value.get("proof"),
+        settings,
+        value.get("card"),
+        value.get("to"),
+    )
+
+
+def _is_join(body: dict[str, Any]) -> bool:
+    return isinstance(body.get("mod"), dict) and body["mod"].get("act") == "join"
 
 
 def _check_meaningful(act: str, key: str, folded: Moderation) -> None:

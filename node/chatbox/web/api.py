@@ -294,6 +294,15 @@ def _channel_routes(api: Blueprint, services: WebServices) -> None:
         """Lift a key's ban."""
         return await _act(channel_id, "unban", key)
 
+    @api.delete("/channels/<channel_id>/members/<key>")
+    @validate_response(schemas.ChannelOut)
+    async def remove_member(channel_id: str, key: str) -> dict[str, Any]:
+        """Remove a member from a private channel (a moderator may): it goes on as a new
+        channel under a new key that only the members left receive; returns that one."""
+        member = session.member()
+        successor = await services.moderation.remove(member, channel_id, key)
+        return channel_view(successor)
+
     @api.get("/channels/<channel_id>/settings")
     @validate_response(schemas.SettingsOut)
     async def settings(channel_id: str) -> dict[str, Any]:

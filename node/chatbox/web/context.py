@@ -157,16 +157,21 @@ def channel_view(
         "muted": muted,
         "direct": members is not None,
         "members": members or [],
+        "follows": channel.follows,
     }
 
 
 async def channel_views(services: WebServices, member: Member) -> list[dict[str, Any]]:
-    """The member's channels and conversations, opening conversations that wait for them."""
+    """The member's channels and conversations, opening the keys that wait for them."""
     await services.conversations.accept_waiting(member)
     unread = await services.channels.unread(member)
     muted = await services.channels.muted(member)
     views = []
-    for channel in await services.channels.joined(member):
+    joined = await services.channels.joined(member)
+    continued = {channel.follows for channel in joined if channel.follows}
+    for channel in joined:
+        if channel.id in continued:
+            continue  # it goes on as its successor, which the list shows instead
         shown, members = await as_shown(services, member, channel)
         views.append(channel_view(shown, unread.get(channel.id, 0), channel.id in muted, members))
     return views

@@ -84,11 +84,12 @@ async def _stream(
 
 
 async def _conversation_event(services: WebServices, member: Member, channel_id: str) -> bytes:
-    """``event: conversation``: a conversation the person now belongs to, as listed."""
+    """``event: joined``: a channel the person now belongs to without a link (a conversation,
+    or the successor of a channel of theirs), as the channel list shows it."""
     channel = await services.channels.for_member(member, channel_id)
     shown, others = await as_shown(services, member, channel)
     data = json.dumps(channel_view(shown, members=others))
-    return f"event: conversation\ndata: {data}\n\n".encode()
+    return f"event: joined\ndata: {data}\n\n".encode()
 
 
 def _encoder(services: WebServices) -> Callable[[Message], Awaitable[bytes]]:

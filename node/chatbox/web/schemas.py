@@ -76,6 +76,9 @@ class ChannelOut(BaseModel):
     members: list[str] = Field(
         default_factory=list, description="a conversation's other members' public keys"
     )
+    follows: str | None = Field(
+        None, description="the channel this one goes on from, since a member was removed"
+    )
 
 
 class ChannelList(BaseModel):
@@ -183,6 +186,14 @@ class Moderation(BaseModel):
         description="false while the chain registry does not list the channel (or this box "
         "reads none): then nobody can be told a founder, and nobody moderates"
     )
+    members: list[str] = Field(
+        default_factory=list,
+        description="a private channel's members (who joined and were not removed)",
+    )
+    successor: str | None = Field(
+        None, description="the channel this one goes on as since a member was removed"
+    )
+    removed: bool = Field(False, description="whether you were removed from this channel")
 
 
 class SettingsIn(Body):

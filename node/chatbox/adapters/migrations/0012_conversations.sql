@@ -1,3 +1,8 @@
+-- A private channel's id binds its founder's key, whom its moderation starts from; a
+-- channel that continues another after a member's removal names it (PROTOCOL.md §5.2).
+ALTER TABLE channels ADD COLUMN founder TEXT;
+ALTER TABLE channels ADD COLUMN follows TEXT;
+
 -- Direct conversations (docs/PROTOCOL.md section 12). A conversation is a private channel
 -- whose key reached each member sealed to their own key, with its members fixed.
 CREATE TABLE cards (

@@ -234,6 +234,12 @@ const actions = {
     const name = card.querySelector("#person-name").textContent;
     if (act === "ban" && !confirm(_("Ban %(name)s from this channel? What they write from now on counts for nothing on every box that follows the channel, and they can no longer post here.", { name }))) return;
     const base = `/api/v1/channels/${encodeURIComponent(conversation.channel)}`;
+    if (act === "remove") {
+      if (!confirm(_("Remove %(name)s from this channel? It goes on under a new key that only the others receive, on every box; %(name)s keeps what was written before.", { name }))) return;
+      const successor = await api("DELETE", `${base}/members/${key}`);
+      location.href = `/chat/${encodeURIComponent(successor.id)}`;
+      return;
+    }
     const request = {
       appoint: ["POST", `${base}/moderators`, { key }],
       dismiss: ["DELETE", `${base}/moderators/${key}`],
@@ -337,7 +343,11 @@ function showModeration(card) {
     : banned ? _("Banned from this channel") : "";
   role.hidden = !role.textContent;
   tools.hidden = !view.you_moderate || key === me.key;
-  const shown = { appoint: !moderator && !banned, dismiss: moderator && !founder, ban: !moderator && !banned, unban: banned };
+  const member = (view.members || []).includes(key) && !view.successor;
+  const shown = {
+    appoint: !moderator && !banned, dismiss: moderator && !founder, ban: !moderator && !banned,
+    unban: banned, remove: member && !moderator,
+  };
   for (const button of tools.querySelectorAll("[data-act]")) button.hidden = !shown[button.dataset.act];
 }
 
@@ -711,11 +721,17 @@ class ChannelList {
     return Boolean(link && link.closest(".conversations"));
   }
 
-  // A conversation someone started with this person while the page was open.
+  // A conversation someone started with this person while the page was open, or the
+  // channel one of theirs goes on as since a member was removed.
   add(channel) {
     if (this.links.has(channel.id)) return;
-    const list = document.querySelector(".conversations");
+    const list = document.querySelector(channel.direct ? ".conversations" : ".channels");
     if (!list) return;
+    const before = channel.follows && this.links.get(channel.follows);
+    const sigil = before ? before.querySelector(".sigil").cloneNode(true)
+      : element("span", "sigil", channel.direct ? "@" : "#");
+    sigil.setAttribute("aria-hidden", "true");
+    if (before) before.closest("li").remove();  // it goes on as this one
     const link = element("a");
     link.href = `/chat/${encodeURIComponent(channel.id)}`;
     link.dataset.channelId = channel.id;
@@ -725,12 +741,12 @@ class ChannelList {
     unread.append(element("span", "visually-hidden", `${_("unread:")} `), element("span", "count", "0"));
     const muted = element("span", "muted-mark");
     muted.hidden = true;
-    link.append(element("span", "sigil", "@"), element("span", "channel-name", channel.title), " ", muted, " ", unread);
-    link.querySelector(".sigil").setAttribute("aria-hidden", "true");
+    link.append(sigil, element("span", "channel-name", channel.title), " ", muted, " ", unread);
     const item = element("li");
     item.append(link);
     list.append(item);
-    list.querySelector(".empty").hidden = true;
+    const empty = list.querySelector(".empty");
+    if (empty) empty.hidden = true;
     this.links.set(channel.id, link);
   }
 
@@ -785,7 +801,7 @@ class LiveChat {
     const source = new EventSource("/api/v1/events");
     let dropped = false;
     source.addEventListener("message", (event) => this.arrive(JSON.parse(event.data)));
-    source.addEventListener("conversation", (event) => this.channels.add(JSON.parse(event.data)));
+    source.addEventListener("joined", (event) => this.channels.add(JSON.parse(event.data)));
     source.addEventListener("error", () => {
       dropped = true;
       if (this.conversation) this.conversation.connection(false);
@@ -921,9 +937,17 @@ class Conversation {
     // One who may not post here is told why in the message box's place, before typing.
     const composer = this.section.querySelector(".composer");
     const reason = this.section.querySelector(".cannot-post");
-    const banned = this.moderation && this.moderation.banned.includes(me.key);
-    reason.textContent = banned ? _("A moderator banned you from this channel.")
-      : _("Only moderators post in this channel.");
+    const view = this.moderation;
+    const banned = view && view.banned.includes(me.key);
+    reason.replaceChildren(view && view.removed ? _("A moderator removed you from this channel. You can read what was written before.")
+      : banned ? _("A moderator banned you from this channel.")
+      : view && view.successor ? _("A member was removed, so this channel goes on under a new key. ")
+      : _("Only moderators post in this channel."));
+    if (view && view.successor && !view.removed) {
+      const onward = element("a", "", _("Write in it"));
+      onward.href = `/chat/${encodeURIComponent(view.successor)}`;
+      reason.append(onward);
+    }
     composer.hidden = !this.settings.you_may_post;
     reason.hidden = this.settings.you_may_post;
   }
