@@ -269,6 +269,7 @@ class Node:
         peers = PeerService(
             ipfs, peer_tables, peer_tables, sync.transport, sync.people, self._sync_timing
         )
+        peers.on_box_connected(people_topic.announce_soon)
         key = secrets.identity.public_key
         advertised = Advertised(self.settings.box_name, key, self.settings.http_port, __version__)
         lan = LanDiscovery(

@@ -252,3 +252,31 @@ def test_a_removal_counts_only_in_a_private_channel() -> None:
 def test_malformed_joins_and_removals_are_refused(value: dict[str, object]) -> None:
     with pytest.raises(InvalidEnvelope):
         check_act(value)
+
+
+def test_nothing_counts_in_a_channel_after_its_removal_not_even_a_join() -> None:
+    founder, anna, ben, stand_in = (Identity.generate() for _ in range(4))
+    f, a, b = founder.public_key, anna.public_key, ben.public_key
+    acts = [
+        _joined(1, founder),
+        _joined(2, anna),
+        _joined(3, ben),
+        act(4, f, "appoint", a),
+        _removed(5, f, b),
+        _joined(6, stand_in),  # the removed member's second key, using the old key
+        act(7, f, "dismiss", a),
+    ]
+    folded = fold(acts, lambda _: False, None, Start.private_channel(f))
+    assert stand_in.public_key not in folded.members
+    assert {acts[5].cid, acts[6].cid} <= set(folded.ignored)
+    after = fold([], lambda _: False, None, Start.private_channel(f, folded))
+    assert stand_in.public_key not in after.members
+    # Whoever moderated goes on moderating the successor, and can be dismissed there.
+    assert after.moderators == {f, a}
+    dismissed = fold(
+        [Act("bafy0001dismiss", 1, f, "dismiss", a)],
+        lambda _: False,
+        None,
+        Start.private_channel(f, folded),
+    )
+    assert dismissed.moderators == {f}

@@ -56,8 +56,9 @@ class SqliteConversationStore:
             before = connection.total_changes
             connection.executemany(
                 "INSERT OR IGNORE INTO grants (channel_id, recipient, direction, grant, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(ch, to, direction, raw, unix_now()) for ch, to, raw in grants],
+                " SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM grants"
+                " WHERE direction = 'done' AND channel_id = ? AND recipient = ?)",
+                [(ch, to, direction, raw, unix_now(), ch, to) for ch, to, raw in grants],
             )
             return connection.total_changes - before
 
@@ -75,7 +76,8 @@ class SqliteConversationStore:
     async def drop_grant(self, channel_id: str, recipient: str) -> None:
         await self._db.write(
             execute,
-            "DELETE FROM grants WHERE direction = 'in' AND channel_id = ? AND recipient = ?",
+            "UPDATE grants SET direction = 'done', grant = x'' WHERE direction = 'in'"
+            " AND channel_id = ? AND recipient = ?",
             (channel_id, recipient),
         )
 

@@ -142,6 +142,7 @@ class Moderation:
     """A channel's moderation as its log says: who founded it and moderates, who is banned."""
 
     founders: frozenset[str] = frozenset()
+    starting: frozenset[str] = frozenset()  # a successor's: who moderated the channel before
     ignored: list[str] = field(default_factory=list)  # the acts that did not take effect
     # Of those, the acts their author could not make: a founding proof the registry's
     # creator did not sign, an act from a key that did not moderate there. A receiver that
@@ -164,13 +165,16 @@ class Moderation:
 
     @property
     def moderators(self) -> frozenset[str]:
-        return self._moderators_after[-1] if self._moderators_after else self.founders
+        if self._moderators_after:
+            return self._moderators_after[-1]
+        return self.founders | self.starting
 
     def moderates_at(self, key: str, position: Position) -> bool:
         """Whether ``key`` moderated just before ``position`` in the log's order."""
         index = bisect_left(self._changes, position)
-        moderators = self._moderators_after[index - 1] if index else self.founders
-        return key in moderators
+        if index:
+            return key in self._moderators_after[index - 1]
+        return key in self.founders or key in self.starting
 
     def beside_dismissal(self, key: str, position: Position, cid: str) -> bool:
         """Whether ``key`` wrote ``cid`` before a dismissal of theirs in the log's order but
@@ -228,11 +232,13 @@ def fold(
 class Start:
     """What a channel's moderation starts from before its own acts."""
 
-    founders: frozenset[str] = frozenset()  # a private channel's: its founder, or whoever
-    # moderated the channel it continues
+    founders: frozenset[str] = frozenset()  # a private channel's: its founder
+    moderators: frozenset[str] = frozenset()  # a successor's: who moderated the one before
     members: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     bans: Mapping[str, list[Ban]] = field(default_factory=dict)
     removed: frozenset[str] = frozenset()
+    settings: ChannelSettings = field(default_factory=ChannelSettings)
+    closings: tuple[Ban, ...] = ()
     private: bool = False  # only a private channel is continued by a remove
 
     @classmethod
@@ -242,10 +248,13 @@ class Start:
         if before is None:
             return cls(frozenset({founder}), private=True)
         return cls(
-            before.moderators | {founder},
+            frozenset({founder}),
+            before.moderators - {founder},
             {k: card for k, card in before.members.items() if k not in before.removed},
             {key: list(bans) for key, bans in before.bans.items()},
             before.removed,
+            before.settings,
+            tuple(before.closings),
             private=True,
         )
 
@@ -257,11 +266,21 @@ def _fold_in_order(
     beside: dict[str, list[tuple[Position, set[str]]]],
     start: Start,
 ) -> Moderation:
-    folded = Moderation(founders=founders, _beside_dismissal=beside, removed=start.removed)
+    folded = Moderation(
+        founders=founders,
+        starting=start.moderators,
+        _beside_dismissal=beside,
+        removed=start.removed,
+        settings=start.settings,
+        closings=list(start.closings),
+    )
     folded.members = dict(start.members)
-    moderators = set(founders)
+    moderators = set(founders) | start.moderators
     banned: dict[str, list[Ban]] = {key: list(bans) for key, bans in start.bans.items()}
     for act in ordered:
+        if folded.successor is not None:  # closed: nothing after the remove counts
+            folded.ignored.append(act.cid)
+            continue
         if act.act == "join":
             assert act.card is not None  # check_act holds a join act to its card
             if act.card["key"] != act.author:  # a card is joined by its own key alone

@@ -29,6 +29,7 @@ from chatbox.services.channels import ChannelService
 log = logging.getLogger("chatbox.services.direct")
 CONVERSATION_NAME = "conversation"  # the channel name; pages show the members instead
 GRANT_RESENT_FOR = 7 * 24 * 3600  # a box away for up to a week still receives its grants
+MAX_WAITING = 64  # grants kept for one person until they log in: no box floods a disk
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class ConversationService:
                 if opened.follows is not None:
                     if not await self._take_successor(member, opened):
                         continue  # the removal it follows has not reached this box yet
+                elif await self._is_other_channel(opened.channel):
+                    log.warning("a grant for %s names a channel, not a conversation", member.name)
                 else:
                     channel = conversation_channel(opened.key, opened.sender)
                     await self._hold(channel, opened.members, [member.account_id])
@@ -171,12 +174,14 @@ class ConversationService:
         try:
             before = await self._channels.for_member(member, opened.follows)
         except NotFound:
-            return True  # not theirs to follow: the grant is dropped
+            # Not theirs, or not yet: the grant of the channel before it may still come.
+            return await self._channels.is_member(member.account_id, opened.follows)
         if before.founder != opened.founder or self._successor_of is None:
             return True
-        if await self._successor_of(before) != opened.channel:
-            return False
-        successor = Channel(
+        successor = await self._successor_of(before)
+        if successor != opened.channel:
+            return successor is not None  # went on as another: drop; not yet: wait
+        joined = Channel(
             opened.channel,
             before.name,
             "private",
@@ -185,9 +190,9 @@ class ConversationService:
             before.founder,
             before.id,
         )
-        await self._channels.hold(successor, [member.account_id])
+        await self._channels.hold(joined, [member.account_id])
         for react in self._joined:
-            react(member.account_id, successor.id)
+            react(member.account_id, joined.id)
         return True
 
     async def of(self, member: Member) -> list[Conversation]:
@@ -212,11 +217,18 @@ class ConversationService:
         return (await self._loaded()).get(channel_id)
 
     async def arrived(self, grants: tuple[Grant, ...]) -> int:
-        """Keep the grants of a people announcement meant for people of this box."""
+        """Keep the grants of a people announcement meant for people of this box, once
+        each (one opened or refused is not kept again), and at most ``MAX_WAITING`` for
+        one person."""
         local = await self._local_accounts()
         mine = [g for g in grants if g.recipient in local]
-        held = await self._loaded()
-        fresh = [g for g in mine if g.channel not in held or not await self._joined_already(g)]
+        fresh: list[Grant] = []
+        for grant in mine:
+            if await self._joined_already(grant):
+                continue
+            waiting = await self._book.waiting_grants(grant.recipient)
+            if len(waiting) + sum(g.recipient == grant.recipient for g in fresh) < MAX_WAITING:
+                fresh.append(grant)
         added = await self._book.add_grants("in", [(g.channel, g.recipient, g.raw) for g in fresh])
         if added:
             for grant in fresh:
@@ -235,9 +247,15 @@ class ConversationService:
         return grants
 
     async def learn_cards(self, cards: list[Card]) -> None:
-        """Keep the cards other boxes carried (each checked against its own signature)."""
+        """Keep the cards other boxes carried (each checked against its own signature);
+        this box's own people's cards are made here, never taken from elsewhere."""
+        local = await self._local_accounts()
         await self._cards_kept.add_cards(
-            {card.key: canonical.dumps(card.as_json()).decode() for card in cards}
+            {
+                card.key: canonical.dumps(card.as_json()).decode()
+                for card in cards
+                if card.key not in local
+            }
         )
 
     async def local_cards(self) -> list[Card]:
@@ -255,6 +273,15 @@ class ConversationService:
         for account_id in account_ids:
             for react in self._joined:
                 react(account_id, channel.id)
+
+    async def _is_other_channel(self, channel_id: str) -> bool:
+        """Whether this box holds the channel as something else than a conversation (a
+        grant cannot make a private channel one, and so unremovable)."""
+        try:
+            await self._channels.get(channel_id)
+        except NotFound:
+            return False
+        return channel_id not in await self._loaded()
 
     async def _joined_already(self, grant: Grant) -> bool:
         local = await self._local_accounts()

@@ -11,6 +11,7 @@ registered. A private channel's founder is the key its id binds; its members say
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -95,6 +96,8 @@ class ModerationService:
         self._waiting: set[str] = set()  # channels whose bans wait for missing entries
         self._founding: dict[str, bool] = {}  # founding act's CID -> whether its proof holds
         self._continued: list[Continuation] = []
+        self._removing: dict[str, asyncio.Lock] = {}  # one removal at a time per channel
+        self._follows: dict[str, str] = {}  # successor -> the channel its fold starts from
         self._heard_continued: list[Callable[[Channel], Awaitable[None]]] = []
 
     def on_heard_continued(self, listener: Callable[[Channel], Awaitable[None]]) -> None:
@@ -184,11 +187,20 @@ class ModerationService:
             raise Conflict("a moderator cannot be removed: dismiss them first", detail=key)
         if key not in folded.members:
             raise NotFound("that key is not a member of this channel", detail=key)
+        async with self._removing.setdefault(channel.id, asyncio.Lock()):
+            return await self._remove(member, channel, key)
+
+    async def _remove(self, member: Member, channel: Channel, key: str) -> Channel:
+        folded = await self.state(channel)
+        if folded.successor is not None:  # another removal came first
+            raise Conflict("this channel goes on as a new one already: remove them there")
         successor = successor_channel(channel)
         act = {"act": "remove", "key": key, "to": successor.id}
         await self._messages.append_entry(member, channel, {"mod": act})
         self._forget_fold(channel.id)
         after = await self.state(channel)
+        if after.successor != successor.id:  # one from another box sorts first in the log
+            raise Conflict("another moderator's removal came first: the channel goes on there")
         left = {k: card for k, card in after.members.items() if k not in after.removed}
         left = {k: card for k, card in left.items() if not after.is_banned(k)}
         for listener in self._continued:
@@ -215,7 +227,7 @@ class ModerationService:
         key = member.identity.public_key
         if key in folded.removed:
             raise Forbidden("a moderator removed you from this channel", detail=channel.id)
-        if folded.successor is not None and not _is_join(body):
+        if folded.successor is not None:
             raise Forbidden(
                 "this channel goes on as a new one since a member was removed: write there",
                 detail=folded.successor,
@@ -441,9 +453,13 @@ class ModerationService:
     # Inside.
 
     def _forget_fold(self, channel_id: str) -> None:
-        """The acts changed (or their founders may have): fold them again when next asked."""
+        """The acts changed (or their founders may have): fold them again when next asked,
+        and the folds of the channels that go on from this one, which start from it."""
         self._folded.pop(channel_id, None)
         self._looked.pop(channel_id, None)
+        for successor, before in list(self._follows.items()):
+            if before == channel_id:
+                self._forget_fold(successor)
 
     async def _require_moderator(self, member: Member, channel: Channel) -> None:
         folded = await self.state(channel)
@@ -477,6 +493,7 @@ class ModerationService:
             return None
         before = None
         if channel.follows is not None:
+            self._follows[channel.id] = channel.follows
             try:
                 before = await self.state(await self._channels.get(channel.follows))
             except NotFound:
@@ -530,10 +547,6 @@ def _act(channel: Channel, cid: str, clock: int, author: str, body: dict[str, ob
         value.get("card"),
         value.get("to"),
     )
-
-
-def _is_join(body: dict[str, Any]) -> bool:
-    return isinstance(body.get("mod"), dict) and body["mod"].get("act") == "join"
 
 
 def _check_meaningful(act: str, key: str, folded: Moderation) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chatbox.domain.identity import fingerprint
@@ -103,6 +104,12 @@ class PeerService:
         self._last_dial: dict[str, float] = {}
         self._exchange: asyncio.Task[None] | None = None
         self._tasks = TaskSupervisor("peers")
+        self._greetings: list[Callable[[], None]] = []
+
+    def on_box_connected(self, greet: Callable[[], None]) -> None:
+        """Call ``greet()`` when a box connects (the people topic introduces this box's
+        people at once rather than at its next round)."""
+        self._greetings.append(greet)
 
     async def run(self) -> None:
         """Watch connections: exchange heads with new ones, dial known boxes that dropped."""
@@ -201,6 +208,8 @@ class PeerService:
     async def _exchange_after_settle(self) -> None:
         # Gossipsub learns the new peer's topics in its first exchange; wait for that.
         await asyncio.sleep(self._timing.settle)
+        for greet in self._greetings:
+            greet()
         await self._sync.exchange()
 
     async def _dial(self, peer_id: str, addresses: list[str]) -> bool:

@@ -7,12 +7,14 @@ themselves, and it passes any proxy. A comment line every 15 s keeps idle stream
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from quart import Blueprint, Response
 
+from chatbox.errors import NotFound
 from chatbox.services.accounts import Member
 from chatbox.services.live import GrantWaiting, Joined
 from chatbox.services.messages import Message
@@ -78,7 +80,8 @@ async def _stream(
         elif isinstance(message, GrantWaiting):  # this stream holds the key that opens it
             await services.conversations.accept_waiting(member)
         elif isinstance(message, Joined):
-            yield await _conversation_event(services, member, message.channel_id)
+            with contextlib.suppress(NotFound):  # left again before the news was sent
+                yield await _conversation_event(services, member, message.channel_id)
         else:
             yield await encode(message)
 

@@ -16,11 +16,12 @@ CREATE TABLE conversations (
 );
 
 -- Grants are sealed keys, readable by their recipient only. An arriving one waits until
--- its recipient logs in here; a sent one is announced again until it is a week old.
+-- its recipient logs in here; a sent one is announced again until it is a week old; one
+-- opened or refused is 'done', its bytes gone, so its announcements are not kept again.
 CREATE TABLE grants (
     channel_id TEXT NOT NULL,
     recipient TEXT NOT NULL,
-    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'done')),
     grant BLOB NOT NULL,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (channel_id, recipient, direction)
