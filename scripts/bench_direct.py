@@ -7,8 +7,9 @@ nothing.
   Ed25519 signature each way), p50 over 200; a people announcement of 256 people: its
   bytes and the time to check it (256 card signatures and the box's);
 - across boxes: two Kubo daemons and two nodes in this process (as bench_sync.py starts
-  them), peered; 20 times, a person on A starts a conversation with a new person on B;
-  the time from the start until B's person holds it (the grant announced, received,
+  them), peered; 20 times, a new person logs in on B (the time until A holds their card),
+  then a person on A starts a conversation with them; the time from the start until B's
+  person holds it (the grant announced, received,
   opened with their key, the channel joined), polled every 5 ms;
 - a removal across boxes: 10 times, a private channel of A's person with two people on
   B; A removes one; the time until the other holds the successor, polled every 5 ms.
@@ -87,10 +88,12 @@ async def logged_in(box: Box, name: str) -> Member:
 async def across(a: Box, b: Box, runs: int) -> None:
     alice = a.member
     await a.node.services.sessions.open(alice)
-    delivered = []
+    delivered, introduced = [], []
     for n in range(runs):
         bob = await logged_in(b, f"bob{n}")
-        await until(partial(_carded, a, bob))
+        learned = await until(partial(_carded, a, bob))
+        if not math.isnan(learned):
+            introduced.append(learned)
         started = time.perf_counter()
         started_with = await a.node.services.conversations.start(alice, [bob.identity.public_key])
 
@@ -100,6 +103,10 @@ async def across(a: Box, b: Box, runs: int) -> None:
 
         if not math.isnan(await until(holds)):  # a conversation that never came counts as never
             delivered.append(time.perf_counter() - started)
+    print(
+        f"a new person's card on A     p50 {percentile_ms(introduced, runs, 50)},"
+        f" p95 {percentile_ms(introduced, runs, 95)} ({len(introduced)}/{runs})"
+    )
     print(
         f"conversation reaching B      p50 {percentile_ms(delivered, runs, 50)},"
         f" p95 {percentile_ms(delivered, runs, 95)} ({len(delivered)}/{runs})"

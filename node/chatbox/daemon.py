@@ -265,7 +265,7 @@ class Node:
         moderation.on_heard_continued(grants_may_open)
         conversations.on_joined(live.join)
         conversations.on_waiting(live.grant_waiting)
-        conversations.on_granted(people_topic.announce_soon)
+        conversations.on_news(people_topic.announce_soon)
         peers = PeerService(
             ipfs, peer_tables, peer_tables, sync.transport, sync.people, self._sync_timing
         )

@@ -52,7 +52,7 @@ class ConversationService:
         self._accounts = accounts
         self._joined: list[Callable[[int, str], None]] = []
         self._waiting: list[Callable[[int], None]] = []
-        self._granted: list[Callable[[], None]] = []
+        self._news: list[Callable[[], None]] = []
         self._held: dict[str, tuple[str, ...]] | None = None  # loaded from SQLite once
         self._successor_of: Callable[[Channel], Awaitable[str | None]] | None = None
 
@@ -69,9 +69,10 @@ class ConversationService:
         """Call ``react(account id)`` when a grant for a person of this box arrives."""
         self._waiting.append(react)
 
-    def on_granted(self, react: Callable[[], None]) -> None:
-        """Call ``react()`` when this box made grants to deliver."""
-        self._granted.append(react)
+    def on_news(self, react: Callable[[], None]) -> None:
+        """Call ``react()`` when this box has news for the people topic: grants it made to
+        deliver, or a card of one of its people made at their first login."""
+        self._news.append(react)
 
     async def welcome(self, member: Member) -> list[Conversation]:
         """A session opened: keep the member's card current and open what waits for them."""
@@ -79,6 +80,8 @@ class ConversationService:
         stored = await self._cards_kept.card(card.key)
         if stored is None or json.loads(stored)["seal"] != card.seal:
             await self._cards_kept.add_cards({card.key: canonical.dumps(card.as_json()).decode()})
+            for announce in self._news:
+                announce()  # others may write to them from now on
         return await self.accept_waiting(member)
 
     async def start(self, member: Member, people: list[str]) -> Conversation:
@@ -105,7 +108,7 @@ class ConversationService:
         await self._book.add_grants("out", [(g.channel, g.recipient, g.raw) for g in grants])
         await self._hold(channel, members, [local[k] for k in members if k in local])
         if grants:
-            for react in self._granted:
+            for react in self._news:
                 react()
         return Conversation(channel, members)
 
@@ -164,7 +167,7 @@ class ConversationService:
             for react in self._joined:
                 react(account_id, successor.id)
         if grants:
-            for announce in self._granted:
+            for announce in self._news:
                 announce()
 
     async def _take_successor(self, member: Member, opened: direct.Opened) -> bool:
