@@ -69,6 +69,13 @@ async def admin(node: Node, name: str) -> Member:
     return await node.services.accounts.register(name, "correct horse", is_admin=True)
 
 
+async def logged_in(node: Node, name: str) -> Member:
+    """An admin account with a session opened, as a login does: its card is made then."""
+    member = await admin(node, name)
+    await node.services.sessions.open(member)
+    return member
+
+
 async def multiaddr(daemon: IpfsDaemon) -> str:
     async with aiohttp.ClientSession() as session:
         return (await IpfsClient(session, daemon.api_url).identity()).addresses[0]

@@ -19,15 +19,9 @@ from chatbox.domain.channels import pubsub_topic
 from chatbox.errors import Forbidden, InvalidEnvelope, NotFound
 from chatbox.services.accounts import Member
 from tests.conftest import eventually
-from tests.sync.conftest import Boxes, admin, history, peer_with
+from tests.sync.conftest import Boxes, history, logged_in, peer_with
 
 SECRET = "the kestrel nests behind the gym"
-
-
-async def _logged_in(node: Node, name: str) -> Member:
-    member = await admin(node, name)
-    await node.services.sessions.open(member)  # a login makes the person's card
-    return member
 
 
 async def _knows_card(node: Node, key: str) -> bool:
@@ -50,8 +44,8 @@ async def test_a_direct_message_between_boxes_is_read_by_its_members_only(
     a = await boxes.start("box-a", daemons[0])
     b = await boxes.start("box-b", daemons[1])
     c = await boxes.start("box-c", daemons[2])
-    alice, bob = await _logged_in(a, "alice"), await _logged_in(b, "bob")
-    carol = await _logged_in(c, "carol")
+    alice, bob = await logged_in(a, "alice"), await logged_in(b, "bob")
+    carol = await logged_in(c, "carol")
     await peer_with(b, daemons[0])
     await peer_with(c, daemons[0])
     await eventually(lambda: _knows_card(a, bob.identity.public_key), what="Bob's card on A")
@@ -118,7 +112,7 @@ async def test_starting_a_conversation_with_someone_unknown_is_refused(
     boxes: Boxes, daemons: list[IpfsDaemon]
 ) -> None:
     a = await boxes.start("box-a", daemons[0])
-    alice = await _logged_in(a, "alice")
+    alice = await logged_in(a, "alice")
     with pytest.raises(NotFound):
         await a.services.conversations.start(alice, ["ab" * 32])
     assert await a.services.conversations.of(alice) == []

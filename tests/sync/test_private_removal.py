@@ -12,15 +12,9 @@ from chatbox.devstack import IpfsDaemon
 from chatbox.errors import Conflict, Forbidden, NotFound
 from chatbox.services.accounts import Member
 from tests.conftest import eventually
-from tests.sync.conftest import Boxes, admin, history, peer_with
+from tests.sync.conftest import Boxes, history, logged_in, peer_with
 
 AFTER = "the new timetable is on the staff board"
-
-
-async def _logged_in(node: Node, name: str) -> Member:
-    member = await admin(node, name)
-    await node.services.sessions.open(member)
-    return member
 
 
 async def _members(node: Node, reader: Member, channel_id: str) -> set[str]:
@@ -40,8 +34,8 @@ async def test_a_removed_member_s_box_never_receives_the_new_key(
     a = await boxes.start("box-a", daemons[0])
     b = await boxes.start("box-b", daemons[1])
     c = await boxes.start("box-c", daemons[2])
-    alice, carol = await _logged_in(a, "alice"), await _logged_in(a, "carol")
-    bob, dave = await _logged_in(b, "bob"), await _logged_in(c, "dave")
+    alice, carol = await logged_in(a, "alice"), await logged_in(a, "carol")
+    bob, dave = await logged_in(b, "bob"), await logged_in(c, "dave")
     await peer_with(b, daemons[0])
     await peer_with(c, daemons[0])
     staff = await a.services.channels.create(alice, "Staff Room", "private")

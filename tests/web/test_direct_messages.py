@@ -133,6 +133,7 @@ async def test_the_people_page_starts_a_conversation_and_refusals_are_plain(
     await expect(start).to_be_disabled()
     await owner.get_by_label("Choose friend").check()
     await owner.get_by_label("Choose pupil").check()
+    await owner.screenshot(path=ARTIFACTS / "people-choose-phone.png")
     await start.click()
     await expect(owner.locator(".conversation-head h1")).to_have_text("friend, pupil")
     await owner.fill(".composer textarea", "the trip is on Friday")
