@@ -202,3 +202,22 @@ async def test_a_result_opens_its_channel_at_the_message_with_newer_ones_to_page
     # The search page lists the result with a link there, in the person's words.
     listed = await (await pupil.get("/search", query_string={"q": "quince"})).get_data(as_text=True)
     assert "1 message found for “quince”" in listed and "?around=" in listed
+
+
+async def test_a_reply_is_found_in_a_private_channel_and_opens_its_thread_s_message(
+    client: Client,
+) -> None:
+    owner, pupil, member, ids = await _box(client)
+    asked = await _post(client, owner, ids["Form 7B"], "Who has the microscope?")
+    posted = await pupil.post(
+        f"/api/v1/channels/{ids['Form 7B']}/messages",
+        json={"text": "the microscope is in room 12", "reply_to": asked},
+        headers=member,
+    )
+    assert posted.status_code == 201
+    reply = (await posted.get_json())["cid"]
+    found = await _found(client, "room 12")
+    assert [r["message"]["cid"] for r in found] == [reply]
+    assert found[0]["message"]["reply_to"] == asked
+    page = await (await client.get("/search", query_string={"q": "room 12"})).get_data(True)
+    assert f'?around={asked}#m-{asked}"' in page, "a reply's result opens its thread's message"

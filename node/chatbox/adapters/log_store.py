@@ -72,15 +72,21 @@ class SqliteLogStore:
         return [(row["cid"], row["clock"]) for row in rows]
 
     async def page(
-        self, channel_id: str, before: tuple[int, str] | None, limit: int
+        self,
+        channel_id: str,
+        before: tuple[int, str] | None,
+        limit: int,
+        with_replies: bool = False,
     ) -> list[EntryRecord]:
         """Up to ``limit`` messages preceding ``before`` in log order, oldest first: the
-        channel's own lines, without the replies, edits, reactions and deletes about them."""
+        channel's own lines (and with ``with_replies`` the replies in its threads), without
+        the edits, reactions and deletes about them."""
         # Past the largest clock SQLite holds, and after every CID, when no cursor is given.
         clock, cid = before if before is not None else (2**63 - 1, "")
+        kinds = "('message', 'reply')" if with_replies else "('message')"
         rows = await self._db.read(
             fetch_all,
-            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ? AND kind = 'message'"
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE channel_id = ? AND kind IN {kinds}"
             " AND (clock < ? OR (clock = ? AND cid < ?)) ORDER BY clock DESC, cid DESC LIMIT ?",
             (channel_id, clock, clock, cid, limit),
         )

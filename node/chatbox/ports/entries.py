@@ -51,7 +51,11 @@ class EntryLog(Protocol):
     def append(self, indexed: IndexedEntry, stored: bool) -> Awaitable[bool]: ...
     async def heads(self, channel_id: str) -> list[tuple[str, int]]: ...
     async def page(
-        self, channel_id: str, before: tuple[int, str] | None, limit: int
+        self,
+        channel_id: str,
+        before: tuple[int, str] | None,
+        limit: int,
+        with_replies: bool = False,
     ) -> list[EntryRecord]: ...
     async def page_after(
         self, channel_id: str, after: tuple[int, str], limit: int

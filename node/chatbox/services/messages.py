@@ -315,14 +315,15 @@ class MessageService:
     async def matching(
         self, member: Member, channel_id: str, keep: Callable[[str], bool], newest: int
     ) -> list[Message]:
-        """Of the channel's ``newest`` latest messages, those whose text (or file name)
-        ``keep`` accepts, oldest first: a search of a channel that keeps no index."""
+        """Of the channel's ``newest`` latest messages and replies, those whose text (or
+        file name) ``keep`` accepts, oldest first: a search of a channel that keeps no
+        index."""
         channel = await self._channels.for_member(member, channel_id)
         records: list[EntryRecord] = []
         cursor = None
         while len(records) < newest:
             wanted = min(MAX_PAGE, newest - len(records))
-            page = await self._log.page(channel.id, cursor, wanted)
+            page = await self._log.page(channel.id, cursor, wanted, with_replies=True)
             records = page + records
             if len(page) < wanted:  # the channel's first message is in
                 break

@@ -2,8 +2,8 @@
 
 Public channels are searched through a full-text index (SQLite FTS5): their text is
 readable by anyone on the box already. Private channels keep no plaintext at rest, so no
-index of them is written: the newest ``PRIVATE_SCAN`` messages of each are opened and
-matched in memory for each search. The trade-off: nothing of a private channel's
+index of them is written: the newest ``PRIVATE_SCAN`` messages and replies of each are
+opened and matched in memory for each search. The trade-off: nothing of a private channel's
 history is on the disk for someone who takes the box, and a search there reaches only
 that far back (older messages are found by scrolling).
 """
@@ -21,7 +21,7 @@ from chatbox.services.channels import ChannelService
 from chatbox.services.messages import Message, MessageService
 
 MAX_RESULTS = 50
-PRIVATE_SCAN = 2000  # newest messages of each private channel a search opens
+PRIVATE_SCAN = 2000  # newest messages and replies of each private channel a search opens
 
 
 @dataclass(frozen=True)
