@@ -60,7 +60,8 @@ def sealing() -> None:
     for what, work in figures.items():
         print(f"{what:<28} p50 {timed(work):.3f} ms")
     people = tuple(
-        direct.Person(direct.make_card(Identity.generate()), f"person {n}") for n in range(256)
+        direct.Person(direct.make_card(Identity.generate()), f"person{n}", f"person {n}")
+        for n in range(256)
     )
     announcement = direct.PeopleAnnouncement(
         box.public_key, "school", "12D3KooWPeer", 1, people, ()

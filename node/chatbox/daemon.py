@@ -240,6 +240,7 @@ class Node:
             every=self._sync_timing.people,
             retry=self._sync_timing.retry,
             local_names=accounts.local_names,
+            local_handles=accounts.handles,
         )
         moderation = ModerationService(
             log_tables, log_tables, channels, messages, directory, chain, outbox
@@ -252,7 +253,7 @@ class Node:
         channels.on_registered(moderation.found)
         directory.on_refresh(moderation.enforce_everywhere)
         channels.on_added(sync.transport.follow_new_channels)
-        accounts.also_name_from(sync.people.names)
+        accounts.also_name_from(sync.people.names, sync.people.handles)
         channels.keep_unlinked(conversations.is_conversation)
         channels.on_member_joined(moderation.joined)
         moderation.on_continued(conversations.carry_on)

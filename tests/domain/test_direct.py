@@ -111,7 +111,7 @@ def test_a_people_announcement_is_the_box_s_and_its_sender_s() -> None:
         "makerspace",
         PEER,
         1,
-        (direct.Person(direct.make_card(ada), "Ada"),),
+        (direct.Person(direct.make_card(ada), "ada", "Ada"),),
         (grant,),
     )
     data = direct.encode_people(announcement, box)
@@ -129,7 +129,7 @@ def test_a_people_announcement_is_the_box_s_and_its_sender_s() -> None:
 
 def test_many_people_and_grants_split_into_announcements_within_the_limits() -> None:
     ada = Identity.generate()
-    person = direct.Person(direct.make_card(ada), "Ada")
+    person = direct.Person(direct.make_card(ada), "ada", "Ada")
     rounds = direct.split_people([person] * 300, [])
     assert [len(p) for p, _ in rounds] == [256, 44]
     assert direct.split_people([], []) == [([], [])]

@@ -684,7 +684,7 @@ def direct_vectors(author_seed: bytes, box_seed: bytes) -> dict[str, Any]:
             "makerspace",
             "12D3KooWPeerOfTheSendingBoxsKuboNode",
             1_796_000_003_000,
-            [{"card": ada, "name": "Ada Łovelace"}],
+            [{"card": ada, "handle": "ada", "name": "Ada Łovelace"}],
             [to_grace],
         ).decode(),
     }

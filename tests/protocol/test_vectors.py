@@ -349,7 +349,9 @@ def test_cards_grants_and_the_people_announcement_are_read_as_documented(
 
     people = direct.decode_people(given["people"].encode(), "12D3KooWPeerOfTheSendingBoxsKuboNode")
     assert people.box == keys["box_public"]
-    assert [(p.card.key, p.name) for p in people.people] == [(ada.public_key, "Ada Łovelace")]
+    assert [(p.card.key, p.handle, p.name) for p in people.people] == [
+        (ada.public_key, "ada", "Ada Łovelace")
+    ]
     assert people.grants[0].raw == direct.check_grant(given["grant_to_grace"]).raw
     with pytest.raises(InvalidEnvelope):  # relayed by a peer other than the one named
         direct.decode_people(given["people"].encode(), "12D3KooWSomeOtherPeer")

@@ -12,12 +12,13 @@ import aiohttp
 import pytest
 
 from chatbox.adapters.ipfs import IpfsClient
-from chatbox.daemon import DATABASE_FILE, Node
+from chatbox.daemon import DATABASE_FILE, Node, web_services
 from chatbox.devstack import IpfsDaemon
 from chatbox.domain import direct
 from chatbox.domain.channels import pubsub_topic
 from chatbox.errors import Forbidden, InvalidEnvelope, NotFound
 from chatbox.services.accounts import Member
+from chatbox.web.context import author_names, message_view
 from tests.conftest import eventually
 from tests.sync.conftest import Boxes, history, logged_in, peer_with
 
@@ -132,3 +133,28 @@ def _grants_in(data: bytes) -> list[direct.Grant]:
         return list(direct.decode_people(data, str(json.loads(data)["peer"])).grants)
     except (InvalidEnvelope, ValueError, KeyError):
         return []
+
+
+async def test_a_mention_names_a_person_on_the_author_s_box_or_the_box_named(
+    boxes: Boxes, daemons: list[IpfsDaemon]
+) -> None:
+    a = await boxes.start("box-a", daemons[0])
+    b = await boxes.start("box-b", daemons[1])
+    alice, carol = await logged_in(a, "alice"), await logged_in(a, "carol")
+    bob, also_carol = await logged_in(b, "bob"), await logged_in(b, "Carol")
+    club = await a.services.channels.create(alice, "club", "public")
+    await b.services.channels.create(bob, "club", "public")
+    await peer_with(b, daemons[0])
+    await eventually(lambda: _knows_card(a, bob.identity.public_key), what="B's people on A")
+    said = await b.services.messages.post_text(bob, club.id, "@alice@box-a and @carol: see you")
+    await eventually(lambda: _has_text(a, alice, club.id, said.text or ""), what="B's post on A")
+
+    shown = message_view(
+        await a.services.messages.find(alice, said.cid),
+        await author_names(web_services(a.services)),
+    )
+    # @carol, written on B, is B's Carol, not A's carol; @alice@box-a is A's alice.
+    assert shown["mentioned"] == sorted([alice.identity.public_key, also_carol.identity.public_key])
+    assert carol.identity.public_key not in shown["mentioned"]
+    assert f'data-key="{alice.identity.public_key}"' in shown["html"]
+    assert shown["author_handle"] == "bob@box-b"

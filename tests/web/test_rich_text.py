@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from chatbox.web.rich_text import mentions_in, render
+from chatbox.web.rich_text import mentioned_in, mentions_in, render, with_mentioned_keys
 
 LINK = 'target="_blank" rel="noopener noreferrer nofollow"'
 
@@ -84,7 +84,7 @@ SHOWN_TAGS = {
     "a",
     "span",
 }
-SHOWN_ATTRIBUTES = {"href", "target", "rel", "title", "class", "data-name"}
+SHOWN_ATTRIBUTES = {"href", "target", "rel", "title", "class", "data-name", "data-box"}
 
 
 def test_mentions_are_the_names_typed() -> None:
@@ -93,3 +93,12 @@ def test_mentions_are_the_names_typed() -> None:
         "alice",
         "bob.smith",
     }
+
+
+def test_a_mention_names_a_person_on_another_box_after_a_second_at() -> None:
+    html = str(render("ask @bob@box-b, or @carol. not x@box-b nor @@box"))
+    assert mentioned_in(html) == {("bob", "box-b"), ("carol", None)}
+    assert '<span class="mention" data-name="bob" data-box="box-b">@bob@box-b</span>' in html
+    keyed = with_mentioned_keys(html, lambda name, box: "ab" * 32 if box == "box-b" else None)
+    assert f'data-box="box-b" data-key="{"ab" * 32}">' in keyed
+    assert '<span class="mention" data-name="carol">' in keyed  # no one by that name

@@ -82,11 +82,12 @@ class SqlitePeerStore:
 
         def upsert(connection: sqlite3.Connection) -> None:
             connection.executemany(
-                "INSERT INTO remote_people (public_key, name, box_name, last_seen)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (public_key) DO UPDATE SET name = excluded.name,"
-                " box_name = excluded.box_name,"
-                " last_seen = max(remote_people.last_seen, excluded.last_seen)",
-                [(p.public_key, p.name, p.box_name, p.last_seen) for p in people],
+                "INSERT INTO remote_people (public_key, name, box_name, last_seen, handle)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (public_key) DO UPDATE SET"
+                " name = excluded.name, box_name = excluded.box_name,"
+                " last_seen = max(remote_people.last_seen, excluded.last_seen),"
+                " handle = coalesce(excluded.handle, remote_people.handle)",
+                [(p.public_key, p.name, p.box_name, p.last_seen, p.handle) for p in people],
             )
 
         await self._db.write(upsert)
@@ -95,7 +96,10 @@ class SqlitePeerStore:
         rows = await self._db.read(
             fetch_all, "SELECT * FROM remote_people ORDER BY name, public_key", ()
         )
-        return [RemotePerson(r[0], r[1], r[2], r[3]) for r in rows]
+        return [
+            RemotePerson(r["public_key"], r["name"], r["box_name"], r["last_seen"], r["handle"])
+            for r in rows
+        ]
 
     async def want_files(self, files: list[tuple[str, str]]) -> None:
         """Queue (file cid, channel id) pairs to pin; already known ones are left alone."""

@@ -42,6 +42,7 @@ _GRANT_CONTEXT = b"chatbox-grant-v1\n"
 _PEOPLE_CONTEXT = b"chatbox-people-v1\n"
 _HKDF_INFO = b"chatbox-grant-key-v1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")  # a login name, as accounts have
 _HEX128 = re.compile(r"[0-9a-f]{128}")
 _CARD_FIELDS = frozenset({"v", "key", "seal", "sig"})
 _GRANT_FIELDS = frozenset({"v", "ch", "from", "to", "eph", "sealed", "sig"})
@@ -86,6 +87,7 @@ class Opened:
 @dataclass(frozen=True)
 class Person:
     card: Card
+    handle: str  # their login name on their box: ``@handle@box`` mentions them
     name: str  # the name the sending box gives them, for display only
 
 
@@ -227,7 +229,10 @@ def encode_people(announcement: PeopleAnnouncement, box: Identity) -> bytes:
         "name": announcement.name,
         "peer": announcement.peer,
         "ts": announcement.ts,
-        "people": [{"card": p.card.as_json(), "name": p.name} for p in announcement.people],
+        "people": [
+            {"card": p.card.as_json(), "handle": p.handle, "name": p.name}
+            for p in announcement.people
+        ],
         "grants": [canonical.loads(grant.raw) for grant in announcement.grants],
     }
     signature = box.sign(_PEOPLE_CONTEXT + canonical.dumps(fields)).hex()
@@ -300,12 +305,14 @@ def check_members(members: list[str], starter: str) -> tuple[str, ...]:
 
 
 def _person(value: Any) -> Person:
-    if not isinstance(value, dict) or set(value) != {"card", "name"}:
-        raise InvalidEnvelope("a person in a people announcement is not a card and a name")
-    name = value["name"]
+    if not isinstance(value, dict) or set(value) != {"card", "handle", "name"}:
+        raise InvalidEnvelope("a person in a people announcement is not a card and names")
+    name, handle = value["name"], value["handle"]
     if not (isinstance(name, str) and 0 < len(name) <= MAX_DISPLAY_NAME and name.isprintable()):
         raise InvalidEnvelope("a person's name must be 1 to 64 printable characters")
-    return Person(check_card(value["card"]), name)
+    if not (isinstance(handle, str) and HANDLE.fullmatch(handle)):
+        raise InvalidEnvelope("a person's login name is 1 to 32 letters, digits, '_', '.', '-'")
+    return Person(check_card(value["card"]), handle, name)
 
 
 def _check_members(members: tuple[str, ...], sender: str, recipient: str) -> None:

@@ -56,6 +56,7 @@ class RemotePerson:
     name: str
     box_name: str
     last_seen: int  # unix seconds of the newest of their entries that arrived
+    handle: str | None = None  # their login name there, once their box introduced them
 
 
 class PeerBook(Protocol):

@@ -74,6 +74,7 @@ class AccountService:
         # from one read and dropped together when an account or a name changes.
         self._local_maps: tuple[dict[str, str], dict[str, str]] | None = None
         self._remote_names: Callable[[], Awaitable[dict[str, str]]] | None = None
+        self._remote_handles: Callable[[], Awaitable[dict[str, tuple[str, str]]]] | None = None
         self._on_removed: list[Callable[[int], Awaitable[None]]] = []
 
     async def setup_admin(self, name: str, password: str) -> Member:
@@ -296,9 +297,19 @@ class AccountService:
             self._local_maps = (shown, {person.public_key: person.name for person in people})
         return self._local_maps
 
-    def also_name_from(self, source: Callable[[], Awaitable[dict[str, str]]]) -> None:
-        """Let ``source`` name authors of other boxes; this box's names always win."""
+    def also_name_from(
+        self,
+        source: Callable[[], Awaitable[dict[str, str]]],
+        handles: Callable[[], Awaitable[dict[str, tuple[str, str]]]] | None = None,
+    ) -> None:
+        """Let ``source`` name authors of other boxes, and ``handles`` give their login
+        names and boxes (for mentions); this box's names always win."""
         self._remote_names = source
+        self._remote_handles = handles
+
+    async def remote_handles(self) -> dict[str, tuple[str, str]]:
+        """Key -> (login name, box name) of people on other boxes their box introduced."""
+        return {} if self._remote_handles is None else await self._remote_handles()
 
     async def seen(self, member: Member) -> None:
         await self._directory.touch(member.account_id, int(time.time()))

@@ -95,6 +95,11 @@ class StatusService:
         self._peers = peers
         self._mdns = mdns
 
+    @property
+    def box_name(self) -> str:
+        """The name this box goes by on the LAN and to other boxes."""
+        return self._box.name
+
     async def check_health(self) -> None:
         """Unavailable unless the node can still store a post (what /healthz answers).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from chatbox.domain.channels import Channel
@@ -48,11 +48,27 @@ class WebServices:
 @dataclass(frozen=True)
 class AuthorNames:
     shown: dict[str, str]  # public key -> the name people see
-    handles: dict[str, str]  # public key -> login name, for this box's accounts
+    handles: dict[str, str]  # public key -> login name here, or ``name@box`` elsewhere
+    boxes: dict[str, str] = field(default_factory=dict)  # public key -> the box they are on
+    # (box, login name), case-folded -> public key: whom ``@name@box`` mentions
+    mentionable: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def mentioned(self, author: str, name: str, box: str | None) -> str | None:
+        """The key ``@name`` (or ``@name@box``) names in what ``author`` wrote: a name
+        without a box is one on the author's own box."""
+        where = box or self.boxes.get(author)
+        return None if where is None else self.mentionable.get((where.casefold(), name.casefold()))
 
 
 async def author_names(services: WebServices) -> AuthorNames:
-    return AuthorNames(await services.accounts.names(), await services.accounts.handles())
+    here = services.status.box_name
+    local = await services.accounts.handles()
+    remote = await services.accounts.remote_handles()
+    handles = {**{key: f"{name}@{box}" for key, (name, box) in remote.items()}, **local}
+    boxes = {**{key: box for key, (_, box) in remote.items()}, **dict.fromkeys(local, here)}
+    mentionable = {(box.casefold(), name.casefold()): key for key, (name, box) in remote.items()}
+    mentionable.update({(here.casefold(), name.casefold()): key for key, name in local.items()})
+    return AuthorNames(await services.accounts.names(), handles, boxes, mentionable)
 
 
 def message_view(message: Message, names: AuthorNames) -> dict[str, Any]:
@@ -63,8 +79,15 @@ def message_view(message: Message, names: AuthorNames) -> dict[str, Any]:
     # Sanitized HTML of the text (rich_text), and the names it mentions, for highlighting
     # and notifying; ``text`` stays the plain text as written.
     html = None if message.text is None else str(rich_text.render(message.text))
+    mentioned: set[str] = set()
+    if html is not None:
+        targets = rich_text.mentioned_in(html)
+        keys = {target: names.mentioned(message.author, *target) for target in targets}
+        mentioned = {key for key in keys.values() if key is not None}
+        html = rich_text.with_mentioned_keys(html, lambda name, box: keys.get((name, box)))
     view["html"] = html
     view["mentions"] = [] if html is None else sorted(rich_text.mentions_in(html))
+    view["mentioned"] = sorted(mentioned)
     view["reactions"] = [
         {
             "emoji": emoji,

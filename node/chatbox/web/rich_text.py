@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 import nh3
 from markdown_it import MarkdownIt
@@ -34,8 +35,9 @@ _RULES = [
 _TAGS = {
     "p", "br", "strong", "em", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "span",
 }  # fmt: skip
-# A mention: @ and a login name, not inside a word or an e-mail address.
-_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.-]{1,32})(?![\w@])")
+# A mention: @ and a login name, and after a second @ the box it is on (a DNS label), not
+# inside a word or an e-mail address.
+_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.-]{1,32})(?:@([A-Za-z0-9-]{1,63}))?(?![\w@])")
 
 
 def _mentions(state: StateCore) -> None:
@@ -61,10 +63,13 @@ def _split_mentions(text: str) -> list[Token]:
     for match in _MENTION.finditer(text):
         tokens.append(_text(text[position : match.start()]))
         span = Token("html_inline", "", 0)
-        name = match.group(1).rstrip(".")
-        span.content = f'<span class="mention" data-name="{escape(name)}">@{escape(name)}</span>'
+        box = match.group(2)
+        name = match.group(1) if box else match.group(1).rstrip(".")
+        where = f' data-box="{escape(box)}"' if box else ""
+        shown = f"@{escape(name)}@{escape(box)}" if box else f"@{escape(name)}"
+        span.content = f'<span class="mention" data-name="{escape(name)}"{where}>{shown}</span>'
         tokens.append(span)
-        tokens.append(_text(match.group(1)[len(name) :]))
+        tokens.append(_text("" if box else match.group(1)[len(name) :]))
         position = match.end()
     tokens.append(_text(text[position:]))
     return [token for token in tokens if token.content]
@@ -93,7 +98,7 @@ def _rendered(text: str) -> str:
     return nh3.clean(
         _PARSER.render(text),
         tags=_TAGS,
-        attributes={"a": {"href"}, "span": {"data-name"}},
+        attributes={"a": {"href"}, "span": {"data-name", "data-box"}},
         allowed_classes={"span": {"mention"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
@@ -103,7 +108,25 @@ def _rendered(text: str) -> str:
 
 def mentions_in(html: str) -> set[str]:
     """The names ``render`` marked as mentions in its output."""
-    return set(_MENTIONED.findall(html))
+    return {name for name, _ in mentioned_in(html)}
 
 
-_MENTIONED = re.compile(r'<span class="mention" data-name="([A-Za-z0-9_.-]+)">')
+def mentioned_in(html: str) -> set[tuple[str, str | None]]:
+    """The (login name, box or None) of each mention ``render`` marked in its output."""
+    return {(name, box or None) for name, box in _MENTIONED.findall(html)}
+
+
+def with_mentioned_keys(html: str, key_of: Callable[[str, str | None], str | None]) -> str:
+    """``html`` with each mention naming the key ``key_of(name, box)`` resolves it to (as
+    ``data-key``): the page marks a mention of the person reading by it."""
+
+    def keyed(match: re.Match[str]) -> str:
+        key = key_of(match.group(1), match.group(2) or None)
+        return match.group(0) if key is None else f'{match.group(0)[:-1]} data-key="{key}">'
+
+    return _MENTIONED.sub(keyed, html)
+
+
+_MENTIONED = re.compile(
+    r'<span class="mention" data-name="([A-Za-z0-9_.-]+)"(?: data-box="([A-Za-z0-9-]+)")?>'
+)

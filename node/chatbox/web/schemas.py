@@ -147,6 +147,11 @@ class MessageOut(BaseModel):
     text: str | None
     html: str | None = Field(description="the text as sanitized HTML: the Markdown subset, links")
     mentions: list[str] = Field(description="login names the text mentions")
+    mentioned: list[str] = Field(
+        default_factory=list,
+        description="the keys of the people mentioned: @name is a person on the author's box,"
+        " @name@box one on that box",
+    )
     file: FileRef | None
     pinned: bool
     anchored: bool

@@ -3,6 +3,10 @@
 ALTER TABLE channels ADD COLUMN founder TEXT;
 ALTER TABLE channels ADD COLUMN follows TEXT;
 
+-- A person on another box, as their box introduced them on the people topic: their login
+-- name there, which ``@name@box`` mentions.
+ALTER TABLE remote_people ADD COLUMN handle TEXT;
+
 -- Direct conversations (docs/PROTOCOL.md section 12). A conversation is a private channel
 -- whose key reached each member sealed to their own key, with its members fixed.
 CREATE TABLE cards (

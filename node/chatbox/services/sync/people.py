@@ -33,6 +33,12 @@ class RemotePeople:
             self._names = {p.public_key: f"{p.name} ({p.box_name})" for p in remote.values()}
         return self._names
 
+    async def handles(self) -> dict[str, tuple[str, str]]:
+        """Of authors on other boxes their box introduced: key -> (login name, box name),
+        what ``@name@box`` mentions them by."""
+        remote = await self._loaded()
+        return {p.public_key: (p.handle, p.box_name) for p in remote.values() if p.handle}
+
     async def local_names(self) -> dict[str, str]:
         """The names of this box's accounts, which go along with what it sends."""
         return await self._local_names()
@@ -52,7 +58,13 @@ class RemotePeople:
         ]
         if met:
             await self._peers.met(met)
-            (await self._loaded()).update({person.public_key: person for person in met})
+            loaded = await self._loaded()
+            for person in met:  # the handle their box gave on the people topic stays
+                known = loaded.get(person.public_key)
+                handle = person.handle or (known.handle if known else None)
+                loaded[person.public_key] = RemotePerson(
+                    person.public_key, person.name, person.box_name, person.last_seen, handle
+                )
             self._names = None
 
     async def introduced(self, announcement: direct.PeopleAnnouncement) -> None:
@@ -65,6 +77,7 @@ class RemotePeople:
                 person.name,
                 announcement.name,
                 remote[person.card.key].last_seen if person.card.key in remote else 0,
+                person.handle,
             )
             for person in announcement.people
             if person.card.key not in local
@@ -73,7 +86,8 @@ class RemotePeople:
             person
             for person in met
             if (known := remote.get(person.public_key)) is None
-            or (known.name, known.box_name) != (person.name, person.box_name)
+            or (known.name, known.box_name, known.handle)
+            != (person.name, person.box_name, person.handle)
         ]
         if changed:
             await self._peers.met(changed)

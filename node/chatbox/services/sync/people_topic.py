@@ -48,6 +48,7 @@ class PeopleTopic:
         every: float,
         retry: float,
         local_names: Callable[[], Awaitable[dict[str, str]]],
+        local_handles: Callable[[], Awaitable[dict[str, str]]],
     ) -> None:
         self._box = box
         self._announcer = announcer
@@ -59,6 +60,7 @@ class PeopleTopic:
         self._every = every
         self._retry = retry
         self._local_names = local_names
+        self._local_handles = local_handles
         self._soon = asyncio.Event()
 
     def announce_soon(self) -> None:
@@ -82,9 +84,12 @@ class PeopleTopic:
             listener.cancel()
 
     async def announce(self) -> None:
-        names = await self._local_names()
-        cards = [card for card in await self._introductions.local_cards() if card.key in names]
-        people = [Person(card, names[card.key]) for card in cards]
+        names, handles = await self._local_names(), await self._local_handles()
+        cards = [card for card in await self._introductions.local_cards() if card.key in handles]
+        people = [
+            Person(card, handles[card.key], names.get(card.key, handles[card.key]))
+            for card in cards
+        ]
         grants = await self._introductions.grants_to_send()
         for some_people, some_grants in direct.split_people(people, grants):
             announcement = PeopleAnnouncement(

@@ -172,9 +172,10 @@ const actions = {
     const name = row.dataset.name || _("someone");
     const box = name.match(/^(.*) \((.*)\)$/);
     card.querySelector("#person-name").textContent = box ? box[1] : name;
+    // Their handle is how to mention them: @name here, @name@box for one on another box.
     const handle = row.dataset.handle ? `@${row.dataset.handle} · ` : "";
     card.querySelector(".person-box").textContent =
-      box ? _("on the box %(box)s", { box: box[2] }) : handle + _("on this box");
+      handle + (box ? _("on the box %(box)s", { box: box[2] }) : _("on this box"));
     card.querySelector(".fingerprint").textContent = row.dataset.fingerprint;
     card.dataset.key = row.dataset.author;
     card.querySelector(".person-write").hidden = row.dataset.author === me.key;
@@ -573,7 +574,7 @@ function decorate(list) {
     run = continued ? run + 1 : 1;
     for (const inner of row.querySelectorAll("a, button")) inner.tabIndex = -1;
     for (const mention of row.querySelectorAll(".mention")) {
-      mention.classList.toggle("me", mention.dataset.name.toLowerCase() === me.name.toLowerCase());
+      mention.classList.toggle("me", mention.dataset.key === me.key);  // resolved by the box
     }
     row.classList.toggle("mentions-me", Boolean(row.querySelector(".mention.me")));
     previous = row;
@@ -821,7 +822,7 @@ class LiveChat {
     // again as it now reads: shown, but neither counted nor announced a second time.
     if (mine || message.revision > 0 || message.deleted) return;
     if (!here) this.channels.bump(message.channel_id);
-    if (message.mentions.some((name) => name.toLowerCase() === me.name.toLowerCase())) {
+    if ((message.mentioned || []).includes(me.key)) {
       this.notify(message, here, "mention");
     } else if (message.reply_to_author === me.key) {
       this.notify(message, here, "reply");
