@@ -3,12 +3,14 @@ their recipient's key only, bounded per person, and a successor's taken only whe
 
 from __future__ import annotations
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from chatbox.daemon import Node
 from chatbox.domain import direct
 from chatbox.domain.identity import Identity
 from chatbox.domain.sealing import new_key
+from chatbox.errors import Forbidden, InvalidInput
 from chatbox.services.direct import MAX_WAITING
 
 
@@ -57,3 +59,17 @@ async def test_a_grant_for_someone_not_here_and_a_card_of_one_of_ours_are_not_ta
     await services.conversations.learn_cards([direct.make_card(older)])
     assert await services.conversations.local_cards() == before
     assert before[0].seal == grace.identity.sealing_public_key
+
+
+async def test_nobody_in_a_conversation_moderates_the_others(node: Node) -> None:
+    services = node.services
+    ada = await services.accounts.register("ada", "ada's password")
+    grace = await services.accounts.register("grace", "grace password")
+    conversation = await services.conversations.start(ada, [grace.identity.public_key])
+    said = await services.messages.post_text(grace, conversation.channel.id, "only mine")
+    view = await services.moderation.view(ada, conversation.channel.id)
+    assert view.moderators == [] and not view.you_moderate and not view.available
+    with pytest.raises(Forbidden):  # the starter is no moderator of the other's words
+        await services.moderation.delete(ada, said.cid)
+    with pytest.raises(InvalidInput):
+        await services.moderation.remove(ada, conversation.channel.id, grace.identity.public_key)

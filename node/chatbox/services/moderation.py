@@ -124,7 +124,7 @@ class ModerationService:
             moderators=sorted(folded.moderators),
             banned=sorted(k for k in folded.bans if folded.is_banned(k)),
             you_moderate=key in folded.moderators or self._may_found(member, channel),
-            available=self._founded(channel),
+            available=await self._founded(channel),
             members=sorted(folded.members),
             successor=folded.successor,
             removed=key in folded.removed,
@@ -161,7 +161,7 @@ class ModerationService:
     async def joined(self, member: Member, channel: Channel) -> None:
         """Say in a private channel's log that ``member`` belongs to it, with their card:
         whoever removes someone later seals the new key to it."""
-        if channel.founder is None or await self._channels.is_conversation(channel.id):
+        if not channel.is_private or not await self._founded(channel):
             return
         card = make_card(member.identity).as_json()
         folded = await self.state(channel)
@@ -177,7 +177,7 @@ class ModerationService:
         if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise InvalidInput("a key is 64 lower-case hex characters")
         channel = await self._channels.for_member(member, channel_id)
-        if channel.founder is None or await self._channels.is_conversation(channel.id):
+        if not channel.is_private or not await self._founded(channel):
             raise InvalidInput("only a private channel's members can be removed from it")
         await self._require_moderator(member, channel)
         folded = await self.state(channel)
@@ -297,7 +297,7 @@ class ModerationService:
         on its way), and only while the registry lists the channel."""
         if all(indexed.kind != "mod" for indexed in opened):
             return []
-        if not self._founded(channel):
+        if not await self._founded(channel):
             return []
         stored = await self._stored_acts(channel)
         arriving = [
@@ -481,16 +481,19 @@ class ModerationService:
             and creator.lower() == self._chain.address.lower()
         )
 
-    def _founded(self, channel: Channel) -> bool:
-        """Whether the channel's founders are known: by the registry, or by a private id."""
+    async def _founded(self, channel: Channel) -> bool:
+        """Whether the channel's founders are known: by the registry, or by a private id.
+        A direct conversation has none: nobody in it moderates the others."""
         if channel.is_private:
-            return channel.founder is not None
+            if channel.founder is None:
+                return False
+            return not await self._channels.is_conversation(channel.id)
         return self._directory.creator(channel.id) is not None
 
     async def _start(self, channel: Channel) -> Start | None:
         """A private channel starts from its founder, or from the channel it continues."""
-        if not channel.is_private or channel.founder is None:
-            return None
+        if channel.founder is None or not await self._founded(channel):
+            return None  # a public channel, or a conversation
         before = None
         if channel.follows is not None:
             self._follows[channel.id] = channel.follows
