@@ -45,7 +45,11 @@ async def test_a_removed_member_s_box_never_receives_the_new_key(
     await b.services.channels.accept_invite(bob, token)
     await c.services.channels.accept_invite(dave, token)
     everyone = {m.identity.public_key for m in (alice, carol, bob, dave)}
-    await eventually(lambda: _has(_members(a, alice, staff.id), everyone), what="every join on A")
+
+    async def everyone_joined() -> bool:
+        return everyone <= await _members(a, alice, staff.id)
+
+    await eventually(everyone_joined, what="every join on A")
     await a.services.messages.post_text(alice, staff.id, "before: the old timetable")
     await eventually(
         lambda: _reads(b, bob, staff.id, "before: the old timetable"), what="the post on B"
@@ -94,7 +98,3 @@ async def test_a_removed_member_s_box_never_receives_the_new_key(
     assert alice.identity.public_key in view.moderators
     assert bob.identity.public_key not in view.members
     assert dave.identity.public_key in view.members
-
-
-async def _has(found: object, wanted: set[str]) -> bool:
-    return wanted <= await found  # type: ignore[misc]

@@ -93,12 +93,13 @@ def new_private_channel(name: str, founder: str) -> Channel:
     )
 
 
-def successor_channel(channel: Channel) -> Channel:
-    """The private channel that carries ``channel`` on under a new key once a member is
-    removed: the same name and founder, and it names the channel it follows."""
+def successor_channel(channel: Channel, key: bytes | None = None) -> Channel:
+    """The private channel that carries ``channel`` on under a new ``key`` (a fresh one
+    unless given) once a member is removed: the same name and founder, and it names the
+    channel it follows."""
     if channel.key is None or channel.founder is None:
         raise InvalidInput("only a private channel with a founder is continued")
-    key = os.urandom(KEY_LENGTH)
+    key = key or os.urandom(KEY_LENGTH)
     return Channel(
         id=private_channel_id(key, channel.founder),
         name=channel.name,

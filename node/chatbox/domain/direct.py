@@ -60,6 +60,11 @@ class Card:
     def as_json(self) -> dict[str, Any]:
         return {"v": VERSION, "key": self.key, "seal": self.seal, "sig": self.sig}
 
+    @classmethod
+    def kept(cls, value: dict[str, Any]) -> Card:
+        """A card ``check_card`` accepted before (stored, or folded from a join act)."""
+        return cls(value["key"], value["seal"], value["sig"])
+
 
 @dataclass(frozen=True)
 class Grant:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chatbox.domain import canonical, direct
-from chatbox.domain.channels import Channel, private_channel_id
+from chatbox.domain.channels import Channel, private_channel_id, successor_channel
 from chatbox.domain.direct import Card, Grant
 from chatbox.domain.sealing import new_key
 from chatbox.errors import ChatboxError, InvalidEnvelope, InvalidInput, NotFound
@@ -77,9 +77,9 @@ class ConversationService:
     async def welcome(self, member: Member) -> list[Conversation]:
         """A session opened: keep the member's card current and open what waits for them."""
         card = direct.make_card(member.identity)
-        stored = await self._cards_kept.card(card.key)
-        if stored is None or json.loads(stored)["seal"] != card.seal:
-            await self._cards_kept.add_cards({card.key: canonical.dumps(card.as_json()).decode()})
+        made = canonical.dumps(card.as_json()).decode()  # Ed25519 signs the same way each time
+        if await self._cards_kept.card(card.key) != made:
+            await self._cards_kept.add_cards({card.key: made})
             for announce in self._news:
                 announce()  # others may write to them from now on
         return await self.accept_waiting(member)
@@ -148,24 +148,15 @@ class ConversationService:
         here = set(await self._channels.accounts_in(channel.id))
         joining = [local[key] for key in members if key in local and local[key] in here]
         assert successor.key is not None and successor.founder is not None
-        grants = []
-        for key, card in members.items():
-            if key in local:
-                continue
-            try:
-                sealed_to = direct.check_card(card)
-            except InvalidEnvelope:
-                continue  # the fold kept only valid cards; nothing to seal to otherwise
-            grants.append(
-                direct.make_successor_grant(
-                    remover.identity, sealed_to, successor.key, successor.founder, channel.id
-                )
+        grants = [
+            direct.make_successor_grant(
+                remover.identity, Card.kept(card), successor.key, successor.founder, channel.id
             )
+            for key, card in members.items()
+            if key not in local
+        ]
         await self._book.add_grants("out", [(g.channel, g.recipient, g.raw) for g in grants])
-        await self._channels.hold(successor, joining)
-        for account_id in joining:
-            for react in self._joined:
-                react(account_id, successor.id)
+        await self._join(successor, joining)
         if grants:
             for announce in self._news:
                 announce()
@@ -184,18 +175,7 @@ class ConversationService:
         successor = await self._successor_of(before)
         if successor != opened.channel:
             return successor is not None  # went on as another: drop; not yet: wait
-        joined = Channel(
-            opened.channel,
-            before.name,
-            "private",
-            opened.key,
-            before.title,
-            before.founder,
-            before.id,
-        )
-        await self._channels.hold(joined, [member.account_id])
-        for react in self._joined:
-            react(member.account_id, joined.id)
+        await self._join(successor_channel(before, opened.key), [member.account_id])
         return True
 
     async def of(self, member: Member) -> list[Conversation]:
@@ -224,19 +204,23 @@ class ConversationService:
         each (one opened or refused is not kept again), and at most ``MAX_WAITING`` for
         one person."""
         local = await self._local_accounts()
-        mine = [g for g in grants if g.recipient in local]
+        room: dict[str, int] = {}  # recipient -> how many more grants may wait for them
         fresh: list[Grant] = []
-        for grant in mine:
-            if await self._joined_already(grant):
+        for grant in (g for g in grants if g.recipient in local):
+            account_id = local[grant.recipient]
+            if await self._channels.is_member(account_id, grant.channel):
                 continue
-            waiting = await self._book.waiting_grants(grant.recipient)
-            if len(waiting) + sum(g.recipient == grant.recipient for g in fresh) < MAX_WAITING:
+            if grant.recipient not in room:
+                waiting = await self._book.waiting_grants(grant.recipient)
+                room[grant.recipient] = MAX_WAITING - len(waiting)
+            if room[grant.recipient] > 0:
+                room[grant.recipient] -= 1
                 fresh.append(grant)
         added = await self._book.add_grants("in", [(g.channel, g.recipient, g.raw) for g in fresh])
         if added:
-            for grant in fresh:
+            for recipient in {grant.recipient for grant in fresh}:
                 for react in self._waiting:
-                    react(local[grant.recipient])
+                    react(local[recipient])
         return added
 
     async def grants_to_send(self) -> list[Grant]:
@@ -265,14 +249,22 @@ class ConversationService:
         """The cards of this box's active people, made when each last logged in."""
         local = await self._local_accounts()
         stored = await self._cards_kept.cards(list(local))
-        return [direct.check_card(json.loads(text)) for text in stored.values()]
+        return [Card.kept(json.loads(text)) for text in stored.values()]
 
     async def _hold(
         self, channel: Channel, members: tuple[str, ...], account_ids: list[int]
     ) -> None:
+        """Hold a conversation with its members, and join these accounts to it."""
         await self._channels.hold(channel, account_ids)
         await self._book.add_conversation(channel.id, members)
         (await self._loaded())[channel.id] = members
+        self._tell_joined(channel, account_ids)
+
+    async def _join(self, channel: Channel, account_ids: list[int]) -> None:
+        await self._channels.hold(channel, account_ids)
+        self._tell_joined(channel, account_ids)
+
+    def _tell_joined(self, channel: Channel, account_ids: list[int]) -> None:
         for account_id in account_ids:
             for react in self._joined:
                 react(account_id, channel.id)
@@ -286,14 +278,9 @@ class ConversationService:
             return False
         return channel_id not in await self._loaded()
 
-    async def _joined_already(self, grant: Grant) -> bool:
-        local = await self._local_accounts()
-        account_id = local.get(grant.recipient)
-        return account_id is not None and await self._channels.is_member(account_id, grant.channel)
-
     async def _cards(self, keys: list[str]) -> dict[str, Card]:
         stored = await self._cards_kept.cards(keys)
-        return {key: direct.check_card(json.loads(text)) for key, text in stored.items()}
+        return {key: Card.kept(json.loads(text)) for key, text in stored.items()}
 
     async def _local_accounts(self) -> dict[str, int]:
         return {

@@ -81,12 +81,12 @@ async def _stream(
             await services.conversations.accept_waiting(member)
         elif isinstance(message, Joined):
             with contextlib.suppress(NotFound):  # left again before the news was sent
-                yield await _conversation_event(services, member, message.channel_id)
+                yield await _joined_event(services, member, message.channel_id)
         else:
             yield await encode(message)
 
 
-async def _conversation_event(services: WebServices, member: Member, channel_id: str) -> bytes:
+async def _joined_event(services: WebServices, member: Member, channel_id: str) -> bytes:
     """``event: joined``: a channel the person now belongs to without a link (a conversation,
     or the successor of a channel of theirs), as the channel list shows it."""
     channel = await services.channels.for_member(member, channel_id)

@@ -30,3 +30,5 @@ CREATE TABLE grants (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (channel_id, recipient, direction)
 );
+-- What a page load asks: the grants waiting for one person.
+CREATE INDEX grants_waiting ON grants (recipient) WHERE direction = 'in';
