@@ -174,3 +174,53 @@ async def test_the_people_page_starts_a_conversation_and_refusals_are_plain(
         conversation.channel.id,
     )
     assert answer == 403, "a conversation has no invite link"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+async def test_the_channel_list_with_conversations_the_card_and_the_people_page_fit_and_pass_axe(
+    size: str,
+    scheme: str,
+    long_channel: LongChannel,
+    served: str,
+    browser: Browser,
+    contexts: list[Any],
+) -> None:
+    services = long_channel.node.services
+    pupil = await services.accounts.register("pupil", "pupil password")
+    owner, friend = long_channel.owner, long_channel.friend
+    await services.conversations.start(owner, [friend.identity.public_key])
+    await services.conversations.start(
+        owner, [friend.identity.public_key, pupil.identity.public_key]
+    )
+    page = await logged_in(
+        browser, contexts, served, "owner", SIZES[size], color_scheme=scheme, bypass_csp=True
+    )
+    await page.goto(f"{served}/chat/{long_channel.channel.id}")
+    newest = row(page, MESSAGES)
+    await expect(newest).to_be_visible()
+    assert await in_view(page, newest), "the newest message is off screen"
+    assert await in_view(page, page.locator(".composer textarea")), "the message box is off"
+    assert not await page_scrolls(page)
+    header = await page.locator("header.top").bounding_box()
+    assert header is not None and header["height"] <= 56
+    if size == "desktop":  # beside the conversation: both sections of the list, in view
+        for name in ("friend", "friend, pupil"):
+            link = page.locator(".conversations a", has_text=name).first
+            assert await in_view(page, link), f"the conversation with {name} is off screen"
+    await page.screenshot(path=ARTIFACTS / f"conversations-{size}-{scheme}.png")
+    assert await _axe(page) == []
+
+    await page.locator(FRIENDS_NAME).last.click()
+    card = page.locator("dialog.person-card")
+    await expect(card.get_by_role("button", name="Send a direct message")).to_be_visible()
+    await page.screenshot(path=ARTIFACTS / f"person-card-{size}-{scheme}.png")
+    assert await _axe(page) == []
+
+    await page.goto(f"{served}/people")
+    await page.get_by_label("Choose pupil").check()
+    assert await in_view(page, page.get_by_label("Choose pupil"))
+    # A page of its own scrolls down as it grows; never sideways.
+    assert await page.evaluate("document.scrollingElement.scrollWidth <= innerWidth + 1")
+    await page.screenshot(path=ARTIFACTS / f"people-{size}-{scheme}.png", full_page=True)
+    assert await _axe(page) == []
